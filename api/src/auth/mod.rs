@@ -1,0 +1,12 @@
+//! Who is calling: passwords, access tokens, and the extractors that
+//! answer 401 (no or bad token) and 403 (wrong role).
+
+mod extractor;
+mod password;
+mod token;
+
+pub use extractor::{
+    Admin, AuthUser, Manager, MaybeAuthUser, Staff, Volunteer, bearer_token as bearer_token_of,
+};
+pub use password::{hash_password, verify_password};
+pub use token::{Claims, TokenKeys};

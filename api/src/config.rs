@@ -1,0 +1,184 @@
+//! Settings from the environment (and a `.env` file), with the contract's
+//! defaults. `Debug` never prints the JWT secret or the admin password.
+
+use std::fmt;
+
+use chrono_tz::Tz;
+
+use crate::domain::stars::StarThresholds;
+
+#[derive(Clone)]
+pub struct Settings {
+    pub database_url: String,
+    pub bind_addr: String,
+    pub jwt_secret: Vec<u8>,
+    pub bootstrap_admin: Option<(String, String)>,
+    pub webhook_allow_private_targets: bool,
+    pub webhook_retry_base_ms: u64,
+    pub star_thresholds: StarThresholds,
+    pub time_zone: Tz,
+    /// Lifetime of an access token.
+    pub token_ttl_secs: i64,
+}
+
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/volunteer.db?mode=rwc";
+pub const DEFAULT_BIND_ADDR: &str = "127.0.0.1:8080";
+/// WeCom and DingTalk robots allow 20 messages a minute; starting retries
+/// at a few seconds keeps a burst inside that.
+pub const DEFAULT_WEBHOOK_RETRY_BASE_MS: u64 = 5_000;
+
+impl Settings {
+    /// Reads the process environment after loading `.env` if present.
+    pub fn from_env() -> Result<Self, String> {
+        let _ = dotenvy::dotenv();
+        Self::from_lookup(|key| std::env::var(key).ok())
+    }
+
+    /// Builds settings from any key lookup; tests pass their own.
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, String> {
+        let non_empty = |key: &str| get(key).filter(|v| !v.trim().is_empty());
+        let jwt_secret = match non_empty("JWT_SECRET") {
+            Some(secret) => secret.into_bytes(),
+            None => {
+                tracing::warn!(
+                    "JWT_SECRET is not set: using a random key, so tokens die with this process"
+                );
+                let key: [u8; 32] = rand::random();
+                key.to_vec()
+            }
+        };
+        let bootstrap_admin = match (
+            non_empty("BOOTSTRAP_ADMIN_PHONE"),
+            non_empty("BOOTSTRAP_ADMIN_PASSWORD"),
+        ) {
+            (Some(phone), Some(password)) => Some((phone, password)),
+            (None, None) => None,
+            _ => {
+                return Err(
+                    "BOOTSTRAP_ADMIN_PHONE and BOOTSTRAP_ADMIN_PASSWORD must be set together".into(),
+                );
+            }
+        };
+        let webhook_allow_private_targets = match non_empty("WEBHOOK_ALLOW_PRIVATE_TARGETS") {
+            None => false,
+            Some(v) => parse_bool(&v)
+                .ok_or_else(|| format!("WEBHOOK_ALLOW_PRIVATE_TARGETS: not a boolean: {v}"))?,
+        };
+        let webhook_retry_base_ms = match non_empty("WEBHOOK_RETRY_BASE_MS") {
+            None => DEFAULT_WEBHOOK_RETRY_BASE_MS,
+            Some(v) => v
+                .trim()
+                .parse()
+                .map_err(|_| format!("WEBHOOK_RETRY_BASE_MS: not a number of milliseconds: {v}"))?,
+        };
+        let star_thresholds = match non_empty("STAR_THRESHOLDS_HOURS") {
+            None => StarThresholds::default(),
+            Some(v) => StarThresholds::parse(&v).map_err(|e| format!("STAR_THRESHOLDS_HOURS: {e}"))?,
+        };
+        let time_zone = match non_empty("TIME_ZONE") {
+            None => chrono_tz::Asia::Shanghai,
+            Some(v) => v
+                .trim()
+                .parse()
+                .map_err(|_| format!("TIME_ZONE: unknown time zone: {v}"))?,
+        };
+        let token_ttl_secs = match non_empty("ACCESS_TOKEN_TTL_SECS") {
+            None => 24 * 3600,
+            Some(v) => v
+                .trim()
+                .parse()
+                .map_err(|_| format!("ACCESS_TOKEN_TTL_SECS: not a number: {v}"))?,
+        };
+        Ok(Self {
+            database_url: non_empty("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.into()),
+            bind_addr: non_empty("BIND_ADDR").unwrap_or_else(|| DEFAULT_BIND_ADDR.into()),
+            jwt_secret,
+            bootstrap_admin,
+            webhook_allow_private_targets,
+            webhook_retry_base_ms,
+            star_thresholds,
+            time_zone,
+            token_ttl_secs,
+        })
+    }
+}
+
+fn parse_bool(v: &str) -> Option<bool> {
+    match v.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Some(true),
+        "0" | "false" | "no" | "off" => Some(false),
+        _ => None,
+    }
+}
+
+impl fmt::Debug for Settings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Settings")
+            .field("database_url", &redact_url_password(&self.database_url))
+            .field("bind_addr", &self.bind_addr)
+            .field("jwt_secret", &"<redacted>")
+            .field(
+                "bootstrap_admin",
+                &self.bootstrap_admin.as_ref().map(|(phone, _)| (phone, "<redacted>")),
+            )
+            .field("webhook_allow_private_targets", &self.webhook_allow_private_targets)
+            .field("webhook_retry_base_ms", &self.webhook_retry_base_ms)
+            .field("star_thresholds", &self.star_thresholds)
+            .field("time_zone", &self.time_zone)
+            .finish()
+    }
+}
+
+fn redact_url_password(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("redacted"));
+            parsed.to_string()
+        }
+        _ => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(pairs: &[(&str, &str)]) -> Result<Settings, String> {
+        let pairs: Vec<(String, String)> =
+            pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Settings::from_lookup(|key| pairs.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone()))
+    }
+
+    #[test]
+    fn defaults_follow_the_contract() {
+        let s = settings(&[]).unwrap();
+        assert_eq!(s.bind_addr, "127.0.0.1:8080");
+        assert!(s.database_url.starts_with("sqlite://data/"));
+        assert!(!s.webhook_allow_private_targets);
+        assert_eq!(s.time_zone, chrono_tz::Asia::Shanghai);
+        assert_eq!(s.star_thresholds, StarThresholds::default());
+    }
+
+    #[test]
+    fn debug_output_hides_secrets() {
+        let s = settings(&[
+            ("JWT_SECRET", "topsecretvalue"),
+            ("BOOTSTRAP_ADMIN_PHONE", "13800000000"),
+            ("BOOTSTRAP_ADMIN_PASSWORD", "adminpassword"),
+            ("DATABASE_URL", "postgres://u:dbpass@localhost/x"),
+        ])
+        .unwrap();
+        let shown = format!("{s:?}");
+        assert!(!shown.contains("topsecretvalue"));
+        assert!(!shown.contains("adminpassword"));
+        assert!(!shown.contains("dbpass"));
+    }
+
+    #[test]
+    fn bad_values_are_refused_at_start() {
+        assert!(settings(&[("TIME_ZONE", "Mars/Olympus")]).is_err());
+        assert!(settings(&[("STAR_THRESHOLDS_HOURS", "100,50")]).is_err());
+        assert!(settings(&[("BOOTSTRAP_ADMIN_PHONE", "13800000000")]).is_err());
+        assert!(settings(&[("WEBHOOK_ALLOW_PRIVATE_TARGETS", "maybe")]).is_err());
+    }
+}

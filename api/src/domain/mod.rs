@@ -1,0 +1,11 @@
+//! Pure rules of the service: no I/O, each with its unit tests.
+
+pub mod availability;
+pub mod geo;
+pub mod masking;
+pub mod matching;
+pub mod phone;
+pub mod recommend;
+pub mod stars;
+pub mod text;
+pub mod vocab;

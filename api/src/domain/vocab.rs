@@ -1,0 +1,183 @@
+//! The closed vocabularies of the contract: roles, team kinds, service and
+//! resident categories, urgencies and statuses, each with its wire code and
+//! its Chinese label.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+macro_rules! vocabulary {
+    ($(#[$meta:meta])* $name:ident { $($variant:ident => $code:literal, $label:literal;)+ }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+        pub enum $name {
+            $(#[serde(rename = $code)] $variant,)+
+        }
+
+        impl $name {
+            pub const ALL: &'static [Self] = &[$(Self::$variant),+];
+
+            /// The wire and database code.
+            pub fn code(self) -> &'static str {
+                match self { $(Self::$variant => $code,)+ }
+            }
+
+            /// A readable Chinese name.
+            pub fn label(self) -> &'static str {
+                match self { $(Self::$variant => $label,)+ }
+            }
+
+            pub fn from_code(code: &str) -> Option<Self> {
+                match code { $($code => Some(Self::$variant),)+ _ => None }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.code())
+            }
+        }
+    };
+}
+
+vocabulary! {
+    /// An account's role.
+    Role {
+        Volunteer => "volunteer", "志愿者";
+        Caseworker => "caseworker", "社工";
+        Manager => "manager", "管理员";
+        Admin => "admin", "系统管理员";
+    }
+}
+
+impl Role {
+    /// Managers and admins run the community; an admin may do all a manager may.
+    pub fn is_manager(self) -> bool {
+        matches!(self, Self::Manager | Self::Admin)
+    }
+
+    /// Caseworkers, managers and admins look after residents.
+    pub fn is_staff(self) -> bool {
+        !matches!(self, Self::Volunteer)
+    }
+}
+
+vocabulary! {
+    /// A team's kind.
+    TeamKind {
+        LeiFeng => "lei_feng", "学雷锋志愿服务队";
+        NeighborhoodWatch => "neighborhood_watch", "邻里守望";
+        PartyMember => "party_member", "在职党员进社区";
+        Professional => "professional", "专业志愿服务队";
+        Other => "other", "其他";
+    }
+}
+
+vocabulary! {
+    /// What kind of help is offered or asked for.
+    ServiceCategory {
+        HomeVisit => "home_visit", "上门探访";
+        Companionship => "companionship", "陪伴";
+        Housekeeping => "housekeeping", "家政服务";
+        MealDelivery => "meal_delivery", "送餐";
+        MedicalEscort => "medical_escort", "陪同就医";
+        Shopping => "shopping", "代购";
+        Repair => "repair", "维修";
+        Tutoring => "tutoring", "课业辅导";
+        PsychologicalSupport => "psychological_support", "心理疏导";
+        LegalAid => "legal_aid", "法律援助";
+        Other => "other", "其他";
+    }
+}
+
+vocabulary! {
+    /// Who a resident (服务对象) is.
+    ResidentCategory {
+        ElderlyAlone => "elderly_alone", "空巢老人";
+        Disabled => "disabled", "残疾人";
+        LeftBehindChild => "left_behind_child", "留守儿童";
+        Other => "other", "其他";
+    }
+}
+
+impl ResidentCategory {
+    /// Left-behind children and disabled residents are served by vetted teams only.
+    pub fn needs_vetted_team(self) -> bool {
+        matches!(self, Self::Disabled | Self::LeftBehindChild)
+    }
+}
+
+vocabulary! {
+    Urgency {
+        Low => "low", "低";
+        Normal => "normal", "一般";
+        High => "high", "较急";
+        Urgent => "urgent", "紧急";
+    }
+}
+
+vocabulary! {
+    /// Where a help request stands.
+    RequestStatus {
+        Open => "open", "待分派";
+        Assigned => "assigned", "已分派";
+        InProgress => "in_progress", "服务中";
+        Completed => "completed", "已完成";
+        Cancelled => "cancelled", "已取消";
+    }
+}
+
+impl RequestStatus {
+    /// Volunteers may check in while the request is assigned or under way.
+    pub fn is_active(self) -> bool {
+        matches!(self, Self::Assigned | Self::InProgress)
+    }
+}
+
+vocabulary! {
+    /// A member's role within one team.
+    MemberRole {
+        Member => "member", "队员";
+        Leader => "leader", "队长";
+    }
+}
+
+vocabulary! {
+    RecordStatus {
+        InProgress => "in_progress", "服务中";
+        Pending => "pending", "待审核";
+        Approved => "approved", "已通过";
+        Rejected => "rejected", "已驳回";
+    }
+}
+
+vocabulary! {
+    RecordSource {
+        Phone => "phone", "手机签到";
+        Paper => "paper", "纸质签到表";
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_round_trip_through_serde_and_from_code() {
+        for category in ServiceCategory::ALL {
+            let json = serde_json::to_string(category).unwrap();
+            assert_eq!(json, format!("\"{}\"", category.code()));
+            assert_eq!(ServiceCategory::from_code(category.code()), Some(*category));
+        }
+        assert_eq!(TeamKind::from_code("lei_feng"), Some(TeamKind::LeiFeng));
+        assert_eq!(TeamKind::LeiFeng.label(), "学雷锋志愿服务队");
+        assert!(serde_json::from_str::<Urgency>("\"very_urgent\"").is_err());
+    }
+
+    #[test]
+    fn vetting_rule_covers_children_and_disabled_residents_only() {
+        assert!(ResidentCategory::LeftBehindChild.needs_vetted_team());
+        assert!(ResidentCategory::Disabled.needs_vetted_team());
+        assert!(!ResidentCategory::ElderlyAlone.needs_vetted_team());
+        assert!(!ResidentCategory::Other.needs_vetted_team());
+    }
+}

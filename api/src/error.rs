@@ -1,0 +1,169 @@
+//! The one error type. Every failure — ours or actix's own — leaves the
+//! server as the contract's body:
+//! `{"error": {"code", "message", "details"?}}`. A 5xx hides its cause from
+//! the client and logs it instead.
+
+use actix_web::{HttpResponse, ResponseError, http::StatusCode};
+use sea_orm::{DbErr, SqlErr};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// One invalid field of a request.
+#[derive(Debug, Clone, Serialize, ToSchema, PartialEq, Eq)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self { field: field.into(), message: message.into() }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("malformed JSON: {0}")]
+    MalformedJson(String),
+    #[error("unsupported media type")]
+    UnsupportedMediaType,
+    #[error("authentication required")]
+    Unauthorized,
+    #[error("invalid credentials")]
+    InvalidCredentials,
+    #[error("forbidden")]
+    Forbidden,
+    #[error("not found")]
+    NotFound,
+    #[error("request body too large")]
+    PayloadTooLarge,
+    #[error("too many attempts")]
+    TooManyAttempts { retry_after_secs: i64 },
+    /// 422 with one entry per invalid field.
+    #[error("validation failed")]
+    Validation(Vec<FieldError>),
+    /// 422 with a specific code (`team_not_vetted`, `record_in_future` …).
+    #[error("{message}")]
+    Unprocessable { code: &'static str, message: String },
+    /// 409 with a specific code (`phone_taken`, `request_full` …).
+    #[error("{message}")]
+    Conflict { code: &'static str, message: String },
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl AppError {
+    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::Validation(vec![FieldError::new(field, message)])
+    }
+
+    pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
+        Self::Conflict { code, message: message.into() }
+    }
+
+    pub fn unprocessable(code: &'static str, message: impl Into<String>) -> Self {
+        Self::Unprocessable { code, message: message.into() }
+    }
+
+    pub fn internal(cause: impl std::fmt::Display) -> Self {
+        Self::Internal(cause.to_string())
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::MalformedJson(_) => "malformed_json",
+            Self::UnsupportedMediaType => "unsupported_media_type",
+            Self::Unauthorized => "unauthorized",
+            Self::InvalidCredentials => "invalid_credentials",
+            Self::Forbidden => "forbidden",
+            Self::NotFound => "not_found",
+            Self::PayloadTooLarge => "payload_too_large",
+            Self::TooManyAttempts { .. } => "too_many_attempts",
+            Self::Validation(_) => "validation_failed",
+            Self::Unprocessable { code, .. } | Self::Conflict { code, .. } => code,
+            Self::Internal(_) => "internal_error",
+        }
+    }
+
+    fn message(&self) -> String {
+        match self {
+            Self::MalformedJson(detail) => format!("请求体不是合法的 JSON: {detail}"),
+            Self::UnsupportedMediaType => "请求体须为 application/json".into(),
+            Self::Unauthorized => "需要登录或令牌无效".into(),
+            Self::InvalidCredentials => "手机号或密码错误".into(),
+            Self::Forbidden => "无权执行此操作".into(),
+            Self::NotFound => "资源不存在".into(),
+            Self::PayloadTooLarge => "请求体超过 256 KiB".into(),
+            Self::TooManyAttempts { .. } => "登录失败次数过多，请 15 分钟后再试".into(),
+            Self::Validation(_) => "请求中的字段不合法".into(),
+            Self::Unprocessable { message, .. } | Self::Conflict { message, .. } => message.clone(),
+            Self::Internal(_) => "服务器内部错误".into(),
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ErrorDetail {
+    /// Stable snake_case code clients can branch on.
+    pub code: String,
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub details: Option<Vec<FieldError>>,
+}
+
+impl ResponseError for AppError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            Self::MalformedJson(_) => StatusCode::BAD_REQUEST,
+            Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::Unauthorized | Self::InvalidCredentials => StatusCode::UNAUTHORIZED,
+            Self::Forbidden => StatusCode::FORBIDDEN,
+            Self::NotFound => StatusCode::NOT_FOUND,
+            Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::Validation(_) | Self::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Conflict { .. } => StatusCode::CONFLICT,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        if let Self::Internal(cause) = self {
+            tracing::error!(%cause, "request failed");
+        }
+        let details = match self {
+            Self::Validation(fields) => Some(fields.clone()),
+            _ => None,
+        };
+        let body = ErrorBody {
+            error: ErrorDetail { code: self.code().into(), message: self.message(), details },
+        };
+        let mut response = HttpResponse::build(self.status_code());
+        if let Self::TooManyAttempts { retry_after_secs } = self {
+            response.insert_header(("Retry-After", retry_after_secs.max(&1).to_string()));
+        }
+        if matches!(self, Self::Unauthorized | Self::InvalidCredentials) {
+            response.insert_header(("WWW-Authenticate", "Bearer"));
+        }
+        response.json(body)
+    }
+}
+
+impl From<DbErr> for AppError {
+    fn from(err: DbErr) -> Self {
+        Self::Internal(format!("database: {err}"))
+    }
+}
+
+/// True when the database refused a write for a unique constraint; callers
+/// turn that race into their own 409.
+pub fn is_unique_violation(err: &DbErr) -> bool {
+    matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_)))
+}
+
+pub type AppResult<T> = Result<T, AppError>;

@@ -1,0 +1,20 @@
+//! The volunteer-service HTTP API: routes, auth, errors and OpenAPI on top
+//! of the SeaORM entities. `startup` builds the server; everything else is
+//! reached from there.
+
+pub mod auth;
+pub mod config;
+pub mod domain;
+pub mod error;
+pub mod extract;
+pub mod idempotency;
+pub mod openapi;
+pub mod routes;
+pub mod service;
+pub mod startup;
+pub mod telemetry;
+pub mod validate;
+pub mod views;
+
+pub use config::Settings;
+pub use startup::Application;

@@ -1,0 +1,185 @@
+//! Accounts: register, login, `me`, and staff accounts made by admins.
+
+use actix_web::{HttpResponse, get, patch, post, web};
+use serde::Deserialize;
+use utoipa::ToSchema;
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use crate::auth::{Admin, AuthUser};
+use crate::domain::availability::{Slot, WeeklySlot};
+use crate::domain::geo::Coordinates;
+use crate::domain::phone::Phone;
+use crate::domain::text;
+use crate::domain::vocab::{Role, ServiceCategory};
+use crate::error::{AppResult, ErrorBody};
+use crate::extract::Json;
+use crate::service::accounts::{self, NewAccount, ProfileChange};
+use crate::startup::AppState;
+use crate::validate::{self, Checker};
+use crate::views::{LoginView, RegisteredView, UserView};
+
+pub fn config(cfg: &mut ServiceConfig) {
+    cfg.service(register)
+        .service(login)
+        .service(get_me)
+        .service(update_me)
+        .service(create_user);
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct RegisterBody {
+    /// Mainland mobile, `1[3-9]\d{9}`.
+    phone: String,
+    /// At least 8 characters.
+    password: String,
+    name: String,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct CreateUserBody {
+    phone: String,
+    password: String,
+    name: String,
+    role: Role,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct LoginBody {
+    phone: String,
+    password: String,
+}
+
+/// Any subset of the profile; `location: null` clears the location.
+#[derive(Deserialize, ToSchema, Default)]
+pub struct ProfileBody {
+    name: Option<String>,
+    skills: Option<Vec<ServiceCategory>>,
+    #[serde(default, deserialize_with = "validate::present")]
+    #[schema(value_type = Option<Coordinates>)]
+    location: Option<Option<Coordinates>>,
+    availability: Option<Vec<WeeklySlot>>,
+}
+
+fn new_account(phone: &str, password: &str, name: &str, role: Role) -> AppResult<NewAccount> {
+    let mut check = Checker::new();
+    let phone = check.check("phone", Phone::parse(phone));
+    let password = check.check("password", validate::password(password));
+    let name = check.check("name", text::clean(name, 50));
+    check.finish(phone.zip(password).zip(name).map(|((phone, password), name)| NewAccount {
+        phone,
+        password,
+        name,
+        role,
+    }))
+}
+
+async fn respond_user(state: &AppState, user: &entity::user::Model) -> AppResult<UserView> {
+    accounts::load_user_view(&state.db, user, &state.settings.star_thresholds, state.settings.time_zone).await
+}
+
+/// Registers a volunteer from the phone app.
+#[utoipa::path(tag = "accounts", request_body = RegisterBody, responses(
+    (status = 201, body = RegisteredView),
+    (status = 400, body = ErrorBody), (status = 409, description = "phone_taken", body = ErrorBody),
+    (status = 413, body = ErrorBody), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody),
+))]
+#[post("/auth/register")]
+async fn register(state: web::Data<AppState>, body: Json<RegisterBody>) -> AppResult<HttpResponse> {
+    let body = body.0;
+    let account = new_account(&body.phone, &body.password, &body.name, Role::Volunteer)?;
+    let user = accounts::create_account(&state.db, account).await?;
+    let access_token = state.tokens.issue(user.id, Role::Volunteer, crate::service::now())?;
+    let user = respond_user(&state, &user).await?;
+    Ok(HttpResponse::Created().json(RegisteredView { user, access_token }))
+}
+
+/// Logs in with phone and password. Five failures for a phone within 15
+/// minutes lock that phone for 15 minutes (429).
+#[utoipa::path(tag = "accounts", request_body = LoginBody, responses(
+    (status = 200, body = LoginView),
+    (status = 400, body = ErrorBody), (status = 401, description = "invalid_credentials", body = ErrorBody),
+    (status = 415, body = ErrorBody), (status = 422, body = ErrorBody),
+    (status = 429, description = "too_many_attempts", body = ErrorBody),
+))]
+#[post("/auth/login")]
+async fn login(state: web::Data<AppState>, body: Json<LoginBody>) -> AppResult<HttpResponse> {
+    let body = body.0;
+    let user = accounts::login(&state.db, body.phone.trim(), body.password).await?;
+    let role = crate::views::stored(&user.role, Role::from_code)?;
+    let access_token = state.tokens.issue(user.id, role, crate::service::now())?;
+    let user = respond_user(&state, &user).await?;
+    Ok(HttpResponse::Ok().json(LoginView {
+        access_token,
+        token_type: "Bearer",
+        expires_in: state.tokens.ttl_secs(),
+        user,
+    }))
+}
+
+/// The caller's account with approved hours and star level.
+#[utoipa::path(tag = "accounts", security(("bearer" = [])), responses(
+    (status = 200, body = UserView), (status = 401, body = ErrorBody),
+))]
+#[get("/me")]
+async fn get_me(state: web::Data<AppState>, me: AuthUser) -> AppResult<HttpResponse> {
+    let user = accounts::find(&state.db, me.id).await?;
+    Ok(HttpResponse::Ok().json(respond_user(&state, &user).await?))
+}
+
+/// Updates the caller's name, skills, location and weekly availability.
+#[utoipa::path(tag = "accounts", security(("bearer" = [])), request_body = ProfileBody, responses(
+    (status = 200, body = UserView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+    (status = 415, body = ErrorBody), (status = 422, body = ErrorBody),
+))]
+#[patch("/me")]
+async fn update_me(state: web::Data<AppState>, me: AuthUser, body: Json<ProfileBody>) -> AppResult<HttpResponse> {
+    let change = profile_change(body.0)?;
+    let user = accounts::update_profile(&state.db, me.id, change).await?;
+    Ok(HttpResponse::Ok().json(respond_user(&state, &user).await?))
+}
+
+fn profile_change(body: ProfileBody) -> AppResult<ProfileChange> {
+    let mut check = Checker::new();
+    let name = match body.name {
+        Some(name) => check.check("name", text::clean(&name, 50)).map(Some),
+        None => Some(None),
+    };
+    let location = match body.location {
+        Some(Some(raw)) => check.coordinates("location", raw).map(|c| Some(Some(c))),
+        Some(None) => Some(Some(None)),
+        None => Some(None),
+    };
+    if let Some(slots) = &body.availability {
+        if slots.len() > 50 {
+            check.fail("availability", "最多 50 个时段");
+        }
+        for (i, slot) in slots.iter().enumerate() {
+            check.check(&format!("availability[{i}]"), Slot::parse(slot));
+        }
+    }
+    let skills = body.skills.map(|mut skills| {
+        skills.sort_by_key(|s| s.code());
+        skills.dedup();
+        skills
+    });
+    check.finish(name.zip(location).map(|(name, location)| ProfileChange {
+        name,
+        skills,
+        location,
+        availability: body.availability,
+    }))
+}
+
+/// Creates an account of any role (admins only).
+#[utoipa::path(tag = "accounts", security(("bearer" = [])), request_body = CreateUserBody, responses(
+    (status = 201, body = UserView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+    (status = 403, body = ErrorBody), (status = 409, description = "phone_taken", body = ErrorBody),
+    (status = 415, body = ErrorBody), (status = 422, body = ErrorBody),
+))]
+#[post("/users")]
+async fn create_user(state: web::Data<AppState>, _: Admin, body: Json<CreateUserBody>) -> AppResult<HttpResponse> {
+    let body = body.0;
+    let account = new_account(&body.phone, &body.password, &body.name, body.role)?;
+    let user = accounts::create_account(&state.db, account).await?;
+    Ok(HttpResponse::Created().json(respond_user(&state, &user).await?))
+}

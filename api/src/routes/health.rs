@@ -1,0 +1,34 @@
+//! `GET /healthz`: 200 when the database answers.
+
+use actix_web::{HttpResponse, get, web};
+use sea_orm::ConnectionTrait;
+use serde::Serialize;
+use utoipa::ToSchema;
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use crate::error::{AppError, AppResult, ErrorBody};
+use crate::startup::AppState;
+
+pub fn config(cfg: &mut ServiceConfig) {
+    cfg.service(healthz);
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Health {
+    status: &'static str,
+}
+
+/// Liveness and database reachability (also at `/api/v1/healthz`).
+#[utoipa::path(tag = "health", responses(
+    (status = 200, body = Health),
+    (status = 500, description = "the database does not answer", body = ErrorBody),
+))]
+#[get("/healthz")]
+pub async fn healthz(state: web::Data<AppState>) -> AppResult<HttpResponse> {
+    state
+        .db
+        .execute_unprepared("SELECT 1")
+        .await
+        .map_err(|e| AppError::internal(format!("health check: {e}")))?;
+    Ok(HttpResponse::Ok().json(Health { status: "ok" }))
+}

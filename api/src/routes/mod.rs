@@ -1,0 +1,20 @@
+//! The route table: every route of the contract, under `/api/v1`.
+
+use utoipa_actix_web::{scope, service_config::ServiceConfig};
+
+mod accounts;
+mod health;
+mod requests;
+mod residents;
+mod teams;
+
+pub fn config(cfg: &mut ServiceConfig) {
+    cfg.service(health::healthz).service(
+        scope("/api/v1")
+            .configure(health::config)
+            .configure(accounts::config)
+            .configure(teams::config)
+            .configure(residents::config)
+            .configure(requests::config),
+    );
+}

@@ -1,0 +1,251 @@
+//! Help requests: posting, reading (with the resident masked unless the
+//! reader may see more), explained matches, assignment and the status
+//! changes; and a volunteer's recommended requests.
+
+use actix_web::{HttpResponse, get, post, web};
+use chrono::{DateTime, FixedOffset, TimeZone};
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_actix_web::service_config::ServiceConfig;
+use uuid::Uuid;
+
+use crate::auth::{AuthUser, Staff, Volunteer};
+use crate::domain::availability::{Slot, WeeklySlot};
+use crate::domain::geo::Coordinates;
+use crate::domain::recommend::{self, OpenRequestFacts, VolunteerFacts};
+use crate::domain::text;
+use crate::domain::vocab::{RequestStatus, ServiceCategory, Urgency};
+use crate::error::{AppError, AppResult, ErrorBody};
+use crate::extract::{Json, OptionalJson};
+use crate::service::paging::PageParams;
+use crate::service::requests::{self, ListFilter, NewRequest, Reader};
+use crate::service::{accounts, matches, residents};
+use crate::startup::AppState;
+use crate::validate::Checker;
+use crate::views::{MatchView, Page, Ranked, RecommendationView, RequestView, stored, stored_list};
+
+pub fn config(cfg: &mut ServiceConfig) {
+    cfg.service(create_request)
+        .service(list_requests)
+        .service(recommended_requests)
+        .service(get_request)
+        .service(request_matches)
+        .service(assign_request)
+        .service(cancel_request)
+        .service(complete_request);
+}
+
+/// Longest request window accepted.
+const MAX_WINDOW_SECS: i64 = 7 * 24 * 3600;
+
+#[derive(Deserialize, ToSchema)]
+pub struct CreateRequestBody {
+    resident_id: Uuid,
+    category: ServiceCategory,
+    title: String,
+    #[serde(default)]
+    description: String,
+    starts_at: DateTime<FixedOffset>,
+    ends_at: DateTime<FixedOffset>,
+    /// At least 1.
+    volunteers_needed: i64,
+    #[serde(default = "normal")]
+    urgency: Urgency,
+}
+
+fn normal() -> Urgency {
+    Urgency::Normal
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct AssignBody {
+    team_id: Uuid,
+}
+
+/// No fields.
+#[derive(Deserialize, ToSchema, Default)]
+pub struct EmptyBody {}
+
+#[derive(Deserialize, IntoParams)]
+pub struct RequestFilter {
+    status: Option<RequestStatus>,
+    category: Option<ServiceCategory>,
+    limit: Option<u64>,
+    cursor: Option<String>,
+}
+
+fn new_request(body: CreateRequestBody) -> AppResult<NewRequest> {
+    let mut check = Checker::new();
+    let title = check.check("title", text::clean(&body.title, 100));
+    let description = check.check("description", text::clean_optional(Some(&body.description), 2000));
+    let (starts_at, ends_at) = (body.starts_at.timestamp(), body.ends_at.timestamp());
+    if ends_at <= starts_at {
+        check.fail("ends_at", "结束时间须晚于开始时间");
+    } else if ends_at - starts_at > MAX_WINDOW_SECS {
+        check.fail("ends_at", "一次求助的时段不能超过 7 天");
+    }
+    if !(1..=1000).contains(&body.volunteers_needed) {
+        check.fail("volunteers_needed", "所需志愿者人数须在 1 到 1000 之间");
+    }
+    check.finish(title.zip(description).map(|(title, description)| NewRequest {
+        resident_id: body.resident_id,
+        category: body.category,
+        title,
+        description: description.unwrap_or_default(),
+        starts_at,
+        ends_at,
+        volunteers_needed: body.volunteers_needed as i32,
+        urgency: body.urgency,
+    }))
+}
+
+/// Posts a help request for a resident (caseworkers, managers).
+#[utoipa::path(tag = "requests", security(("bearer" = [])), request_body = CreateRequestBody, responses(
+    (status = 201, body = RequestView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+    (status = 403, body = ErrorBody), (status = 413, body = ErrorBody), (status = 415, body = ErrorBody),
+    (status = 422, body = ErrorBody),
+))]
+#[post("/requests")]
+async fn create_request(state: web::Data<AppState>, staff: Staff, body: Json<CreateRequestBody>) -> AppResult<HttpResponse> {
+    let request = requests::create(&state.db, new_request(body.0)?, staff.0.id).await?;
+    let reader = Reader::load(&state.db, &staff.0).await?;
+    let view = requests::view_for(&state.db, &reader, &request, state.settings.time_zone).await?;
+    Ok(HttpResponse::Created().json(view))
+}
+
+/// Lists requests, newest first. Volunteers see open requests and those
+/// of their teams.
+#[utoipa::path(tag = "requests", security(("bearer" = [])), params(RequestFilter), responses(
+    (status = 200, body = Page<RequestView>), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody),
+))]
+#[get("/requests")]
+async fn list_requests(state: web::Data<AppState>, me: AuthUser, query: web::Query<RequestFilter>) -> AppResult<HttpResponse> {
+    let query = query.into_inner();
+    let page = PageParams { limit: query.limit, cursor: query.cursor }.parse()?;
+    let reader = Reader::load(&state.db, &me).await?;
+    let filter = ListFilter { status: query.status, category: query.category };
+    let (rows, next_cursor) = requests::list(&state.db, &reader, filter, page).await?;
+    let items = requests::views_for(&state.db, &reader, &rows, state.settings.time_zone).await?;
+    Ok(HttpResponse::Ok().json(Page { items, next_cursor }))
+}
+
+/// Loads a request the caller may see; others get 404.
+async fn visible(state: &AppState, me: &AuthUser, id: Uuid) -> AppResult<(entity::help_request::Model, Reader)> {
+    let request = requests::find(&state.db, id).await?;
+    let reader = Reader::load(&state.db, me).await?;
+    if !reader.may_see(&request) {
+        return Err(AppError::NotFound);
+    }
+    Ok((request, reader))
+}
+
+/// One request. The resident's address, phone and location appear only
+/// for its caseworker, managers and volunteers signed up for it.
+#[utoipa::path(tag = "requests", security(("bearer" = [])), params(("id" = Uuid, Path)), responses(
+    (status = 200, body = RequestView), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
+))]
+#[get("/requests/{id}")]
+async fn get_request(state: web::Data<AppState>, me: AuthUser, id: web::Path<Uuid>) -> AppResult<HttpResponse> {
+    let (request, reader) = visible(&state, &me, *id).await?;
+    Ok(HttpResponse::Ok().json(requests::view_for(&state.db, &reader, &request, state.settings.time_zone).await?))
+}
+
+/// Teams that pass the hard rules, best first, each with its score and
+/// reasons (caseworkers, managers).
+#[utoipa::path(tag = "requests", security(("bearer" = [])), params(("id" = Uuid, Path)), responses(
+    (status = 200, body = Ranked<MatchView>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+    (status = 404, body = ErrorBody),
+))]
+#[get("/requests/{id}/matches")]
+async fn request_matches(state: web::Data<AppState>, _: Staff, id: web::Path<Uuid>) -> AppResult<HttpResponse> {
+    let request = requests::find(&state.db, *id).await?;
+    let resident = residents::find(&state.db, request.resident_id).await?;
+    let items = matches::for_request(&state.db, &request, &resident, state.settings.time_zone).await?;
+    Ok(HttpResponse::Ok().json(Ranked { items }))
+}
+
+async fn respond(state: &AppState, staff: &Staff, request: &entity::help_request::Model) -> AppResult<HttpResponse> {
+    let reader = Reader::load(&state.db, &staff.0).await?;
+    let view = requests::view_for(&state.db, &reader, request, state.settings.time_zone).await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+/// Assigns a team; an assigned request may be re-assigned while nobody
+/// has checked in. Left-behind children and disabled residents need a
+/// vetted team (422 `team_not_vetted`).
+#[utoipa::path(tag = "requests", security(("bearer" = [])), params(("id" = Uuid, Path)), request_body = AssignBody, responses(
+    (status = 200, body = RequestView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+    (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+    (status = 415, body = ErrorBody), (status = 422, description = "team_not_vetted or an unknown team", body = ErrorBody),
+))]
+#[post("/requests/{id}/assign")]
+async fn assign_request(state: web::Data<AppState>, staff: Staff, id: web::Path<Uuid>, body: Json<AssignBody>) -> AppResult<HttpResponse> {
+    let request = requests::assign(&state.db, *id, body.0.team_id).await?;
+    respond(&state, &staff, &request).await
+}
+
+/// Cancels an open or assigned request; otherwise 409.
+#[utoipa::path(tag = "requests", security(("bearer" = [])), params(("id" = Uuid, Path)), request_body(content = Option<EmptyBody>), responses(
+    (status = 200, body = RequestView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+    (status = 404, body = ErrorBody), (status = 409, description = "invalid_status", body = ErrorBody),
+))]
+#[post("/requests/{id}/cancel")]
+async fn cancel_request(state: web::Data<AppState>, staff: Staff, id: web::Path<Uuid>, _: OptionalJson<EmptyBody>) -> AppResult<HttpResponse> {
+    let from = [RequestStatus::Open, RequestStatus::Assigned];
+    let request = requests::transition(&state.db, *id, &from, RequestStatus::Cancelled, "取消").await?;
+    respond(&state, &staff, &request).await
+}
+
+/// Completes an assigned or in-progress request; otherwise 409.
+#[utoipa::path(tag = "requests", security(("bearer" = [])), params(("id" = Uuid, Path)), request_body(content = Option<EmptyBody>), responses(
+    (status = 200, body = RequestView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+    (status = 404, body = ErrorBody), (status = 409, description = "invalid_status", body = ErrorBody),
+))]
+#[post("/requests/{id}/complete")]
+async fn complete_request(state: web::Data<AppState>, staff: Staff, id: web::Path<Uuid>, _: OptionalJson<EmptyBody>) -> AppResult<HttpResponse> {
+    let from = [RequestStatus::Assigned, RequestStatus::InProgress];
+    let request = requests::transition(&state.db, *id, &from, RequestStatus::Completed, "完成").await?;
+    respond(&state, &staff, &request).await
+}
+
+/// The requests this volunteer can sign up for now, best first for them.
+#[utoipa::path(tag = "requests", security(("bearer" = [])), responses(
+    (status = 200, body = Ranked<RecommendationView>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+))]
+#[get("/me/recommended-requests")]
+async fn recommended_requests(state: web::Data<AppState>, volunteer: Volunteer) -> AppResult<HttpResponse> {
+    let tz = state.settings.time_zone;
+    let me = accounts::find(&state.db, volunteer.0.id).await.map_err(|_| AppError::Unauthorized)?;
+    let skills = stored_list(&me.skills, ServiceCategory::from_code)?;
+    let slots: Vec<Slot> = serde_json::from_str::<Vec<WeeklySlot>>(&me.availability)
+        .map_err(AppError::internal)?
+        .iter()
+        .filter_map(|s| Slot::parse(s).ok())
+        .collect();
+    let location = me.location_lat.zip(me.location_lng).map(|(lat, lng)| Coordinates { lat, lng });
+    let facts = VolunteerFacts { skills: &skills, location, slots: &slots };
+
+    let reader = Reader::load(&state.db, &volunteer.0).await?;
+    let open = requests::open_for_volunteer(&state.db, &reader).await?;
+    let residents = requests::residents_of(&state.db, &open).await?;
+    let mut items = Vec::with_capacity(open.len());
+    for request in &open {
+        let resident = residents.get(&request.resident_id).ok_or_else(|| AppError::internal("request without resident"))?;
+        let request_facts = OpenRequestFacts {
+            category: stored(&request.category, ServiceCategory::from_code)?,
+            resident_location: Coordinates { lat: resident.location_lat, lng: resident.location_lng },
+            urgency: stored(&request.urgency, Urgency::from_code)?,
+            starts_at: tz.timestamp_opt(request.starts_at, 0).single().ok_or_else(|| AppError::internal("time"))?,
+            ends_at: tz.timestamp_opt(request.ends_at, 0).single().ok_or_else(|| AppError::internal("time"))?,
+        };
+        let rec = recommend::recommend(&facts, &request_facts);
+        items.push((request.starts_at, RecommendationView {
+            request: RequestView::build(request, resident, reader.sees_resident_details(request), tz)?,
+            score: rec.score,
+            distance_km: rec.distance_km.map(|d| (d * 100.0).round() / 100.0),
+            reasons: rec.reasons,
+        }));
+    }
+    items.sort_by(|a, b| b.1.score.total_cmp(&a.1.score).then(a.0.cmp(&b.0)));
+    Ok(HttpResponse::Ok().json(Ranked { items: items.into_iter().map(|(_, item)| item).collect::<Vec<_>>() }))
+}

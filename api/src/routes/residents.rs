@@ -1,0 +1,107 @@
+//! Residents (服务对象): for caseworkers and managers only. Volunteers
+//! learn of residents through requests, masked.
+
+use actix_web::{HttpResponse, get, post, web};
+use serde::Deserialize;
+use utoipa::ToSchema;
+use utoipa_actix_web::service_config::ServiceConfig;
+use uuid::Uuid;
+
+use crate::auth::Staff;
+use crate::domain::geo::Coordinates;
+use crate::domain::masking::parse_id_number;
+use crate::domain::text;
+use crate::domain::vocab::ResidentCategory;
+use crate::error::{AppResult, ErrorBody};
+use crate::extract::Json;
+use crate::service::paging::PageParams;
+use crate::service::residents::{self, NewResident};
+use crate::startup::AppState;
+use crate::validate::{self, Checker};
+use crate::views::{Page, ResidentView};
+
+pub fn config(cfg: &mut ServiceConfig) {
+    cfg.service(create_resident).service(list_residents).service(get_resident);
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct CreateResidentBody {
+    name: String,
+    category: ResidentCategory,
+    phone: Option<String>,
+    address: String,
+    location: Coordinates,
+    /// 居民身份证号; only its masked form is kept.
+    id_number: Option<String>,
+    guardian_name: Option<String>,
+    guardian_phone: Option<String>,
+    notes: Option<String>,
+}
+
+fn optional<T>(check: &mut Checker, field: &str, raw: Option<&str>, parse: impl Fn(&str) -> Result<T, &'static str>) -> Option<Option<T>> {
+    match raw.map(str::trim) {
+        None | Some("") => Some(None),
+        Some(value) => check.check(field, parse(value)).map(Some),
+    }
+}
+
+fn new_resident(body: CreateResidentBody) -> AppResult<NewResident> {
+    let mut check = Checker::new();
+    let name = check.check("name", text::clean(&body.name, 50));
+    let address = check.check("address", text::clean(&body.address, 200));
+    let location = check.coordinates("location", body.location);
+    let phone = optional(&mut check, "phone", body.phone.as_deref(), validate::contact_phone);
+    let guardian_phone = optional(&mut check, "guardian_phone", body.guardian_phone.as_deref(), validate::contact_phone);
+    let id_number = optional(&mut check, "id_number", body.id_number.as_deref(), parse_id_number);
+    let guardian_name = check.check("guardian_name", text::clean_optional(body.guardian_name.as_deref(), 50));
+    let notes = check.check("notes", text::clean_optional(body.notes.as_deref(), 2000));
+    let values = (|| {
+        Some(NewResident {
+            name: name?,
+            category: body.category,
+            phone: phone?,
+            address: address?,
+            location: location?,
+            id_number: id_number?,
+            guardian_name: guardian_name?,
+            guardian_phone: guardian_phone?,
+            notes: notes?,
+        })
+    })();
+    check.finish(values)
+}
+
+/// Registers a resident who needs help (caseworkers, managers).
+#[utoipa::path(tag = "residents", security(("bearer" = [])), request_body = CreateResidentBody, responses(
+    (status = 201, body = ResidentView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+    (status = 403, body = ErrorBody), (status = 413, body = ErrorBody), (status = 415, body = ErrorBody),
+    (status = 422, body = ErrorBody),
+))]
+#[post("/residents")]
+async fn create_resident(state: web::Data<AppState>, staff: Staff, body: Json<CreateResidentBody>) -> AppResult<HttpResponse> {
+    let resident = residents::create(&state.db, new_resident(body.0)?, staff.0.id).await?;
+    Ok(HttpResponse::Created().json(residents::view(&resident, state.settings.time_zone)?))
+}
+
+/// Lists residents, newest first (caseworkers, managers).
+#[utoipa::path(tag = "residents", security(("bearer" = [])), params(PageParams), responses(
+    (status = 200, body = Page<ResidentView>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+    (status = 422, body = ErrorBody),
+))]
+#[get("/residents")]
+async fn list_residents(state: web::Data<AppState>, _: Staff, query: web::Query<PageParams>) -> AppResult<HttpResponse> {
+    let (rows, next_cursor) = residents::list(&state.db, query.parse()?).await?;
+    let items = rows.iter().map(|r| residents::view(r, state.settings.time_zone)).collect::<AppResult<_>>()?;
+    Ok(HttpResponse::Ok().json(Page { items, next_cursor }))
+}
+
+/// One resident's record; the ID number is masked.
+#[utoipa::path(tag = "residents", security(("bearer" = [])), params(("id" = Uuid, Path)), responses(
+    (status = 200, body = ResidentView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+    (status = 404, body = ErrorBody),
+))]
+#[get("/residents/{id}")]
+async fn get_resident(state: web::Data<AppState>, _: Staff, id: web::Path<Uuid>) -> AppResult<HttpResponse> {
+    let resident = residents::find(&state.db, *id).await?;
+    Ok(HttpResponse::Ok().json(residents::view(&resident, state.settings.time_zone)?))
+}

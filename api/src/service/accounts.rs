@@ -1,0 +1,172 @@
+//! Accounts: registration, staff accounts, login, profiles, and the
+//! hours and star level shown on `GET /me`.
+
+use chrono_tz::Tz;
+use entity::service_record::{self, Entity as Records};
+use entity::user::{self, Entity as Users};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
+    QuerySelect,
+    sea_query::{Expr, ExprTrait},
+};
+use uuid::Uuid;
+
+use super::{login_throttle, now};
+use crate::auth::{hash_password, verify_password};
+use crate::domain::availability::WeeklySlot;
+use crate::domain::geo::Coordinates;
+use crate::domain::phone::Phone;
+use crate::domain::stars::StarThresholds;
+use crate::domain::vocab::{RecordStatus, Role, ServiceCategory};
+use crate::error::{AppError, AppResult, is_unique_violation};
+use crate::views::{UserView, local_time, round2, stored, stored_list};
+
+pub struct NewAccount {
+    pub phone: Phone,
+    pub password: String,
+    pub name: String,
+    pub role: Role,
+}
+
+pub async fn create_account(db: &impl ConnectionTrait, account: NewAccount) -> AppResult<user::Model> {
+    let exists = Users::find()
+        .filter(user::Column::Phone.eq(account.phone.as_str()))
+        .one(db)
+        .await?
+        .is_some();
+    if exists {
+        return Err(phone_taken());
+    }
+    let password_hash = hash_password(account.password).await?;
+    let model = user::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        phone: Set(account.phone.into_inner()),
+        password_hash: Set(password_hash),
+        name: Set(account.name),
+        role: Set(account.role.code().into()),
+        skills: Set("[]".into()),
+        location_lat: Set(None),
+        location_lng: Set(None),
+        availability: Set("[]".into()),
+        created_at: Set(now()),
+    };
+    // Two registrations racing for one phone: the unique index decides.
+    model.insert(db).await.map_err(|e| if is_unique_violation(&e) { phone_taken() } else { e.into() })
+}
+
+fn phone_taken() -> AppError {
+    AppError::conflict("phone_taken", "该手机号已注册")
+}
+
+/// Creates the first admin from the environment unless the phone exists;
+/// an existing account is never overwritten.
+pub async fn ensure_bootstrap_admin(db: &impl ConnectionTrait, phone: &str, password: &str) -> Result<(), String> {
+    let phone = Phone::parse(phone).map_err(|e| format!("BOOTSTRAP_ADMIN_PHONE: {e}"))?;
+    if password.chars().count() < 8 {
+        return Err("BOOTSTRAP_ADMIN_PASSWORD must have at least 8 characters".into());
+    }
+    let account = NewAccount { phone, password: password.into(), name: "管理员".into(), role: Role::Admin };
+    match create_account(db, account).await {
+        Ok(_) => {
+            tracing::info!("bootstrap admin created");
+            Ok(())
+        }
+        Err(AppError::Conflict { .. }) => Ok(()),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// Checks a phone and password, throttled per phone.
+pub async fn login(db: &impl ConnectionTrait, phone: &str, password: String) -> AppResult<user::Model> {
+    let now = now();
+    if let Some(remaining) = login_throttle::lock_remaining(db, phone, now).await? {
+        return Err(AppError::TooManyAttempts { retry_after_secs: remaining });
+    }
+    let user = Users::find().filter(user::Column::Phone.eq(phone)).one(db).await?;
+    let ok = verify_password(password, user.as_ref().map(|u| u.password_hash.clone())).await?;
+    match user {
+        Some(user) if ok => {
+            login_throttle::clear(db, phone).await?;
+            Ok(user)
+        }
+        _ => {
+            login_throttle::record_failure(db, phone, now).await?;
+            Err(AppError::InvalidCredentials)
+        }
+    }
+}
+
+pub async fn find(db: &impl ConnectionTrait, id: Uuid) -> AppResult<user::Model> {
+    Users::find_by_id(id).one(db).await?.ok_or(AppError::NotFound)
+}
+
+/// A validated profile change; `None` leaves a field as it is.
+#[derive(Default)]
+pub struct ProfileChange {
+    pub name: Option<String>,
+    pub skills: Option<Vec<ServiceCategory>>,
+    pub location: Option<Option<Coordinates>>,
+    pub availability: Option<Vec<WeeklySlot>>,
+}
+
+pub async fn update_profile(db: &impl ConnectionTrait, id: Uuid, change: ProfileChange) -> AppResult<user::Model> {
+    let mut model: user::ActiveModel = find(db, id).await?.into();
+    if let Some(name) = change.name {
+        model.name = Set(name);
+    }
+    if let Some(skills) = change.skills {
+        let codes: Vec<&str> = skills.iter().map(|s| s.code()).collect();
+        model.skills = Set(serde_json::to_string(&codes).map_err(AppError::internal)?);
+    }
+    if let Some(location) = change.location {
+        model.location_lat = Set(location.map(|l| l.lat));
+        model.location_lng = Set(location.map(|l| l.lng));
+    }
+    if let Some(slots) = change.availability {
+        model.availability = Set(serde_json::to_string(&slots).map_err(AppError::internal)?);
+    }
+    Ok(model.update(db).await?)
+}
+
+/// Sum of approved minutes of one volunteer.
+pub async fn approved_minutes(db: &impl ConnectionTrait, user_id: Uuid) -> AppResult<i64> {
+    let total: Option<Option<i64>> = Records::find()
+        .select_only()
+        .column_as(Expr::col(service_record::Column::Minutes).sum(), "total")
+        .filter(service_record::Column::VolunteerId.eq(user_id))
+        .filter(service_record::Column::Status.eq(RecordStatus::Approved.code()))
+        .into_tuple()
+        .one(db)
+        .await?;
+    Ok(total.flatten().unwrap_or(0))
+}
+
+pub fn user_view(user: &user::Model, approved_minutes: i64, stars: &StarThresholds, tz: Tz) -> AppResult<UserView> {
+    let location = match (user.location_lat, user.location_lng) {
+        (Some(lat), Some(lng)) => Some(Coordinates { lat, lng }),
+        _ => None,
+    };
+    Ok(UserView {
+        id: user.id,
+        phone: user.phone.clone(),
+        name: user.name.clone(),
+        role: stored(&user.role, Role::from_code)?,
+        skills: stored_list(&user.skills, ServiceCategory::from_code)?,
+        location,
+        availability: serde_json::from_str(&user.availability).map_err(AppError::internal)?,
+        approved_hours: round2(approved_minutes as f64 / 60.0),
+        star_level: stars.level(approved_minutes),
+        created_at: local_time(user.created_at, tz),
+    })
+}
+
+/// `user_view` with the hours looked up.
+pub async fn load_user_view(
+    db: &impl ConnectionTrait,
+    user: &user::Model,
+    stars: &StarThresholds,
+    tz: Tz,
+) -> AppResult<UserView> {
+    let minutes = approved_minutes(db, user.id).await?;
+    user_view(user, minutes, stars, tz)
+}

@@ -1,0 +1,139 @@
+//! Gathers what matching needs from the database — every team, then the
+//! members' availability, open assignments and history of the teams that
+//! pass the hard rules — and hands it to `domain::matching`.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::TimeZone;
+use chrono_tz::Tz;
+use entity::help_request::{self, Entity as Requests};
+use entity::team::Entity as Teams;
+use entity::team_member::{self, Entity as Members};
+use entity::user::{self, Entity as Users};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
+use uuid::Uuid;
+
+use crate::domain::availability::{self, Slot, WeeklySlot};
+use crate::domain::geo::Coordinates;
+use crate::domain::matching::{self, RequestFacts, TeamFacts, TeamSituation};
+use crate::domain::vocab::{RequestStatus, ResidentCategory, ServiceCategory, Urgency};
+use crate::error::{AppError, AppResult};
+use crate::views::{MatchView, stored, stored_list};
+
+pub async fn for_request(
+    db: &impl ConnectionTrait,
+    request: &help_request::Model,
+    resident: &entity::resident::Model,
+    tz: Tz,
+) -> AppResult<Vec<MatchView>> {
+    let facts = RequestFacts {
+        category: stored(&request.category, ServiceCategory::from_code)?,
+        resident_category: stored(&resident.category, ResidentCategory::from_code)?,
+        resident_location: Coordinates { lat: resident.location_lat, lng: resident.location_lng },
+        urgency: stored(&request.urgency, Urgency::from_code)?,
+        volunteers_needed: u32::try_from(request.volunteers_needed).unwrap_or(1),
+    };
+    let teams = Teams::find().all(db).await?;
+    let mut candidates = Vec::new();
+    for team in &teams {
+        let team_facts = TeamFacts {
+            categories: stored_list(&team.service_categories, ServiceCategory::from_code)?,
+            location: Coordinates { lat: team.location_lat, lng: team.location_lng },
+            service_radius_km: team.service_radius_km,
+            vetted: team.vetted,
+        };
+        if let Some(distance) = matching::eligible(&facts, &team_facts) {
+            candidates.push((team, team_facts, distance));
+        }
+    }
+    let ids: Vec<Uuid> = candidates.iter().map(|(t, _, _)| t.id).collect();
+    let situations = situations(db, &ids, request, tz).await?;
+    let scored = candidates
+        .into_iter()
+        .map(|(team, team_facts, distance)| {
+            let situation = situations.get(&team.id).copied().unwrap_or_default();
+            (team, distance, matching::score(&facts, &team_facts, distance, situation))
+        })
+        .collect();
+    matching::rank(scored)
+        .into_iter()
+        .map(|(team, distance, scored)| {
+            Ok(MatchView {
+                team: super::teams::view(team, tz)?,
+                score: scored.score,
+                distance_km: (distance * 100.0).round() / 100.0,
+                reasons: scored.reasons,
+            })
+        })
+        .collect()
+}
+
+async fn situations(
+    db: &impl ConnectionTrait,
+    team_ids: &[Uuid],
+    request: &help_request::Model,
+    tz: Tz,
+) -> AppResult<HashMap<Uuid, TeamSituation>> {
+    let mut out: HashMap<Uuid, TeamSituation> = HashMap::new();
+    if team_ids.is_empty() {
+        return Ok(out);
+    }
+    let start = tz.timestamp_opt(request.starts_at, 0).single().ok_or_else(|| AppError::internal("bad time"))?;
+    let end = tz.timestamp_opt(request.ends_at, 0).single().ok_or_else(|| AppError::internal("bad time"))?;
+
+    let members: Vec<(Uuid, Uuid)> = Members::find()
+        .select_only()
+        .column(team_member::Column::TeamId)
+        .column(team_member::Column::UserId)
+        .filter(team_member::Column::TeamId.is_in(team_ids.iter().copied()))
+        .into_tuple()
+        .all(db)
+        .await?;
+    let user_ids: HashSet<Uuid> = members.iter().map(|(_, u)| *u).collect();
+    let free_users: HashSet<Uuid> = Users::find()
+        .select_only()
+        .column(user::Column::Id)
+        .column(user::Column::Availability)
+        .filter(user::Column::Id.is_in(user_ids))
+        .into_tuple::<(Uuid, String)>()
+        .all(db)
+        .await?
+        .into_iter()
+        .filter(|(_, json)| {
+            let slots: Vec<Slot> = serde_json::from_str::<Vec<WeeklySlot>>(json)
+                .unwrap_or_default()
+                .iter()
+                .filter_map(|s| Slot::parse(s).ok())
+                .collect();
+            availability::covers(&slots, start, end)
+        })
+        .map(|(id, _)| id)
+        .collect();
+    for (team_id, user_id) in &members {
+        if free_users.contains(user_id) {
+            out.entry(*team_id).or_default().available_members += 1;
+        }
+    }
+
+    let assignments: Vec<(Option<Uuid>, Uuid, String)> = Requests::find()
+        .select_only()
+        .column(help_request::Column::TeamId)
+        .column(help_request::Column::ResidentId)
+        .column(help_request::Column::Status)
+        .filter(help_request::Column::TeamId.is_in(team_ids.iter().copied()))
+        .filter(help_request::Column::Id.ne(request.id))
+        .into_tuple()
+        .all(db)
+        .await?;
+    for (team_id, resident_id, status) in assignments {
+        let Some(team_id) = team_id else { continue };
+        let entry = out.entry(team_id).or_default();
+        if status == RequestStatus::Assigned.code() || status == RequestStatus::InProgress.code() {
+            entry.open_assignments += 1;
+        }
+        if resident_id == request.resident_id && status != RequestStatus::Cancelled.code() {
+            entry.served_resident_before = true;
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,16 @@
+//! Database work, one module per resource. Functions take any
+//! `ConnectionTrait`, so the same code runs inside or outside a
+//! transaction; rules themselves live in `domain`.
+
+pub mod accounts;
+pub mod login_throttle;
+pub mod matches;
+pub mod paging;
+pub mod requests;
+pub mod residents;
+pub mod teams;
+
+/// Now, in Unix seconds.
+pub fn now() -> i64 {
+    chrono::Utc::now().timestamp()
+}

@@ -1,0 +1,265 @@
+//! Help requests: posting, who may see what, assignment and the status
+//! machine (open → assigned → in_progress → completed; cancelled from open
+//! or assigned).
+
+use std::collections::{HashMap, HashSet};
+
+use chrono_tz::Tz;
+use entity::help_request::{self, Entity as Requests};
+use entity::resident::{self, Entity as Residents};
+use entity::signup::{self, Entity as Signups};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait,
+    DatabaseConnection, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+    sea_query::{Expr, ExprTrait},
+};
+use uuid::Uuid;
+
+use super::paging::{PageRequest, finish};
+use super::{now, teams};
+use crate::auth::AuthUser;
+use crate::domain::vocab::{RequestStatus, ResidentCategory, Role, ServiceCategory, Urgency};
+use crate::error::{AppError, AppResult};
+use crate::views::{RequestView, stored};
+
+pub struct NewRequest {
+    pub resident_id: Uuid,
+    pub category: ServiceCategory,
+    pub title: String,
+    pub description: String,
+    pub starts_at: i64,
+    pub ends_at: i64,
+    pub volunteers_needed: i32,
+    pub urgency: Urgency,
+}
+
+pub async fn create(db: &DatabaseConnection, new: NewRequest, caseworker: Uuid) -> AppResult<help_request::Model> {
+    let txn = db.begin().await?;
+    Residents::find_by_id(new.resident_id)
+        .one(&txn)
+        .await?
+        .ok_or_else(|| AppError::invalid("resident_id", "服务对象不存在"))?;
+    let now = now();
+    let model = help_request::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        resident_id: Set(new.resident_id),
+        caseworker_id: Set(caseworker),
+        category: Set(new.category.code().into()),
+        title: Set(new.title),
+        description: Set(new.description),
+        starts_at: Set(new.starts_at),
+        ends_at: Set(new.ends_at),
+        volunteers_needed: Set(new.volunteers_needed),
+        signups_count: Set(0),
+        urgency: Set(new.urgency.code().into()),
+        status: Set(RequestStatus::Open.code().into()),
+        team_id: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(&txn)
+    .await?;
+    txn.commit().await?;
+    Ok(model)
+}
+
+pub async fn find(db: &impl ConnectionTrait, id: Uuid) -> AppResult<help_request::Model> {
+    Requests::find_by_id(id).one(db).await?.ok_or(AppError::NotFound)
+}
+
+/// What one reader may see of requests: their teams and sign-ups.
+pub struct Reader {
+    pub id: Uuid,
+    pub role: Role,
+    pub team_ids: Vec<Uuid>,
+    pub signed_up: HashSet<Uuid>,
+}
+
+impl Reader {
+    pub async fn load(db: &impl ConnectionTrait, user: &AuthUser) -> AppResult<Self> {
+        let (team_ids, signed_up) = if user.role == Role::Volunteer {
+            let signed_up = Signups::find()
+                .select_only()
+                .column(signup::Column::RequestId)
+                .filter(signup::Column::VolunteerId.eq(user.id))
+                .into_tuple::<Uuid>()
+                .all(db)
+                .await?
+                .into_iter()
+                .collect();
+            (teams::team_ids_of(db, user.id).await?, signed_up)
+        } else {
+            (Vec::new(), HashSet::new())
+        };
+        Ok(Self { id: user.id, role: user.role, team_ids, signed_up })
+    }
+
+    pub fn may_see(&self, request: &help_request::Model) -> bool {
+        self.role.is_staff()
+            || request.status == RequestStatus::Open.code()
+            || request.team_id.is_some_and(|t| self.team_ids.contains(&t))
+            || self.signed_up.contains(&request.id)
+    }
+
+    /// Address, phone and exact location: the request's caseworker,
+    /// managers, and volunteers signed up for it.
+    pub fn sees_resident_details(&self, request: &help_request::Model) -> bool {
+        self.role.is_manager() || request.caseworker_id == self.id || self.signed_up.contains(&request.id)
+    }
+}
+
+pub async fn view_for(
+    db: &impl ConnectionTrait,
+    reader: &Reader,
+    request: &help_request::Model,
+    tz: Tz,
+) -> AppResult<RequestView> {
+    let resident = Residents::find_by_id(request.resident_id)
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::internal("request without resident"))?;
+    RequestView::build(request, &resident, reader.sees_resident_details(request), tz)
+}
+
+/// Views of many requests with their residents loaded in one query.
+pub async fn views_for(
+    db: &impl ConnectionTrait,
+    reader: &Reader,
+    requests: &[help_request::Model],
+    tz: Tz,
+) -> AppResult<Vec<RequestView>> {
+    let residents = residents_of(db, requests).await?;
+    requests
+        .iter()
+        .map(|r| {
+            let resident = residents.get(&r.resident_id).ok_or_else(|| AppError::internal("request without resident"))?;
+            RequestView::build(r, resident, reader.sees_resident_details(r), tz)
+        })
+        .collect()
+}
+
+pub async fn residents_of(
+    db: &impl ConnectionTrait,
+    requests: &[help_request::Model],
+) -> AppResult<HashMap<Uuid, resident::Model>> {
+    let ids: HashSet<Uuid> = requests.iter().map(|r| r.resident_id).collect();
+    let rows = Residents::find().filter(resident::Column::Id.is_in(ids)).all(db).await?;
+    Ok(rows.into_iter().map(|r| (r.id, r)).collect())
+}
+
+pub struct ListFilter {
+    pub status: Option<RequestStatus>,
+    pub category: Option<ServiceCategory>,
+}
+
+pub async fn list(
+    db: &impl ConnectionTrait,
+    reader: &Reader,
+    filter: ListFilter,
+    page: PageRequest,
+) -> AppResult<(Vec<help_request::Model>, Option<String>)> {
+    let mut query = Requests::find().order_by_desc(help_request::Column::Id).limit(page.limit + 1);
+    if !reader.role.is_staff() {
+        query = query.filter(
+            Condition::any()
+                .add(help_request::Column::Status.eq(RequestStatus::Open.code()))
+                .add(help_request::Column::TeamId.is_in(reader.team_ids.clone()))
+                .add(help_request::Column::Id.is_in(reader.signed_up.iter().copied().collect::<Vec<_>>())),
+        );
+    }
+    if let Some(status) = filter.status {
+        query = query.filter(help_request::Column::Status.eq(status.code()));
+    }
+    if let Some(category) = filter.category {
+        query = query.filter(help_request::Column::Category.eq(category.code()));
+    }
+    if let Some(after) = page.after {
+        query = query.filter(help_request::Column::Id.lt(after));
+    }
+    Ok(finish(query.all(db).await?, page.limit, |r| r.id))
+}
+
+fn wrong_status(request: &help_request::Model, action: &str) -> AppError {
+    let label = RequestStatus::from_code(&request.status).map_or("未知", RequestStatus::label);
+    AppError::conflict("invalid_status", format!("求助当前为「{label}」，不能{action}"))
+}
+
+/// Assigns (or re-assigns, while nobody has checked in) a team. Sign-ups
+/// made for a previous team are void: they were that team's places.
+pub async fn assign(db: &DatabaseConnection, request_id: Uuid, team_id: Uuid) -> AppResult<help_request::Model> {
+    let txn = db.begin().await?;
+    let request = find(&txn, request_id).await?;
+    let team = match teams::find(&txn, team_id).await {
+        Ok(team) => team,
+        Err(AppError::NotFound) => return Err(AppError::invalid("team_id", "队伍不存在")),
+        Err(e) => return Err(e),
+    };
+    let resident = Residents::find_by_id(request.resident_id)
+        .one(&txn)
+        .await?
+        .ok_or_else(|| AppError::internal("request without resident"))?;
+    if stored(&resident.category, ResidentCategory::from_code)?.needs_vetted_team() && !team.vetted {
+        return Err(AppError::unprocessable(
+            "team_not_vetted",
+            "留守儿童和残疾人的求助只能分派给已审核的队伍",
+        ));
+    }
+    let reassigning = request.team_id.is_some_and(|old| old != team_id);
+    let mut update = Requests::update_many()
+        .col_expr(help_request::Column::Status, Expr::value(RequestStatus::Assigned.code()))
+        .col_expr(help_request::Column::TeamId, Expr::value(team_id))
+        .col_expr(help_request::Column::UpdatedAt, Expr::value(now()))
+        .filter(help_request::Column::Id.eq(request_id))
+        .filter(help_request::Column::Status.is_in([RequestStatus::Open.code(), RequestStatus::Assigned.code()]));
+    if reassigning {
+        update = update.col_expr(help_request::Column::SignupsCount, Expr::value(0));
+    }
+    if update.exec(&txn).await?.rows_affected == 0 {
+        return Err(wrong_status(&request, "分派"));
+    }
+    if reassigning {
+        Signups::delete_many().filter(signup::Column::RequestId.eq(request_id)).exec(&txn).await?;
+    }
+    let updated = find(&txn, request_id).await?;
+    txn.commit().await?;
+    Ok(updated)
+}
+
+/// Moves a request to `to` if it is in one of `from`; the condition is in
+/// the UPDATE so two racing callers cannot both win.
+pub async fn transition(
+    db: &impl ConnectionTrait,
+    request_id: Uuid,
+    from: &[RequestStatus],
+    to: RequestStatus,
+    action: &str,
+) -> AppResult<help_request::Model> {
+    let request = find(db, request_id).await?;
+    let updated = Requests::update_many()
+        .col_expr(help_request::Column::Status, Expr::value(to.code()))
+        .col_expr(help_request::Column::UpdatedAt, Expr::value(now()))
+        .filter(help_request::Column::Id.eq(request_id))
+        .filter(help_request::Column::Status.is_in(from.iter().map(|s| s.code())))
+        .exec(db)
+        .await?;
+    if updated.rows_affected == 0 {
+        return Err(wrong_status(&request, action));
+    }
+    find(db, request_id).await
+}
+
+/// Requests a volunteer could sign up for now: assigned to one of their
+/// teams, places left, not over, not already theirs.
+pub async fn open_for_volunteer(db: &impl ConnectionTrait, reader: &Reader) -> AppResult<Vec<help_request::Model>> {
+    if reader.team_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows = Requests::find()
+        .filter(help_request::Column::TeamId.is_in(reader.team_ids.clone()))
+        .filter(help_request::Column::Status.is_in([RequestStatus::Assigned.code(), RequestStatus::InProgress.code()]))
+        .filter(Expr::col(help_request::Column::SignupsCount).lt(Expr::col(help_request::Column::VolunteersNeeded)))
+        .filter(help_request::Column::EndsAt.gt(now()))
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().filter(|r| !reader.signed_up.contains(&r.id)).collect())
+}

@@ -1,0 +1,230 @@
+//! What the API answers: the contract's objects, built from entities for a
+//! given reader. Personal data is decided here, in one place: a request's
+//! resident shows address, phone and exact location only to readers that
+//! may see them.
+
+use chrono::{DateTime, FixedOffset, TimeZone};
+use chrono_tz::Tz;
+use serde::Serialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::domain::availability::WeeklySlot;
+use crate::domain::geo::Coordinates;
+use crate::domain::masking::mask_name;
+use crate::domain::matching::Reason;
+use crate::domain::vocab::{
+    MemberRole, RequestStatus, ResidentCategory, Role, ServiceCategory, TeamKind, Urgency,
+};
+use crate::error::{AppError, AppResult};
+
+/// A timestamp in the community's zone, RFC 3339 with its offset.
+pub fn local_time(unix_secs: i64, tz: Tz) -> DateTime<FixedOffset> {
+    tz.timestamp_opt(unix_secs, 0)
+        .single()
+        .map(|t| t.fixed_offset())
+        .unwrap_or_default()
+}
+
+/// Decodes a vocabulary code stored by us; a stray value is our bug.
+pub fn stored<T>(code: &str, from_code: fn(&str) -> Option<T>) -> AppResult<T> {
+    from_code(code).ok_or_else(|| AppError::internal(format!("unknown stored code {code}")))
+}
+
+pub fn stored_list<T>(json: &str, from_code: fn(&str) -> Option<T>) -> AppResult<Vec<T>> {
+    let codes: Vec<String> = serde_json::from_str(json).map_err(AppError::internal)?;
+    codes.iter().map(|c| stored(c, from_code)).collect()
+}
+
+/// A page of a list.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    /// Pass as `cursor` for the next page; `null` on the last one.
+    pub next_cursor: Option<String>,
+}
+
+/// A complete, ranked answer (matches, recommendations): not paged.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Ranked<T> {
+    pub items: Vec<T>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UserView {
+    pub id: Uuid,
+    pub phone: String,
+    pub name: String,
+    pub role: Role,
+    pub skills: Vec<ServiceCategory>,
+    pub location: Option<Coordinates>,
+    pub availability: Vec<WeeklySlot>,
+    /// Approved service hours, to two decimals.
+    pub approved_hours: f64,
+    /// 0–5, from `STAR_THRESHOLDS_HOURS`.
+    pub star_level: u8,
+    pub created_at: DateTime<FixedOffset>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TeamView {
+    pub id: Uuid,
+    pub name: String,
+    pub kind: TeamKind,
+    pub service_categories: Vec<ServiceCategory>,
+    pub location: Coordinates,
+    pub service_radius_km: f64,
+    pub vetted: bool,
+    pub created_at: DateTime<FixedOffset>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MembershipView {
+    pub team_id: Uuid,
+    pub user_id: Uuid,
+    pub role: MemberRole,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MemberView {
+    pub team_id: Uuid,
+    pub user_id: Uuid,
+    pub role: MemberRole,
+    pub name: String,
+    /// Whole for managers; masked (`138****5678`) for fellow members.
+    pub phone: String,
+    pub joined_at: DateTime<FixedOffset>,
+}
+
+/// A resident's full record, for caseworkers and managers.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ResidentView {
+    pub id: Uuid,
+    pub name: String,
+    pub category: ResidentCategory,
+    pub phone: Option<String>,
+    pub address: String,
+    pub location: Coordinates,
+    /// Never whole: `110***********1234`.
+    pub id_number: Option<String>,
+    pub guardian_name: Option<String>,
+    pub guardian_phone: Option<String>,
+    pub notes: Option<String>,
+    pub created_at: DateTime<FixedOffset>,
+}
+
+/// The resident as a request shows them. `address`, `phone` and
+/// `location` are present only for the request's caseworker, managers and
+/// volunteers signed up for it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RequestResident {
+    pub masked_name: String,
+    pub category: ResidentCategory,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<Uuid>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub location: Option<Coordinates>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RequestView {
+    pub id: Uuid,
+    pub resident: RequestResident,
+    pub category: ServiceCategory,
+    pub title: String,
+    pub description: String,
+    pub starts_at: DateTime<FixedOffset>,
+    pub ends_at: DateTime<FixedOffset>,
+    pub volunteers_needed: i32,
+    pub signups_count: i32,
+    pub places_left: i32,
+    pub urgency: Urgency,
+    pub status: RequestStatus,
+    pub team_id: Option<Uuid>,
+    pub caseworker_id: Uuid,
+    pub created_at: DateTime<FixedOffset>,
+    pub updated_at: DateTime<FixedOffset>,
+}
+
+impl RequestView {
+    /// `full_resident`: may this reader see the resident's address, phone
+    /// and location?
+    pub fn build(
+        request: &entity::help_request::Model,
+        resident: &entity::resident::Model,
+        full_resident: bool,
+        tz: Tz,
+    ) -> AppResult<Self> {
+        let resident_view = RequestResident {
+            masked_name: mask_name(&resident.name),
+            category: stored(&resident.category, ResidentCategory::from_code)?,
+            id: full_resident.then_some(resident.id),
+            address: full_resident.then(|| resident.address.clone()),
+            phone: if full_resident { resident.phone.clone() } else { None },
+            location: full_resident
+                .then_some(Coordinates { lat: resident.location_lat, lng: resident.location_lng }),
+        };
+        Ok(Self {
+            id: request.id,
+            resident: resident_view,
+            category: stored(&request.category, ServiceCategory::from_code)?,
+            title: request.title.clone(),
+            description: request.description.clone(),
+            starts_at: local_time(request.starts_at, tz),
+            ends_at: local_time(request.ends_at, tz),
+            volunteers_needed: request.volunteers_needed,
+            signups_count: request.signups_count,
+            places_left: (request.volunteers_needed - request.signups_count).max(0),
+            urgency: stored(&request.urgency, Urgency::from_code)?,
+            status: stored(&request.status, RequestStatus::from_code)?,
+            team_id: request.team_id,
+            caseworker_id: request.caseworker_id,
+            created_at: local_time(request.created_at, tz),
+            updated_at: local_time(request.updated_at, tz),
+        })
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MatchView {
+    pub team: TeamView,
+    /// In [0, 1], higher is better.
+    pub score: f64,
+    pub distance_km: f64,
+    pub reasons: Vec<Reason>,
+}
+
+/// A request recommended to a volunteer: the request as they see it, with
+/// why it suits them.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RecommendationView {
+    #[serde(flatten)]
+    pub request: RequestView,
+    pub score: f64,
+    pub distance_km: Option<f64>,
+    pub reasons: Vec<Reason>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LoginView {
+    pub access_token: String,
+    /// Always `Bearer`.
+    pub token_type: &'static str,
+    /// Seconds until the token expires.
+    pub expires_in: i64,
+    pub user: UserView,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RegisteredView {
+    pub user: UserView,
+    pub access_token: String,
+}
+
+pub fn round2(value: f64) -> f64 {
+    (value * 100.0).round() / 100.0
+}

@@ -1,0 +1,30 @@
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "help_requests")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub resident_id: Uuid,
+    /// The caseworker (or manager) who posted the request.
+    pub caseworker_id: Uuid,
+    pub category: String,
+    pub title: String,
+    pub description: String,
+    pub starts_at: i64,
+    pub ends_at: i64,
+    pub volunteers_needed: i32,
+    /// Places taken; raised only by a conditional update so that it never
+    /// passes `volunteers_needed`, whatever the concurrency.
+    pub signups_count: i32,
+    pub urgency: String,
+    pub status: String,
+    pub team_id: Option<Uuid>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

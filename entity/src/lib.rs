@@ -1,0 +1,16 @@
+//! SeaORM entities: one module per table, nothing else.
+//!
+//! Instants are stored as Unix seconds (`i64`) so that comparisons and
+//! ordering behave the same on SQLite and PostgreSQL; list-valued fields
+//! (skills, categories, weekly availability) are JSON text.
+
+pub mod help_request;
+pub mod idempotency_key;
+pub mod login_failure;
+pub mod resident;
+pub mod service_record;
+pub mod service_record_event;
+pub mod signup;
+pub mod team;
+pub mod team_member;
+pub mod user;

@@ -1,0 +1,16 @@
+//! Schema migrations, applied by the server at start-up. Written with
+//! SeaORM's schema builders so that one migration serves SQLite and
+//! PostgreSQL alike.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261129_000001_foundation;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261129_000001_foundation::Migration)]
+    }
+}
