@@ -1,1 +1,14 @@
-fn main(){}
+//! Black-box HTTP tests: each test starts the real server on a random port
+//! with its own fresh database (SQLite, or PostgreSQL when
+//! `TEST_DATABASE_URL` is set) and talks to it over HTTP.
+
+mod helpers;
+
+mod accounts;
+mod authorization;
+mod errors;
+mod idempotency;
+mod matching;
+mod requests;
+mod residents;
+mod teams;

@@ -157,6 +157,29 @@ vocabulary! {
     }
 }
 
+
+vocabulary! {
+    /// Where a webhook delivers.
+    WebhookKind {
+        Wecom => "wecom", "企业微信群机器人";
+        Dingtalk => "dingtalk", "钉钉自定义机器人";
+        Feishu => "feishu", "飞书自定义机器人";
+        Generic => "generic", "通用 Webhook";
+    }
+}
+
+vocabulary! {
+    /// Events that webhooks receive.
+    EventType {
+        RequestCreated => "request.created", "新的求助";
+        RequestAssigned => "request.assigned", "求助已分派";
+        SignupCreated => "signup.created", "志愿者报名";
+        RequestFull => "request.full", "报名已满";
+        ServiceRecordApproved => "service_record.approved", "服务时长已审核通过";
+        ServiceRecordRejected => "service_record.rejected", "服务时长被驳回";
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
