@@ -19,6 +19,9 @@ pub struct Settings {
     pub time_zone: Tz,
     /// Lifetime of an access token.
     pub token_ttl_secs: i64,
+    /// The community's name: the place of service records and messages,
+    /// so that no resident's address is ever needed there.
+    pub community_name: String,
 }
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/volunteer.db?mode=rwc";
@@ -99,6 +102,7 @@ impl Settings {
             star_thresholds,
             time_zone,
             token_ttl_secs,
+            community_name: non_empty("COMMUNITY_NAME").unwrap_or_else(|| "本社区".into()),
         })
     }
 }
@@ -125,6 +129,7 @@ impl fmt::Debug for Settings {
             .field("webhook_retry_base_ms", &self.webhook_retry_base_ms)
             .field("star_thresholds", &self.star_thresholds)
             .field("time_zone", &self.time_zone)
+            .field("community_name", &self.community_name)
             .finish()
     }
 }

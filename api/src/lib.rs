@@ -15,6 +15,7 @@ pub mod startup;
 pub mod telemetry;
 pub mod validate;
 pub mod views;
+pub mod webhook_target;
 
 pub use config::Settings;
 pub use startup::Application;

@@ -2,10 +2,13 @@
 
 pub mod availability;
 pub mod geo;
+pub mod hours;
 pub mod masking;
 pub mod matching;
+pub mod notify;
 pub mod phone;
 pub mod recommend;
+pub mod ssrf;
 pub mod stars;
 pub mod text;
 pub mod vocab;

@@ -29,6 +29,14 @@ pub enum SsrfError {
     Resolve { host: String, detail: String },
 }
 
+impl SsrfError {
+    /// DNS did not answer: worth retrying a send later, unlike the rest,
+    /// which say the URL itself is not allowed.
+    pub fn is_resolution_failure(&self) -> bool {
+        matches!(self, Self::Resolve { .. })
+    }
+}
+
 /// Parses a webhook URL as registered: `http`/`https` only, a host, no
 /// `user:password@` (it would end up in logs and in `Authorization`).
 /// Whether the host is allowed is [`check_literal_host`]'s and DNS's job.
@@ -41,10 +49,8 @@ pub fn parse_webhook_url(raw: &str) -> Result<Url, SsrfError> {
     if !matches!(url.scheme(), "http" | "https") {
         return Err(SsrfError::Scheme);
     }
-    match url.host() {
-        None => return Err(SsrfError::NoHost),
-        Some(Host::Domain(d)) if d.is_empty() => return Err(SsrfError::NoHost),
-        Some(_) => {}
+    if matches!(url.host(), None | Some(Host::Domain(""))) {
+        return Err(SsrfError::NoHost);
     }
     if !url.username().is_empty() || url.password().is_some() {
         return Err(SsrfError::UserInfo);
@@ -95,7 +101,11 @@ const V4_RANGES: &[(u32, u8, &str)] = &[
     (0x0A00_0000, 8, "内网地址（10.0.0.0/8）"),
     (0x6440_0000, 10, "运营商级 NAT 地址（100.64.0.0/10）"),
     (0x7F00_0000, 8, "本机回环地址（127.0.0.0/8）"),
-    (0xA9FE_0000, 16, "链路本地地址（169.254.0.0/16，含云元数据服务）"),
+    (
+        0xA9FE_0000,
+        16,
+        "链路本地地址（169.254.0.0/16，含云元数据服务）",
+    ),
     (0xAC10_0000, 12, "内网地址（172.16.0.0/12）"),
     (0xC000_0000, 24, "IETF 协议保留地址（192.0.0.0/24）"),
     (0xC000_0200, 24, "文档示例地址（192.0.2.0/24）"),
@@ -121,7 +131,11 @@ fn v4_reason(ip: Ipv4Addr) -> Option<&'static str> {
 const V6_RANGES: &[(u128, u8, &str)] = &[
     // ::/96 holds ::, ::1 and the deprecated IPv4-compatible form.
     (0, 96, "未指定、回环或已废弃的 IPv4 兼容地址（::/96）"),
-    (0x0064_ff9b_0001 << 80, 48, "本地 NAT64 地址（64:ff9b:1::/48）"),
+    (
+        0x0064_ff9b_0001 << 80,
+        48,
+        "本地 NAT64 地址（64:ff9b:1::/48）",
+    ),
     (0x0100 << 112, 64, "丢弃地址（100::/64）"),
     (0x2001 << 112, 32, "Teredo 隧道地址（2001::/32）"),
     (0x2001_0db8 << 96, 32, "文档示例地址（2001:db8::/32）"),
@@ -261,7 +275,12 @@ mod tests {
 
     #[test]
     fn allows_public_ipv6() {
-        for good in ["2400:3200::1", "2001:4860:4860::8888", "2606:4700:4700::1111", "240e::1"] {
+        for good in [
+            "2400:3200::1",
+            "2001:4860:4860::8888",
+            "2606:4700:4700::1111",
+            "240e::1",
+        ] {
             assert!(!is_forbidden_ip(ip(good)), "{good} should be allowed");
         }
     }
@@ -277,8 +296,8 @@ mod tests {
 
     #[test]
     fn parses_http_and_https_robot_urls() {
-        let url =
-            parse_webhook_url(" https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=abc ").unwrap();
+        let url = parse_webhook_url(" https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=abc ")
+            .unwrap();
         assert_eq!(url.host_str(), Some("qyapi.weixin.qq.com"));
         assert_eq!(url.query(), Some("key=abc"));
         assert!(parse_webhook_url("http://example.com:8080/hook").is_ok());
@@ -286,15 +305,42 @@ mod tests {
 
     #[test]
     fn refuses_other_schemes_userinfo_and_garbage() {
-        assert_eq!(parse_webhook_url("ftp://example.com/x"), Err(SsrfError::Scheme));
-        assert_eq!(parse_webhook_url("file:///etc/passwd"), Err(SsrfError::Scheme));
-        assert_eq!(parse_webhook_url("gopher://example.com/"), Err(SsrfError::Scheme));
-        assert_eq!(parse_webhook_url("javascript:alert(1)"), Err(SsrfError::Scheme));
-        assert_eq!(parse_webhook_url("https://user:pw@example.com/"), Err(SsrfError::UserInfo));
-        assert_eq!(parse_webhook_url("https://user@example.com/"), Err(SsrfError::UserInfo));
-        assert!(matches!(parse_webhook_url("not a url"), Err(SsrfError::Malformed(_))));
-        assert!(matches!(parse_webhook_url("https://"), Err(SsrfError::Malformed(_))));
-        assert!(matches!(parse_webhook_url(""), Err(SsrfError::Malformed(_))));
+        assert_eq!(
+            parse_webhook_url("ftp://example.com/x"),
+            Err(SsrfError::Scheme)
+        );
+        assert_eq!(
+            parse_webhook_url("file:///etc/passwd"),
+            Err(SsrfError::Scheme)
+        );
+        assert_eq!(
+            parse_webhook_url("gopher://example.com/"),
+            Err(SsrfError::Scheme)
+        );
+        assert_eq!(
+            parse_webhook_url("javascript:alert(1)"),
+            Err(SsrfError::Scheme)
+        );
+        assert_eq!(
+            parse_webhook_url("https://user:pw@example.com/"),
+            Err(SsrfError::UserInfo)
+        );
+        assert_eq!(
+            parse_webhook_url("https://user@example.com/"),
+            Err(SsrfError::UserInfo)
+        );
+        assert!(matches!(
+            parse_webhook_url("not a url"),
+            Err(SsrfError::Malformed(_))
+        ));
+        assert!(matches!(
+            parse_webhook_url("https://"),
+            Err(SsrfError::Malformed(_))
+        ));
+        assert!(matches!(
+            parse_webhook_url(""),
+            Err(SsrfError::Malformed(_))
+        ));
         let long = format!("https://example.com/{}", "a".repeat(MAX_URL_LEN));
         assert_eq!(parse_webhook_url(&long), Err(SsrfError::TooLong));
     }
@@ -303,15 +349,29 @@ mod tests {
     fn literal_hosts_are_checked_without_dns_even_in_odd_notations() {
         let check = |raw: &str| check_literal_host(&parse_webhook_url(raw).unwrap());
         // The URL standard reads all of these as 127.0.0.1.
-        for sneaky in ["http://2130706433/", "http://0x7f.1/", "http://127.1/", "http://0177.0.0.1/"] {
+        for sneaky in [
+            "http://2130706433/",
+            "http://0x7f.1/",
+            "http://127.1/",
+            "http://0177.0.0.1/",
+        ] {
             assert!(
                 matches!(check(sneaky), Err(SsrfError::Forbidden { .. })),
                 "{sneaky} should be refused"
             );
         }
-        assert!(matches!(check("http://[::1]:8080/"), Err(SsrfError::Forbidden { .. })));
-        assert!(matches!(check("http://[::ffff:169.254.169.254]/"), Err(SsrfError::Forbidden { .. })));
-        assert!(matches!(check("http://169.254.169.254/latest/meta-data/"), Err(SsrfError::Forbidden { .. })));
+        assert!(matches!(
+            check("http://[::1]:8080/"),
+            Err(SsrfError::Forbidden { .. })
+        ));
+        assert!(matches!(
+            check("http://[::ffff:169.254.169.254]/"),
+            Err(SsrfError::Forbidden { .. })
+        ));
+        assert!(matches!(
+            check("http://169.254.169.254/latest/meta-data/"),
+            Err(SsrfError::Forbidden { .. })
+        ));
         assert_eq!(check("http://8.8.8.8/"), Ok(Some(ip("8.8.8.8"))));
         assert_eq!(check("https://oapi.dingtalk.com/robot/send"), Ok(None));
     }

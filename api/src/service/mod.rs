@@ -8,6 +8,8 @@ pub mod matches;
 pub mod paging;
 pub mod requests;
 pub mod residents;
+pub mod service_records;
+pub mod signups;
 pub mod teams;
 
 /// Now, in Unix seconds.

@@ -87,18 +87,27 @@ mod tests {
     #[test]
     fn windows_show_one_date_unless_they_cross_midnight() {
         assert_eq!(
-            time_window(at("2024-05-18T09:00:00+08:00"), at("2024-05-18T11:30:00+08:00")),
+            time_window(
+                at("2024-05-18T09:00:00+08:00"),
+                at("2024-05-18T11:30:00+08:00")
+            ),
             "2024-05-18 09:00–11:30"
         );
         assert_eq!(
-            time_window(at("2024-05-18T22:00:00+08:00"), at("2024-05-19T06:00:00+08:00")),
+            time_window(
+                at("2024-05-18T22:00:00+08:00"),
+                at("2024-05-19T06:00:00+08:00")
+            ),
             "2024-05-18 22:00–2024-05-19 06:00"
         );
     }
 
     #[test]
     fn one_line_flattens_and_bounds() {
-        assert_eq!(one_line("  陪同就医\n联系人：骗子 ", 50), "陪同就医 联系人：骗子");
+        assert_eq!(
+            one_line("  陪同就医\n联系人：骗子 ", 50),
+            "陪同就医 联系人：骗子"
+        );
         assert_eq!(one_line("a\t\r\n  b", 50), "a b");
         assert_eq!(one_line("一二三四五六", 4), "一二三…");
         assert_eq!(one_line("一二三四", 4), "一二三四");

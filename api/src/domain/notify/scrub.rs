@@ -15,7 +15,8 @@ pub fn scrub_personal_numbers(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut i = 0;
     while i < chars.len() {
-        let starts_run = chars[i].is_ascii_digit() && (i == 0 || !chars[i - 1].is_ascii_alphanumeric());
+        let starts_run =
+            chars[i].is_ascii_digit() && (i == 0 || !chars[i - 1].is_ascii_alphanumeric());
         if !starts_run {
             out.push(chars[i]);
             i += 1;
@@ -82,7 +83,9 @@ fn mask_run(run: &str) -> Option<String> {
     match run.len() {
         15 | 18 => Some("*".repeat(run.len())),
         11 if is_mobile(run) => Some(mask_phone(run)),
-        13 if run.starts_with("86") && is_mobile(&run[2..]) => Some(format!("86{}", mask_phone(&run[2..]))),
+        13 if run.starts_with("86") && is_mobile(&run[2..]) => {
+            Some(format!("86{}", mask_phone(&run[2..])))
+        }
         _ => None,
     }
 }
@@ -92,7 +95,11 @@ pub fn scrub_json(value: &Value) -> Value {
     match value {
         Value::String(s) => Value::String(scrub_personal_numbers(s)),
         Value::Array(items) => Value::Array(items.iter().map(scrub_json).collect()),
-        Value::Object(map) => Value::Object(map.iter().map(|(k, v)| (k.clone(), scrub_json(v))).collect()),
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(k, v)| (k.clone(), scrub_json(v)))
+                .collect(),
+        ),
         other => other.clone(),
     }
 }
@@ -107,10 +114,19 @@ mod tests {
         assert_eq!(scrub_personal_numbers("联系13812345678"), "联系138****5678");
         assert_eq!(scrub_personal_numbers("+86 13812345678"), "+86 138****5678");
         assert_eq!(scrub_personal_numbers("+8613812345678"), "+86138****5678");
-        assert_eq!(scrub_personal_numbers("电话 010-62345678。"), "电话 010-62****78。");
+        assert_eq!(
+            scrub_personal_numbers("电话 010-62345678。"),
+            "电话 010-62****78。"
+        );
         assert_eq!(scrub_personal_numbers("0571-8765432"), "0571-87***32");
-        assert_eq!(scrub_personal_numbers("身份证11010519491231002X号"), "身份证******************号");
-        assert_eq!(scrub_personal_numbers("110105194912310021"), "******************");
+        assert_eq!(
+            scrub_personal_numbers("身份证11010519491231002X号"),
+            "身份证******************号"
+        );
+        assert_eq!(
+            scrub_personal_numbers("110105194912310021"),
+            "******************"
+        );
         assert_eq!(scrub_personal_numbers("110105491231002"), "***************");
     }
 

@@ -20,7 +20,8 @@ const GENERIC_KEY_MAX_BYTES: usize = 64;
 fn hmac_sha256(key: &[u8], message: &[u8]) -> Result<[u8; 32], NotifyError> {
     // HMAC takes keys of any length; the error branch is unreachable but
     // the API is fallible, and unwrap is not allowed here.
-    let mut mac = HmacSha256::new_from_slice(key).map_err(|_| NotifyError::InvalidSecret("密钥无效"))?;
+    let mut mac =
+        HmacSha256::new_from_slice(key).map_err(|_| NotifyError::InvalidSecret("密钥无效"))?;
     mac.update(message);
     Ok(mac.finalize().into_bytes().into())
 }
@@ -42,15 +43,20 @@ pub fn feishu_sign(secret: &str, timestamp_s: i64) -> Result<String, NotifyError
 
 /// The key bytes of a Standard Webhooks secret `whsec_<base64>`.
 pub fn parse_generic_secret(secret: &str) -> Result<Vec<u8>, NotifyError> {
-    let encoded = secret
-        .trim()
-        .strip_prefix(GENERIC_SECRET_PREFIX)
-        .ok_or(NotifyError::InvalidSecret("通用 Webhook 密钥须以 whsec_ 开头"))?;
+    let encoded =
+        secret
+            .trim()
+            .strip_prefix(GENERIC_SECRET_PREFIX)
+            .ok_or(NotifyError::InvalidSecret(
+                "通用 Webhook 密钥须以 whsec_ 开头",
+            ))?;
     let key = BASE64
         .decode(encoded)
         .map_err(|_| NotifyError::InvalidSecret("whsec_ 之后须为 base64"))?;
     if !(GENERIC_KEY_MIN_BYTES..=GENERIC_KEY_MAX_BYTES).contains(&key.len()) {
-        return Err(NotifyError::InvalidSecret("通用 Webhook 密钥须为 24 到 64 字节"));
+        return Err(NotifyError::InvalidSecret(
+            "通用 Webhook 密钥须为 24 到 64 字节",
+        ));
     }
     Ok(key)
 }
@@ -79,7 +85,8 @@ mod tests {
     // Expected values below were computed independently with Python 3's
     // hmac/hashlib/base64 (and urllib.parse.quote_plus for DingTalk).
 
-    const DINGTALK_SECRET: &str = "SEC8b6f1c2d3e4a5b6c7d8e9f0a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6e7f8a9b0c";
+    const DINGTALK_SECRET: &str =
+        "SEC8b6f1c2d3e4a5b6c7d8e9f0a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6e7f8a9b0c";
 
     #[test]
     fn dingtalk_vectors() {
@@ -118,11 +125,19 @@ mod tests {
 
     #[test]
     fn generic_secrets_need_the_prefix_valid_base64_and_a_sane_length() {
-        assert_eq!(parse_generic_secret("whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD").unwrap().len(), 24);
+        assert_eq!(
+            parse_generic_secret("whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD")
+                .unwrap()
+                .len(),
+            24
+        );
         assert!(parse_generic_secret("C2FVsBQIhrscChlQIMV+b5sSYspob7oD").is_err());
         assert!(parse_generic_secret("whsec_").is_err());
         assert!(parse_generic_secret("whsec_not base64!!").is_err());
-        assert!(parse_generic_secret("whsec_c2hvcnQ=").is_err(), "5 bytes is too short");
+        assert!(
+            parse_generic_secret("whsec_c2hvcnQ=").is_err(),
+            "5 bytes is too short"
+        );
         assert!(parse_generic_secret(&format!("whsec_{}", BASE64.encode([7u8; 65]))).is_err());
         assert!(parse_generic_secret(&format!("whsec_{}", BASE64.encode([7u8; 64]))).is_ok());
     }

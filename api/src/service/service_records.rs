@@ -1,0 +1,456 @@
+//! Service records (志愿服务记录): phone check-in/out, paper-sheet entries,
+//! approval, rejection and correction, each change kept in an append-only
+//! history. Every write for a volunteer first locks their account row, so
+//! two processes cannot both pass the overlap check.
+
+use entity::help_request::{self, Entity as Requests};
+use entity::resident::Entity as Residents;
+use entity::service_record::{self, Entity as Records};
+use entity::service_record_event::{self, Entity as Events};
+use entity::signup::{self, Entity as Signups};
+use entity::user::Entity as Users;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
+    DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+    sea_query::Expr,
+};
+use uuid::Uuid;
+
+use super::{now, requests, signups, teams};
+use crate::auth::AuthUser;
+use crate::domain::geo::Coordinates;
+use crate::domain::hours::{self, RecordTimes, TimesError};
+use crate::domain::vocab::{MemberRole, RecordSource, RecordStatus, RequestStatus, Role};
+use crate::error::{AppError, AppResult};
+
+impl From<TimesError> for AppError {
+    fn from(e: TimesError) -> Self {
+        AppError::unprocessable(e.code(), e.message())
+    }
+}
+
+/// Records that count: not rejected, and not replaced by an approved
+/// correction.
+async fn live_records_of(db: &impl ConnectionTrait, volunteer: Uuid) -> AppResult<Vec<service_record::Model>> {
+    let rows = Records::find()
+        .filter(service_record::Column::VolunteerId.eq(volunteer))
+        .filter(service_record::Column::Status.ne(RecordStatus::Rejected.code()))
+        .all(db)
+        .await?;
+    let replaced: Vec<Uuid> = rows
+        .iter()
+        .filter(|r| r.status == RecordStatus::Approved.code())
+        .filter_map(|r| r.supersedes_id)
+        .collect();
+    Ok(rows.into_iter().filter(|r| !replaced.contains(&r.id)).collect())
+}
+
+/// 409 `overlapping_record` when `[start, end)` meets another live record
+/// of the volunteer (`ignore`: the record being corrected).
+async fn ensure_no_overlap(
+    db: &impl ConnectionTrait,
+    volunteer: Uuid,
+    span: (i64, i64),
+    ignore: Option<Uuid>,
+) -> AppResult<()> {
+    let clash = live_records_of(db, volunteer).await?.into_iter().any(|r| {
+        Some(r.id) != ignore && hours::overlaps(span, (r.started_at, hours::effective_end(r.started_at, r.ended_at)))
+    });
+    if clash {
+        return Err(AppError::conflict("overlapping_record", "与该志愿者已有的服务记录时间重叠"));
+    }
+    Ok(())
+}
+
+/// Serializes record writes per volunteer (a no-op lock on SQLite, whose
+/// single connection is serial anyway).
+async fn lock_volunteer(txn: &DatabaseTransaction, volunteer: Uuid) -> AppResult<()> {
+    Users::find_by_id(volunteer).lock_exclusive().one(txn).await?;
+    Ok(())
+}
+
+async fn log(
+    db: &impl ConnectionTrait,
+    record_id: Uuid,
+    action: &str,
+    actor: Uuid,
+    reason: Option<String>,
+) -> AppResult<()> {
+    service_record_event::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        record_id: Set(record_id),
+        action: Set(action.into()),
+        actor_id: Set(actor),
+        reason: Set(reason),
+        at: Set(now()),
+    }
+    .insert(db)
+    .await?;
+    Ok(())
+}
+
+pub async fn has_records_for(db: &impl ConnectionTrait, request_id: Uuid, volunteer: Uuid) -> AppResult<bool> {
+    Ok(Records::find()
+        .filter(service_record::Column::RequestId.eq(request_id))
+        .filter(service_record::Column::VolunteerId.eq(volunteer))
+        .filter(service_record::Column::Status.ne(RecordStatus::Rejected.code()))
+        .one(db)
+        .await?
+        .is_some())
+}
+
+async fn distance_to_resident(
+    db: &impl ConnectionTrait,
+    request: &help_request::Model,
+    at: Option<Coordinates>,
+) -> AppResult<Option<f64>> {
+    let Some(at) = at else { return Ok(None) };
+    let resident = Residents::find_by_id(request.resident_id).one(db).await?;
+    Ok(resident.map(|r| {
+        let d = at.distance_km(Coordinates { lat: r.location_lat, lng: r.location_lng }) * 1000.0;
+        d.round()
+    }))
+}
+
+pub async fn check_in(
+    db: &DatabaseConnection,
+    request_id: Uuid,
+    volunteer: Uuid,
+    at: Option<Coordinates>,
+) -> AppResult<service_record::Model> {
+    let txn = db.begin().await?;
+    lock_volunteer(&txn, volunteer).await?;
+    let request = requests::find(&txn, request_id).await?;
+    if !signups::is_signed_up(&txn, request_id, volunteer).await? {
+        return Err(AppError::Forbidden);
+    }
+    if !matches!(RequestStatus::from_code(&request.status), Some(s) if s.is_active()) {
+        return Err(AppError::conflict("invalid_status", "求助未在进行中，不能签到"));
+    }
+    let start = now();
+    ensure_no_overlap(&txn, volunteer, (start, i64::MAX), None).await?;
+    let team_id = request.team_id.ok_or_else(|| AppError::internal("active request without team"))?;
+    let record = service_record::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        volunteer_id: Set(volunteer),
+        request_id: Set(request_id),
+        team_id: Set(team_id),
+        started_at: Set(start),
+        ended_at: Set(None),
+        minutes: Set(None),
+        status: Set(RecordStatus::InProgress.code().into()),
+        source: Set(RecordSource::Phone.code().into()),
+        note: Set(None),
+        recorder_id: Set(volunteer),
+        check_in_distance_m: Set(distance_to_resident(&txn, &request, at).await?),
+        check_out_distance_m: Set(None),
+        supersedes_id: Set(None),
+        reviewed_by: Set(None),
+        reviewed_at: Set(None),
+        reject_reason: Set(None),
+        created_at: Set(start),
+    }
+    .insert(&txn)
+    .await?;
+    log(&txn, record.id, "checked_in", volunteer, None).await?;
+    Requests::update_many()
+        .col_expr(help_request::Column::Status, Expr::value(RequestStatus::InProgress.code()))
+        .col_expr(help_request::Column::UpdatedAt, Expr::value(start))
+        .filter(help_request::Column::Id.eq(request_id))
+        .filter(help_request::Column::Status.eq(RequestStatus::Assigned.code()))
+        .exec(&txn)
+        .await?;
+    txn.commit().await?;
+    Ok(record)
+}
+
+pub async fn check_out(
+    db: &DatabaseConnection,
+    request_id: Uuid,
+    volunteer: Uuid,
+    at: Option<Coordinates>,
+) -> AppResult<service_record::Model> {
+    let txn = db.begin().await?;
+    lock_volunteer(&txn, volunteer).await?;
+    let request = requests::find(&txn, request_id).await?;
+    let open = Records::find()
+        .filter(service_record::Column::RequestId.eq(request_id))
+        .filter(service_record::Column::VolunteerId.eq(volunteer))
+        .filter(service_record::Column::Status.eq(RecordStatus::InProgress.code()))
+        .one(&txn)
+        .await?
+        .ok_or_else(|| AppError::conflict("not_checked_in", "你尚未签到"))?;
+    let times = RecordTimes::new(open.started_at, now(), now())?;
+    let distance = distance_to_resident(&txn, &request, at).await?;
+    let mut record: service_record::ActiveModel = open.into();
+    record.ended_at = Set(Some(times.ended_at));
+    record.minutes = Set(Some(times.minutes()));
+    record.status = Set(RecordStatus::Pending.code().into());
+    record.check_out_distance_m = Set(distance);
+    let record = record.update(&txn).await?;
+    log(&txn, record.id, "checked_out", volunteer, None).await?;
+    complete_when_everyone_is_out(&txn, &request).await?;
+    txn.commit().await?;
+    Ok(record)
+}
+
+/// The request is done when every signed-up volunteer has checked in and
+/// out again.
+async fn complete_when_everyone_is_out(txn: &DatabaseTransaction, request: &help_request::Model) -> AppResult<()> {
+    let volunteers: Vec<Uuid> = Signups::find()
+        .select_only()
+        .column(signup::Column::VolunteerId)
+        .filter(signup::Column::RequestId.eq(request.id))
+        .into_tuple()
+        .all(txn)
+        .await?;
+    let records = Records::find()
+        .filter(service_record::Column::RequestId.eq(request.id))
+        .filter(service_record::Column::Status.ne(RecordStatus::Rejected.code()))
+        .all(txn)
+        .await?;
+    let done = volunteers.iter().all(|v| {
+        let mine: Vec<_> = records.iter().filter(|r| r.volunteer_id == *v).collect();
+        !mine.is_empty() && mine.iter().all(|r| r.status != RecordStatus::InProgress.code())
+    });
+    if done && !volunteers.is_empty() {
+        Requests::update_many()
+            .col_expr(help_request::Column::Status, Expr::value(RequestStatus::Completed.code()))
+            .col_expr(help_request::Column::UpdatedAt, Expr::value(now()))
+            .filter(help_request::Column::Id.eq(request.id))
+            .filter(help_request::Column::Status.eq(RequestStatus::InProgress.code()))
+            .exec(txn)
+            .await?;
+    }
+    Ok(())
+}
+
+pub struct PaperEntry {
+    pub volunteer_id: Uuid,
+    pub request_id: Uuid,
+    pub started_at: i64,
+    pub ended_at: i64,
+    pub note: Option<String>,
+}
+
+/// A record copied from a paper sign-in sheet by a caseworker or manager.
+pub async fn create_paper(db: &DatabaseConnection, entry: PaperEntry, recorder: Uuid) -> AppResult<service_record::Model> {
+    let times = RecordTimes::new(entry.started_at, entry.ended_at, now())?;
+    let txn = db.begin().await?;
+    let volunteer = Users::find_by_id(entry.volunteer_id)
+        .lock_exclusive()
+        .one(&txn)
+        .await?
+        .filter(|u| u.role == Role::Volunteer.code())
+        .ok_or_else(|| AppError::invalid("volunteer_id", "志愿者不存在"))?;
+    let request = match requests::find(&txn, entry.request_id).await {
+        Ok(r) => r,
+        Err(AppError::NotFound) => return Err(AppError::invalid("request_id", "求助不存在")),
+        Err(e) => return Err(e),
+    };
+    let team_id = request
+        .team_id
+        .ok_or_else(|| AppError::unprocessable("request_not_assigned", "求助尚未分派给队伍，无法登记时长"))?;
+    ensure_no_overlap(&txn, volunteer.id, (times.started_at, times.ended_at), None).await?;
+    let record = insert_finished(&txn, volunteer.id, &request, team_id, times, RecordSource::Paper, entry.note, recorder, None).await?;
+    log(&txn, record.id, "created", recorder, None).await?;
+    txn.commit().await?;
+    Ok(record)
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn insert_finished(
+    txn: &DatabaseTransaction,
+    volunteer: Uuid,
+    request: &help_request::Model,
+    team_id: Uuid,
+    times: RecordTimes,
+    source: RecordSource,
+    note: Option<String>,
+    recorder: Uuid,
+    supersedes: Option<Uuid>,
+) -> AppResult<service_record::Model> {
+    Ok(service_record::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        volunteer_id: Set(volunteer),
+        request_id: Set(request.id),
+        team_id: Set(team_id),
+        started_at: Set(times.started_at),
+        ended_at: Set(Some(times.ended_at)),
+        minutes: Set(Some(times.minutes())),
+        status: Set(RecordStatus::Pending.code().into()),
+        source: Set(source.code().into()),
+        note: Set(note),
+        recorder_id: Set(recorder),
+        check_in_distance_m: Set(None),
+        check_out_distance_m: Set(None),
+        supersedes_id: Set(supersedes),
+        reviewed_by: Set(None),
+        reviewed_at: Set(None),
+        reject_reason: Set(None),
+        created_at: Set(now()),
+    }
+    .insert(txn)
+    .await?)
+}
+
+pub async fn find(db: &impl ConnectionTrait, id: Uuid) -> AppResult<service_record::Model> {
+    Records::find_by_id(id).one(db).await?.ok_or(AppError::NotFound)
+}
+
+/// The request's caseworker, the team's leader, managers and admins.
+pub async fn may_review(db: &impl ConnectionTrait, record: &service_record::Model, user: &AuthUser) -> AppResult<bool> {
+    if user.role.is_manager() {
+        return Ok(true);
+    }
+    if user.role == Role::Caseworker {
+        let request = requests::find(db, record.request_id).await?;
+        return Ok(request.caseworker_id == user.id);
+    }
+    Ok(teams::membership(db, record.team_id, user.id).await? == Some(MemberRole::Leader))
+}
+
+/// Who may see a record at all: its volunteer and those who may review it
+/// (plus every caseworker, who reads all records).
+pub async fn may_read(db: &impl ConnectionTrait, record: &service_record::Model, user: &AuthUser) -> AppResult<bool> {
+    Ok(record.volunteer_id == user.id || user.role.is_staff() || may_review(db, record, user).await?)
+}
+
+pub enum Decision {
+    Approve,
+    Reject(String),
+}
+
+/// Approves or rejects a pending record. Nobody reviews their own record.
+pub async fn review(
+    db: &DatabaseConnection,
+    record_id: Uuid,
+    reviewer: &AuthUser,
+    decision: Decision,
+) -> AppResult<service_record::Model> {
+    let txn = db.begin().await?;
+    let record = find(&txn, record_id).await?;
+    if !may_read(&txn, &record, reviewer).await? {
+        return Err(AppError::NotFound);
+    }
+    if record.volunteer_id == reviewer.id || !may_review(&txn, &record, reviewer).await? {
+        return Err(AppError::Forbidden);
+    }
+    let (status, action, reason) = match decision {
+        Decision::Approve => (RecordStatus::Approved, "approved", None),
+        Decision::Reject(reason) => (RecordStatus::Rejected, "rejected", Some(reason)),
+    };
+    let changed = Records::update_many()
+        .col_expr(service_record::Column::Status, Expr::value(status.code()))
+        .col_expr(service_record::Column::ReviewedBy, Expr::value(reviewer.id))
+        .col_expr(service_record::Column::ReviewedAt, Expr::value(now()))
+        .col_expr(service_record::Column::RejectReason, Expr::value(reason.clone()))
+        .filter(service_record::Column::Id.eq(record_id))
+        .filter(service_record::Column::Status.eq(RecordStatus::Pending.code()))
+        .exec(&txn)
+        .await?;
+    if changed.rows_affected == 0 {
+        let label = RecordStatus::from_code(&record.status).map_or("未知", RecordStatus::label);
+        return Err(AppError::conflict("invalid_status", format!("记录当前为「{label}」，只有待审核的记录可以审核")));
+    }
+    log(&txn, record_id, action, reviewer.id, reason).await?;
+    let record = find(&txn, record_id).await?;
+    txn.commit().await?;
+    Ok(record)
+}
+
+pub struct Correction {
+    pub started_at: i64,
+    pub ended_at: i64,
+    pub note: Option<String>,
+    pub reason: String,
+}
+
+/// Corrects an approved record by a new pending record that supersedes it;
+/// the approved one stays as it was until the correction is approved.
+pub async fn correct(
+    db: &DatabaseConnection,
+    record_id: Uuid,
+    reviewer: &AuthUser,
+    correction: Correction,
+) -> AppResult<service_record::Model> {
+    let times = RecordTimes::new(correction.started_at, correction.ended_at, now())?;
+    let txn = db.begin().await?;
+    let original = find(&txn, record_id).await?;
+    if !may_read(&txn, &original, reviewer).await? {
+        return Err(AppError::NotFound);
+    }
+    if original.volunteer_id == reviewer.id || !may_review(&txn, &original, reviewer).await? {
+        return Err(AppError::Forbidden);
+    }
+    if original.status != RecordStatus::Approved.code() {
+        return Err(AppError::conflict("invalid_status", "只有已通过的记录需要更正；待审核的记录请驳回后重新登记"));
+    }
+    lock_volunteer(&txn, original.volunteer_id).await?;
+    let pending_fix = Records::find()
+        .filter(service_record::Column::SupersedesId.eq(record_id))
+        .filter(service_record::Column::Status.eq(RecordStatus::Pending.code()))
+        .one(&txn)
+        .await?;
+    if pending_fix.is_some() {
+        return Err(AppError::conflict("correction_pending", "该记录已有一条待审核的更正"));
+    }
+    ensure_no_overlap(&txn, original.volunteer_id, (times.started_at, times.ended_at), Some(record_id)).await?;
+    let request = requests::find(&txn, original.request_id).await?;
+    let source = RecordSource::from_code(&original.source).unwrap_or(RecordSource::Paper);
+    let note = correction.note.or(original.note.clone());
+    let fixed = insert_finished(&txn, original.volunteer_id, &request, original.team_id, times, source, note, reviewer.id, Some(record_id)).await?;
+    log(&txn, record_id, "corrected", reviewer.id, Some(format!("{}（更正记录 {}）", correction.reason, fixed.id))).await?;
+    log(&txn, fixed.id, "created", reviewer.id, Some(format!("更正记录 {record_id}：{}", correction.reason))).await?;
+    txn.commit().await?;
+    Ok(fixed)
+}
+
+pub async fn history(db: &impl ConnectionTrait, record_id: Uuid) -> AppResult<Vec<service_record_event::Model>> {
+    Ok(Events::find()
+        .filter(service_record_event::Column::RecordId.eq(record_id))
+        .order_by_asc(service_record_event::Column::Id)
+        .all(db)
+        .await?)
+}
+
+pub struct ListFilter {
+    pub volunteer_id: Option<Uuid>,
+    /// Teams whose records the caller may see beyond their own (leaders).
+    pub or_teams: Vec<Uuid>,
+    pub status: Option<RecordStatus>,
+    pub from: Option<i64>,
+    pub until: Option<i64>,
+}
+
+pub async fn list(
+    db: &impl ConnectionTrait,
+    filter: ListFilter,
+    page: super::paging::PageRequest,
+) -> AppResult<(Vec<service_record::Model>, Option<String>)> {
+    let mut query = Records::find().order_by_desc(service_record::Column::Id).limit(page.limit + 1);
+    match (filter.volunteer_id, filter.or_teams.is_empty()) {
+        (Some(v), true) => query = query.filter(service_record::Column::VolunteerId.eq(v)),
+        (Some(v), false) => {
+            query = query.filter(
+                sea_orm::Condition::any()
+                    .add(service_record::Column::VolunteerId.eq(v))
+                    .add(service_record::Column::TeamId.is_in(filter.or_teams)),
+            )
+        }
+        (None, _) => {}
+    }
+    if let Some(status) = filter.status {
+        query = query.filter(service_record::Column::Status.eq(status.code()));
+    }
+    if let Some(from) = filter.from {
+        query = query.filter(service_record::Column::StartedAt.gte(from));
+    }
+    if let Some(until) = filter.until {
+        query = query.filter(service_record::Column::StartedAt.lt(until));
+    }
+    if let Some(after) = page.after {
+        query = query.filter(service_record::Column::Id.lt(after));
+    }
+    Ok(super::paging::finish(query.all(db).await?, page.limit, |r| r.id))
+}

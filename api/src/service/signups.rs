@@ -1,0 +1,155 @@
+//! Sign-ups: places on a request, exact under any concurrency.
+//!
+//! The place is taken by one conditional UPDATE —
+//! `signups_count = signups_count + 1 WHERE signups_count < volunteers_needed`
+//! — in the same transaction as the sign-up row. PostgreSQL re-checks the
+//! condition under the row lock, so however many processes race, the count
+//! never passes the need; SQLite runs one writer at a time.
+
+use chrono_tz::Tz;
+use entity::help_request::{self, Entity as Requests};
+use entity::signup::{self, Entity as Signups};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    TransactionTrait,
+    sea_query::{Expr, ExprTrait},
+};
+use serde::Serialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::{now, requests, service_records, teams};
+use crate::domain::vocab::RequestStatus;
+use crate::error::{AppError, AppResult, is_unique_violation};
+use crate::views::local_time;
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SignupView {
+    pub id: Uuid,
+    pub request_id: Uuid,
+    pub volunteer_id: Uuid,
+    pub team_id: Uuid,
+    /// Places left after this sign-up.
+    pub places_left: i32,
+    pub created_at: chrono::DateTime<chrono::FixedOffset>,
+}
+
+const ACTIVE: [&str; 2] = ["assigned", "in_progress"];
+
+fn already_signed_up() -> AppError {
+    AppError::conflict("already_signed_up", "你已报名该求助")
+}
+
+fn request_full() -> AppError {
+    AppError::conflict("request_full", "名额已满")
+}
+
+/// What the sign-up did, for the caller and for notifications.
+pub struct SignedUp {
+    pub view: SignupView,
+    pub request: help_request::Model,
+    /// This sign-up took the last place.
+    pub filled: bool,
+}
+
+pub async fn sign_up(db: &DatabaseConnection, request_id: Uuid, volunteer: Uuid, tz: Tz) -> AppResult<SignedUp> {
+    let txn = db.begin().await?;
+    let request = requests::find(&txn, request_id).await?;
+    let team_id = match request.team_id {
+        Some(team) if teams::membership(&txn, team, volunteer).await?.is_some() => team,
+        // Not assigned to a team of theirs.
+        _ => return Err(AppError::Forbidden),
+    };
+    if !ACTIVE.contains(&request.status.as_str()) {
+        return Err(AppError::conflict("invalid_status", "该求助已结束或已取消，不能报名"));
+    }
+    let existing = Signups::find()
+        .filter(signup::Column::RequestId.eq(request_id))
+        .filter(signup::Column::VolunteerId.eq(volunteer))
+        .one(&txn)
+        .await?;
+    if existing.is_some() {
+        return Err(already_signed_up());
+    }
+    let taken = Requests::update_many()
+        .col_expr(help_request::Column::SignupsCount, Expr::col(help_request::Column::SignupsCount).add(1))
+        .col_expr(help_request::Column::UpdatedAt, Expr::value(now()))
+        .filter(help_request::Column::Id.eq(request_id))
+        .filter(help_request::Column::TeamId.eq(team_id))
+        .filter(help_request::Column::Status.is_in(ACTIVE))
+        .filter(Expr::col(help_request::Column::SignupsCount).lt(Expr::col(help_request::Column::VolunteersNeeded)))
+        .exec(&txn)
+        .await?;
+    if taken.rows_affected == 0 {
+        let now_request = requests::find(&txn, request_id).await?;
+        return Err(if ACTIVE.contains(&now_request.status.as_str()) && now_request.team_id == Some(team_id) {
+            request_full()
+        } else {
+            AppError::conflict("invalid_status", "该求助刚刚发生了变化，请刷新后再试")
+        });
+    }
+    let row = signup::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        request_id: Set(request_id),
+        volunteer_id: Set(volunteer),
+        team_id: Set(team_id),
+        created_at: Set(now()),
+    }
+    .insert(&txn)
+    .await
+    .map_err(|e| if is_unique_violation(&e) { already_signed_up() } else { e.into() })?;
+    let request = requests::find(&txn, request_id).await?;
+    txn.commit().await?;
+    let places_left = request.volunteers_needed - request.signups_count;
+    Ok(SignedUp {
+        view: SignupView {
+            id: row.id,
+            request_id,
+            volunteer_id: volunteer,
+            team_id,
+            places_left,
+            created_at: local_time(row.created_at, tz),
+        },
+        filled: places_left == 0,
+        request,
+    })
+}
+
+/// Gives the place back. Someone who already checked in keeps their
+/// sign-up: the visit happened.
+pub async fn withdraw(db: &DatabaseConnection, request_id: Uuid, volunteer: Uuid) -> AppResult<()> {
+    let txn = db.begin().await?;
+    let request = requests::find(&txn, request_id).await?;
+    if service_records::has_records_for(&txn, request_id, volunteer).await? {
+        return Err(AppError::conflict("already_checked_in", "已签到的报名不能撤销"));
+    }
+    if request.status == RequestStatus::Completed.code() {
+        return Err(AppError::conflict("invalid_status", "求助已完成，不能撤销报名"));
+    }
+    let deleted = Signups::delete_many()
+        .filter(signup::Column::RequestId.eq(request_id))
+        .filter(signup::Column::VolunteerId.eq(volunteer))
+        .exec(&txn)
+        .await?;
+    if deleted.rows_affected == 0 {
+        return Err(AppError::NotFound);
+    }
+    Requests::update_many()
+        .col_expr(help_request::Column::SignupsCount, Expr::col(help_request::Column::SignupsCount).sub(1))
+        .col_expr(help_request::Column::UpdatedAt, Expr::value(now()))
+        .filter(help_request::Column::Id.eq(request_id))
+        .filter(help_request::Column::SignupsCount.gt(0))
+        .exec(&txn)
+        .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+pub async fn is_signed_up(db: &impl sea_orm::ConnectionTrait, request_id: Uuid, volunteer: Uuid) -> AppResult<bool> {
+    Ok(Signups::find()
+        .filter(signup::Column::RequestId.eq(request_id))
+        .filter(signup::Column::VolunteerId.eq(volunteer))
+        .one(db)
+        .await?
+        .is_some())
+}
