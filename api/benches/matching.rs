@@ -13,7 +13,9 @@ fn teams(n: usize) -> Vec<TeamFacts> {
     // of categories and vetting, so that many teams pass the hard rules.
     let mut seed: u64 = 42;
     let mut next = move || {
-        seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         (seed >> 33) as f64 / (1u64 << 31) as f64
     };
     (0..n)
@@ -25,7 +27,10 @@ fn teams(n: usize) -> Vec<TeamFacts> {
                 .collect();
             TeamFacts {
                 categories,
-                location: Coordinates { lat: 39.92 + (next() - 0.5) * 0.2, lng: 116.40 + (next() - 0.5) * 0.25 },
+                location: Coordinates {
+                    lat: 39.92 + (next() - 0.5) * 0.2,
+                    lng: 116.40 + (next() - 0.5) * 0.25,
+                },
                 service_radius_km: 2.0 + next() * 10.0,
                 vetted: next() < 0.7,
             }
@@ -37,7 +42,10 @@ fn bench(c: &mut Criterion) {
     let request = RequestFacts {
         category: ServiceCategory::HomeVisit,
         resident_category: ResidentCategory::ElderlyAlone,
-        resident_location: Coordinates { lat: 39.92, lng: 116.40 },
+        resident_location: Coordinates {
+            lat: 39.92,
+            lng: 116.40,
+        },
         urgency: Urgency::High,
         volunteers_needed: 3,
     };

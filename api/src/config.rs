@@ -58,7 +58,8 @@ impl Settings {
             (None, None) => None,
             _ => {
                 return Err(
-                    "BOOTSTRAP_ADMIN_PHONE and BOOTSTRAP_ADMIN_PASSWORD must be set together".into(),
+                    "BOOTSTRAP_ADMIN_PHONE and BOOTSTRAP_ADMIN_PASSWORD must be set together"
+                        .into(),
                 );
             }
         };
@@ -76,7 +77,9 @@ impl Settings {
         };
         let star_thresholds = match non_empty("STAR_THRESHOLDS_HOURS") {
             None => StarThresholds::default(),
-            Some(v) => StarThresholds::parse(&v).map_err(|e| format!("STAR_THRESHOLDS_HOURS: {e}"))?,
+            Some(v) => {
+                StarThresholds::parse(&v).map_err(|e| format!("STAR_THRESHOLDS_HOURS: {e}"))?
+            }
         };
         let time_zone = match non_empty("TIME_ZONE") {
             None => chrono_tz::Asia::Shanghai,
@@ -123,9 +126,15 @@ impl fmt::Debug for Settings {
             .field("jwt_secret", &"<redacted>")
             .field(
                 "bootstrap_admin",
-                &self.bootstrap_admin.as_ref().map(|(phone, _)| (phone, "<redacted>")),
+                &self
+                    .bootstrap_admin
+                    .as_ref()
+                    .map(|(phone, _)| (phone, "<redacted>")),
             )
-            .field("webhook_allow_private_targets", &self.webhook_allow_private_targets)
+            .field(
+                "webhook_allow_private_targets",
+                &self.webhook_allow_private_targets,
+            )
             .field("webhook_retry_base_ms", &self.webhook_retry_base_ms)
             .field("star_thresholds", &self.star_thresholds)
             .field("time_zone", &self.time_zone)
@@ -149,8 +158,10 @@ mod tests {
     use super::*;
 
     fn settings(pairs: &[(&str, &str)]) -> Result<Settings, String> {
-        let pairs: Vec<(String, String)> =
-            pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let pairs: Vec<(String, String)> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         Settings::from_lookup(|key| pairs.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone()))
     }
 

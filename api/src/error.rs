@@ -17,7 +17,10 @@ pub struct FieldError {
 
 impl FieldError {
     pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self { field: field.into(), message: message.into() }
+        Self {
+            field: field.into(),
+            message: message.into(),
+        }
     }
 }
 
@@ -58,11 +61,17 @@ impl AppError {
     }
 
     pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
-        Self::Conflict { code, message: message.into() }
+        Self::Conflict {
+            code,
+            message: message.into(),
+        }
     }
 
     pub fn unprocessable(code: &'static str, message: impl Into<String>) -> Self {
-        Self::Unprocessable { code, message: message.into() }
+        Self::Unprocessable {
+            code,
+            message: message.into(),
+        }
     }
 
     pub fn internal(cause: impl std::fmt::Display) -> Self {
@@ -141,7 +150,11 @@ impl ResponseError for AppError {
             _ => None,
         };
         let body = ErrorBody {
-            error: ErrorDetail { code: self.code().into(), message: self.message(), details },
+            error: ErrorDetail {
+                code: self.code().into(),
+                message: self.message(),
+                details,
+            },
         };
         let mut response = HttpResponse::build(self.status_code());
         if let Self::TooManyAttempts { retry_after_secs } = self {

@@ -74,10 +74,15 @@ fn check_headers(req: &HttpRequest) -> AppResult<()> {
         .and_then(|v| v.split(';').next())
         .map(|mime| {
             let mime = mime.trim().to_ascii_lowercase();
-            mime == "application/json" || (mime.starts_with("application/") && mime.ends_with("+json"))
+            mime == "application/json"
+                || (mime.starts_with("application/") && mime.ends_with("+json"))
         })
         .unwrap_or(false);
-    if is_json { Ok(()) } else { Err(AppError::UnsupportedMediaType) }
+    if is_json {
+        Ok(())
+    } else {
+        Err(AppError::UnsupportedMediaType)
+    }
 }
 
 async fn read_body(mut payload: Payload) -> AppResult<web::BytesMut> {
@@ -99,7 +104,8 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> AppResult<T> {
     let value = serde_path_to_error::deserialize(&mut de);
     if value.is_ok() {
         // Anything after the value is a syntax error.
-        de.end().map_err(|e| AppError::MalformedJson(e.to_string()))?;
+        de.end()
+            .map_err(|e| AppError::MalformedJson(e.to_string()))?;
     }
     value.map_err(|err| {
         let path = err.path().to_string();
@@ -108,7 +114,13 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> AppResult<T> {
             serde_json::error::Category::Data => {
                 let message = strip_position(&inner.to_string());
                 let field = missing_field(&message)
-                    .map(|name| if path == "." { name.to_string() } else { format!("{path}.{name}") })
+                    .map(|name| {
+                        if path == "." {
+                            name.to_string()
+                        } else {
+                            format!("{path}.{name}")
+                        }
+                    })
                     .unwrap_or(path);
                 AppError::Validation(vec![FieldError::new(field, message)])
             }
@@ -135,7 +147,10 @@ pub fn path_error(_err: actix_web::error::PathError, _req: &HttpRequest) -> acti
 }
 
 /// `web::Query` errors: a well-formed request with a bad value.
-pub fn query_error(err: actix_web::error::QueryPayloadError, _req: &HttpRequest) -> actix_web::Error {
+pub fn query_error(
+    err: actix_web::error::QueryPayloadError,
+    _req: &HttpRequest,
+) -> actix_web::Error {
     let message = match &err {
         actix_web::error::QueryPayloadError::Deserialize(e) => e.to_string(),
         other => other.to_string(),
@@ -163,7 +178,9 @@ mod tests {
 
     fn code(result: AppResult<Probe>) -> (&'static str, Option<String>) {
         match result {
-            Err(AppError::Validation(fields)) => ("validation_failed", Some(fields[0].field.clone())),
+            Err(AppError::Validation(fields)) => {
+                ("validation_failed", Some(fields[0].field.clone()))
+            }
             Err(e) => (e.code(), None),
             Ok(_) => ("ok", None),
         }
@@ -172,11 +189,29 @@ mod tests {
     #[test]
     fn syntax_is_400_and_types_are_422_with_the_field() {
         assert_eq!(code(parse(b"{\"count\": 1,")).0, "malformed_json");
-        assert_eq!(code(parse(b"{\"count\": 1, \"inner\": {\"lat\": 1}} trailing")).0, "malformed_json");
-        assert_eq!(code(parse(b"{\"count\": \"1\", \"inner\": {\"lat\": 1}}")), ("validation_failed", Some("count".into())));
-        assert_eq!(code(parse(b"{\"count\": 1, \"inner\": {\"lat\": \"x\"}}")), ("validation_failed", Some("inner.lat".into())));
-        assert_eq!(code(parse(b"{\"inner\": {\"lat\": 1}}")), ("validation_failed", Some("count".into())));
-        assert_eq!(code(parse(b"{\"count\": 1, \"inner\": {}}")), ("validation_failed", Some("inner.lat".into())));
-        assert_eq!(code(parse(b"{\"count\": 1, \"inner\": {\"lat\": 1.5}}")).0, "ok");
+        assert_eq!(
+            code(parse(b"{\"count\": 1, \"inner\": {\"lat\": 1}} trailing")).0,
+            "malformed_json"
+        );
+        assert_eq!(
+            code(parse(b"{\"count\": \"1\", \"inner\": {\"lat\": 1}}")),
+            ("validation_failed", Some("count".into()))
+        );
+        assert_eq!(
+            code(parse(b"{\"count\": 1, \"inner\": {\"lat\": \"x\"}}")),
+            ("validation_failed", Some("inner.lat".into()))
+        );
+        assert_eq!(
+            code(parse(b"{\"inner\": {\"lat\": 1}}")),
+            ("validation_failed", Some("count".into()))
+        );
+        assert_eq!(
+            code(parse(b"{\"count\": 1, \"inner\": {}}")),
+            ("validation_failed", Some("inner.lat".into()))
+        );
+        assert_eq!(
+            code(parse(b"{\"count\": 1, \"inner\": {\"lat\": 1.5}}")).0,
+            "ok"
+        );
     }
 }

@@ -16,8 +16,7 @@ use actix_web::middleware::Next;
 use actix_web::{HttpResponse, web};
 use entity::idempotency_key::{self, Entity as Keys};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    sea_query::Expr,
+    ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, sea_query::Expr,
 };
 use sha2::{Digest, Sha256};
 
@@ -41,9 +40,15 @@ pub async fn middleware(
     mut req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
-    let key = req.headers().get(HEADER).map(|v| v.to_str().map(str::to_string));
+    let key = req
+        .headers()
+        .get(HEADER)
+        .map(|v| v.to_str().map(str::to_string));
     let (Method::POST, Some(key)) = (req.method().clone(), key) else {
-        return next.call(req).await.map(ServiceResponse::map_into_boxed_body);
+        return next
+            .call(req)
+            .await
+            .map(ServiceResponse::map_into_boxed_body);
     };
     let key = match key {
         Ok(key) if (1..=255).contains(&key.len()) => key,
@@ -84,7 +89,9 @@ pub async fn middleware(
     }
     let (http_req, http_res) = response.into_parts();
     let (head, body) = http_res.into_parts();
-    let bytes = to_bytes(body).await.map_err(|_| AppError::internal("response body"))?;
+    let bytes = to_bytes(body)
+        .await
+        .map_err(|_| AppError::internal("response body"))?;
     let text = String::from_utf8_lossy(&bytes).into_owned();
     store(&state.db, &owner, &key, status.as_u16(), text).await?;
     let http_res = head.set_body(BoxBody::new(bytes));
@@ -159,16 +166,28 @@ async fn claim(db: &DatabaseConnection, owner: &str, key: &str, hash: &str) -> A
     let existing = Keys::find_by_id((owner.to_string(), key.to_string()))
         .one(db)
         .await?
-        .ok_or_else(|| AppError::conflict("idempotency_key_in_flight", "该 Idempotency-Key 的请求仍在处理中"))?;
+        .ok_or_else(|| {
+            AppError::conflict(
+                "idempotency_key_in_flight",
+                "该 Idempotency-Key 的请求仍在处理中",
+            )
+        })?;
     let expired = existing.created_at < now - RETENTION_SECS;
-    let abandoned = existing.status_code.is_none() && existing.created_at < now - ABANDONED_AFTER_SECS;
+    let abandoned =
+        existing.status_code.is_none() && existing.created_at < now - ABANDONED_AFTER_SECS;
     if expired || abandoned {
         // Take the stale key over; the condition on `created_at` makes
         // sure only one of several racing retries wins it.
         let taken = Keys::update_many()
             .col_expr(idempotency_key::Column::RequestHash, Expr::value(hash))
-            .col_expr(idempotency_key::Column::StatusCode, Expr::value(Option::<i32>::None))
-            .col_expr(idempotency_key::Column::ResponseBody, Expr::value(Option::<String>::None))
+            .col_expr(
+                idempotency_key::Column::StatusCode,
+                Expr::value(Option::<i32>::None),
+            )
+            .col_expr(
+                idempotency_key::Column::ResponseBody,
+                Expr::value(Option::<String>::None),
+            )
             .col_expr(idempotency_key::Column::CreatedAt, Expr::value(now))
             .filter(idempotency_key::Column::Owner.eq(owner))
             .filter(idempotency_key::Column::Key.eq(key))
@@ -178,7 +197,10 @@ async fn claim(db: &DatabaseConnection, owner: &str, key: &str, hash: &str) -> A
         if taken.rows_affected == 1 {
             return Ok(Claim::Fresh);
         }
-        return Err(AppError::conflict("idempotency_key_in_flight", "该 Idempotency-Key 的请求仍在处理中"));
+        return Err(AppError::conflict(
+            "idempotency_key_in_flight",
+            "该 Idempotency-Key 的请求仍在处理中",
+        ));
     }
     if existing.request_hash != hash {
         return Err(AppError::unprocessable(
@@ -187,14 +209,29 @@ async fn claim(db: &DatabaseConnection, owner: &str, key: &str, hash: &str) -> A
         ));
     }
     match (existing.status_code, existing.response_body) {
-        (Some(status), Some(body)) => Ok(Claim::Replay { status: status as u16, body }),
-        _ => Err(AppError::conflict("idempotency_key_in_flight", "该 Idempotency-Key 的请求仍在处理中")),
+        (Some(status), Some(body)) => Ok(Claim::Replay {
+            status: status as u16,
+            body,
+        }),
+        _ => Err(AppError::conflict(
+            "idempotency_key_in_flight",
+            "该 Idempotency-Key 的请求仍在处理中",
+        )),
     }
 }
 
-async fn store(db: &DatabaseConnection, owner: &str, key: &str, status: u16, body: String) -> AppResult<()> {
+async fn store(
+    db: &DatabaseConnection,
+    owner: &str,
+    key: &str,
+    status: u16,
+    body: String,
+) -> AppResult<()> {
     Keys::update_many()
-        .col_expr(idempotency_key::Column::StatusCode, Expr::value(i32::from(status)))
+        .col_expr(
+            idempotency_key::Column::StatusCode,
+            Expr::value(i32::from(status)),
+        )
         .col_expr(idempotency_key::Column::ResponseBody, Expr::value(body))
         .filter(idempotency_key::Column::Owner.eq(owner))
         .filter(idempotency_key::Column::Key.eq(key))

@@ -103,11 +103,19 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, String> {
         .await
         .map_err(|e| format!("cannot open database: {e}"))?;
     if db.get_database_backend() == DbBackend::Sqlite {
-        for pragma in ["PRAGMA journal_mode=WAL", "PRAGMA foreign_keys=ON", "PRAGMA busy_timeout=5000"] {
-            db.execute_unprepared(pragma).await.map_err(|e| format!("{pragma}: {e}"))?;
+        for pragma in [
+            "PRAGMA journal_mode=WAL",
+            "PRAGMA foreign_keys=ON",
+            "PRAGMA busy_timeout=5000",
+        ] {
+            db.execute_unprepared(pragma)
+                .await
+                .map_err(|e| format!("{pragma}: {e}"))?;
         }
     }
-    Migrator::up(&db, None).await.map_err(|e| format!("migrations failed: {e}"))?;
+    Migrator::up(&db, None)
+        .await
+        .map_err(|e| format!("migrations failed: {e}"))?;
     Ok(db)
 }
 
@@ -122,9 +130,8 @@ fn ensure_sqlite_dir(url: &str) -> Result<(), String> {
         return Ok(());
     }
     match std::path::Path::new(path).parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => {
-            std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))
-        }
+        Some(dir) if !dir.as_os_str().is_empty() => std::fs::create_dir_all(dir)
+            .map_err(|e| format!("cannot create {}: {e}", dir.display())),
         _ => Ok(()),
     }
 }

@@ -65,7 +65,9 @@ where
 /// A contact number: a mobile or a landline such as `010-62345678`.
 pub fn contact_phone(raw: &str) -> Result<String, &'static str> {
     let trimmed = raw.trim();
-    let allowed = trimmed.chars().all(|c| c.is_ascii_digit() || matches!(c, '-' | ' ' | '+'));
+    let allowed = trimmed
+        .chars()
+        .all(|c| c.is_ascii_digit() || matches!(c, '-' | ' ' | '+'));
     let digits = trimmed.chars().filter(char::is_ascii_digit).count();
     if allowed && (7..=15).contains(&digits) {
         Ok(trimmed.to_string())

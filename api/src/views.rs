@@ -164,9 +164,15 @@ impl RequestView {
             category: stored(&resident.category, ResidentCategory::from_code)?,
             id: full_resident.then_some(resident.id),
             address: full_resident.then(|| resident.address.clone()),
-            phone: if full_resident { resident.phone.clone() } else { None },
-            location: full_resident
-                .then_some(Coordinates { lat: resident.location_lat, lng: resident.location_lng }),
+            phone: if full_resident {
+                resident.phone.clone()
+            } else {
+                None
+            },
+            location: full_resident.then_some(Coordinates {
+                lat: resident.location_lat,
+                lng: resident.location_lng,
+            }),
         };
         Ok(Self {
             id: request.id,

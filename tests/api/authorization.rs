@@ -6,7 +6,14 @@ use serde_json::{Value, json};
 use crate::helpers::*;
 
 const CALLERS: [&str; 8] = [
-    "anonymous", "volunteer", "member", "leader", "caseworker", "other_caseworker", "manager", "admin",
+    "anonymous",
+    "volunteer",
+    "member",
+    "leader",
+    "caseworker",
+    "other_caseworker",
+    "manager",
+    "admin",
 ];
 
 struct World {
@@ -39,13 +46,25 @@ impl World {
             Some(c.manager.clone()),
             Some(admin),
         ];
-        World { app, actors, team: c.team_id, resident: c.resident_id, request: c.request_id, caseworker: c.caseworker }
+        World {
+            app,
+            actors,
+            team: c.team_id,
+            resident: c.resident_id,
+            request: c.request_id,
+            caseworker: c.caseworker,
+        }
     }
 
     async fn fresh_request(&self, assigned: bool) -> String {
-        let request = id(&self.app.request(&self.caseworker, &self.resident, json!({})).await);
+        let request = id(&self
+            .app
+            .request(&self.caseworker, &self.resident, json!({}))
+            .await);
         if assigned {
-            self.app.assign(&self.caseworker, &request, &self.team).await;
+            self.app
+                .assign(&self.caseworker, &request, &self.team)
+                .await;
         }
         request
     }
@@ -60,10 +79,17 @@ impl World {
         for (i, actor) in self.actors.iter().enumerate() {
             let reply = call(actor.clone(), i).await;
             if reply.status.as_u16() != expected[i] {
-                wrong.push(format!("{} got {} (expected {}): {}", CALLERS[i], reply.status, expected[i], reply.body));
+                wrong.push(format!(
+                    "{} got {} (expected {}): {}",
+                    CALLERS[i], reply.status, expected[i], reply.body
+                ));
             }
             if reply.status.is_client_error() {
-                assert!(reply.body["error"]["code"].is_string(), "{label}: error body for {}", CALLERS[i]);
+                assert!(
+                    reply.body["error"]["code"].is_string(),
+                    "{label}: error body for {}",
+                    CALLERS[i]
+                );
             }
         }
         assert!(wrong.is_empty(), "{label}:\n{}", wrong.join("\n"));
@@ -80,8 +106,15 @@ async fn every_route_answers_every_caller_as_the_contract_says() {
     let app = &w.app;
     let (team, resident, request) = (w.team.clone(), w.resident.clone(), w.request.clone());
 
-    w.check("GET /me", EVERYONE, |a, _| async move { app.get("/me", a.as_ref()).await }).await;
-    w.check("PATCH /me", EVERYONE, |a, _| async move { app.patch("/me", a.as_ref(), json!({"name": "新名字"})).await }).await;
+    w.check("GET /me", EVERYONE, |a, _| async move {
+        app.get("/me", a.as_ref()).await
+    })
+    .await;
+    w.check("PATCH /me", EVERYONE, |a, _| async move {
+        app.patch("/me", a.as_ref(), json!({"name": "新名字"}))
+            .await
+    })
+    .await;
     w.check("POST /users", [401, 403, 403, 403, 403, 403, 403, 201], |a, _| async move {
         let body = json!({"phone": random_phone(), "password": PASSWORD, "name": "新人", "role": "caseworker"});
         app.post("/users", a.as_ref(), body).await
@@ -92,74 +125,136 @@ async fn every_route_answers_every_caller_as_the_contract_says() {
         app.post("/teams", a.as_ref(), body).await
     })
     .await;
-    w.check("GET /teams", EVERYONE, |a, _| async move { app.get("/teams", a.as_ref()).await }).await;
+    w.check("GET /teams", EVERYONE, |a, _| async move {
+        app.get("/teams", a.as_ref()).await
+    })
+    .await;
     let path = format!("/teams/{team}");
-    w.check("GET /teams/{id}", EVERYONE, |a, _| { let p = path.clone(); async move { app.get(&p, a.as_ref()).await } }).await;
-    let path = format!("/teams/{team}/members");
-    w.check("GET /teams/{id}/members", [401, 403, 200, 200, 403, 403, 200, 200], |a, _| {
+    w.check("GET /teams/{id}", EVERYONE, |a, _| {
         let p = path.clone();
         async move { app.get(&p, a.as_ref()).await }
     })
     .await;
+    let path = format!("/teams/{team}/members");
+    w.check(
+        "GET /teams/{id}/members",
+        [401, 403, 200, 200, 403, 403, 200, 200],
+        |a, _| {
+            let p = path.clone();
+            async move { app.get(&p, a.as_ref()).await }
+        },
+    )
+    .await;
 
     let resident_body = json!({"name": "李桂兰", "category": "elderly_alone", "address": "5 号楼", "location": {"lat": 39.92, "lng": 116.40}});
-    w.check("POST /residents", STAFF_CREATE, |a, _| { let b = resident_body.clone(); async move { app.post("/residents", a.as_ref(), b).await } }).await;
-    w.check("GET /residents", STAFF_READ, |a, _| async move { app.get("/residents", a.as_ref()).await }).await;
+    w.check("POST /residents", STAFF_CREATE, |a, _| {
+        let b = resident_body.clone();
+        async move { app.post("/residents", a.as_ref(), b).await }
+    })
+    .await;
+    w.check("GET /residents", STAFF_READ, |a, _| async move {
+        app.get("/residents", a.as_ref()).await
+    })
+    .await;
     let path = format!("/residents/{resident}");
-    w.check("GET /residents/{id}", STAFF_READ, |a, _| { let p = path.clone(); async move { app.get(&p, a.as_ref()).await } }).await;
+    w.check("GET /residents/{id}", STAFF_READ, |a, _| {
+        let p = path.clone();
+        async move { app.get(&p, a.as_ref()).await }
+    })
+    .await;
 
     let request_body = json!({
         "resident_id": resident, "category": "home_visit", "title": "探访", "description": "",
         "starts_at": "2030-12-03T09:00:00+08:00", "ends_at": "2030-12-03T11:00:00+08:00",
         "volunteers_needed": 1, "urgency": "normal"
     });
-    w.check("POST /requests", STAFF_CREATE, |a, _| { let b = request_body.clone(); async move { app.post("/requests", a.as_ref(), b).await } }).await;
-    w.check("GET /requests", EVERYONE, |a, _| async move { app.get("/requests", a.as_ref()).await }).await;
+    w.check("POST /requests", STAFF_CREATE, |a, _| {
+        let b = request_body.clone();
+        async move { app.post("/requests", a.as_ref(), b).await }
+    })
+    .await;
+    w.check("GET /requests", EVERYONE, |a, _| async move {
+        app.get("/requests", a.as_ref()).await
+    })
+    .await;
     let path = format!("/requests/{request}");
-    w.check("GET /requests/{id}", [401, 404, 200, 200, 200, 200, 200, 200], |a, _| {
+    w.check(
+        "GET /requests/{id}",
+        [401, 404, 200, 200, 200, 200, 200, 200],
+        |a, _| {
+            let p = path.clone();
+            async move { app.get(&p, a.as_ref()).await }
+        },
+    )
+    .await;
+    let path = format!("/requests/{request}/matches");
+    w.check("GET /requests/{id}/matches", STAFF_READ, |a, _| {
         let p = path.clone();
         async move { app.get(&p, a.as_ref()).await }
     })
     .await;
-    let path = format!("/requests/{request}/matches");
-    w.check("GET /requests/{id}/matches", STAFF_READ, |a, _| { let p = path.clone(); async move { app.get(&p, a.as_ref()).await } }).await;
 
     let world = &w;
     let team_ref = &team;
-    w.check("POST /requests/{id}/assign", STAFF_READ, |a, _| async move {
-        let fresh = world.fresh_request(false).await;
-        app.post(&format!("/requests/{fresh}/assign"), a.as_ref(), json!({"team_id": team_ref})).await
-    })
+    w.check(
+        "POST /requests/{id}/assign",
+        STAFF_READ,
+        |a, _| async move {
+            let fresh = world.fresh_request(false).await;
+            app.post(
+                &format!("/requests/{fresh}/assign"),
+                a.as_ref(),
+                json!({"team_id": team_ref}),
+            )
+            .await
+        },
+    )
     .await;
-    w.check("POST /requests/{id}/cancel", STAFF_READ, |a, _| async move {
-        let fresh = world.fresh_request(false).await;
-        app.post_empty(&format!("/requests/{fresh}/cancel"), a.as_ref()).await
-    })
+    w.check(
+        "POST /requests/{id}/cancel",
+        STAFF_READ,
+        |a, _| async move {
+            let fresh = world.fresh_request(false).await;
+            app.post_empty(&format!("/requests/{fresh}/cancel"), a.as_ref())
+                .await
+        },
+    )
     .await;
-    w.check("POST /requests/{id}/complete", STAFF_READ, |a, _| async move {
-        let fresh = world.fresh_request(true).await;
-        app.post_empty(&format!("/requests/{fresh}/complete"), a.as_ref()).await
-    })
+    w.check(
+        "POST /requests/{id}/complete",
+        STAFF_READ,
+        |a, _| async move {
+            let fresh = world.fresh_request(true).await;
+            app.post_empty(&format!("/requests/{fresh}/complete"), a.as_ref())
+                .await
+        },
+    )
     .await;
-    w.check("GET /me/recommended-requests", [401, 200, 200, 200, 403, 403, 403, 403], |a, _| async move {
-        app.get("/me/recommended-requests", a.as_ref()).await
-    })
+    w.check(
+        "GET /me/recommended-requests",
+        [401, 200, 200, 200, 403, 403, 403, 403],
+        |a, _| async move { app.get("/me/recommended-requests", a.as_ref()).await },
+    )
     .await;
 
     // Last, as it changes memberships: joining (volunteers) or adding (managers).
     let path = format!("/teams/{team}/members");
-    w.check("POST /teams/{id}/members", [401, 201, 409, 409, 403, 403, 201, 201], |a, i| {
-        let p = path.clone();
-        async move {
-            let body: Value = if i >= 6 {
-                let newcomer = app.volunteer("新队员").await;
-                json!({"user_id": newcomer.id, "role": "member"})
-            } else {
-                json!({})
-            };
-            app.post(&p, a.as_ref(), body).await
-        }
-    })
+    w.check(
+        "POST /teams/{id}/members",
+        [401, 201, 409, 409, 403, 403, 201, 201],
+        |a, i| {
+            let p = path.clone();
+            async move {
+                let body: Value = if i >= 6 {
+                    let newcomer = app.volunteer("新队员").await;
+                    json!({"user_id": newcomer.id, "role": "member"})
+                } else {
+                    json!({})
+                };
+                app.post(&p, a.as_ref(), body).await
+            }
+        },
+    )
     .await;
 }
 
@@ -175,8 +270,21 @@ async fn only_the_requests_caseworker_and_managers_read_the_residents_details() 
             continue;
         }
         let text = reply.body.to_string();
-        assert_eq!(text.contains("3 号楼 2 单元 501"), sees_address[i], "{}: {text}", CALLERS[i]);
-        assert_eq!(text.contains("13612345678"), sees_address[i], "{}", CALLERS[i]);
-        assert!(!text.contains("11010519491231002X"), "the ID number is never in a request");
+        assert_eq!(
+            text.contains("3 号楼 2 单元 501"),
+            sees_address[i],
+            "{}: {text}",
+            CALLERS[i]
+        );
+        assert_eq!(
+            text.contains("13612345678"),
+            sees_address[i],
+            "{}",
+            CALLERS[i]
+        );
+        assert!(
+            !text.contains("11010519491231002X"),
+            "the ID number is never in a request"
+        );
     }
 }

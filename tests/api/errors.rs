@@ -7,12 +7,20 @@ use crate::helpers::*;
 
 fn assert_error_shape(body: &Value) {
     let code = body["error"]["code"].as_str().expect("error.code");
-    assert!(!code.is_empty() && code.chars().all(|c| c.is_ascii_lowercase() || c == '_'), "{code}");
+    assert!(
+        !code.is_empty() && code.chars().all(|c| c.is_ascii_lowercase() || c == '_'),
+        "{code}"
+    );
     assert!(body["error"]["message"].is_string());
 }
 
 async fn team_count(app: &TestApp) -> usize {
-    app.get("/teams?limit=100", Some(&app.admin)).await.expect(200)["items"].as_array().unwrap().len()
+    app.get("/teams?limit=100", Some(&app.admin))
+        .await
+        .expect(200)["items"]
+        .as_array()
+        .unwrap()
+        .len()
 }
 
 #[tokio::test]
@@ -20,12 +28,42 @@ async fn malformed_bodies_get_json_errors_and_change_nothing() {
     let app = spawn_app().await;
     let url = app.url("/teams");
     let cases: Vec<(reqwest::RequestBuilder, u16)> = vec![
-        (app.client.post(&url).header("content-type", "application/json").body("{\"name\": "), 400),
-        (app.client.post(&url).header("content-type", "application/json").body("not json"), 400),
-        (app.client.post(&url).header("content-type", "application/json").body(""), 400),
-        (app.client.post(&url).header("content-type", "text/plain").body("{}"), 415),
+        (
+            app.client
+                .post(&url)
+                .header("content-type", "application/json")
+                .body("{\"name\": "),
+            400,
+        ),
+        (
+            app.client
+                .post(&url)
+                .header("content-type", "application/json")
+                .body("not json"),
+            400,
+        ),
+        (
+            app.client
+                .post(&url)
+                .header("content-type", "application/json")
+                .body(""),
+            400,
+        ),
+        (
+            app.client
+                .post(&url)
+                .header("content-type", "text/plain")
+                .body("{}"),
+            415,
+        ),
         (app.client.post(&url).body("{}"), 415),
-        (app.client.post(&url).header("content-type", "application/json").body(vec![b' '; 300 * 1024]), 413),
+        (
+            app.client
+                .post(&url)
+                .header("content-type", "application/json")
+                .body(vec![b' '; 300 * 1024]),
+            413,
+        ),
     ];
     for (req, status) in cases {
         let r = app.send(req.bearer_auth(&app.admin.token)).await;
@@ -68,9 +106,17 @@ async fn bad_paths_queries_and_unknown_routes_are_json_4xx() {
     let r = app.get("/teams/not-a-uuid", token).await;
     assert_eq!(r.status, 404);
     assert_error_shape(&r.body);
-    let r = app.get(&format!("/teams/{}", uuid::Uuid::new_v4()), token).await;
+    let r = app
+        .get(&format!("/teams/{}", uuid::Uuid::new_v4()), token)
+        .await;
     assert_eq!(r.status, 404);
-    for query in ["/requests?status=sleeping", "/requests?limit=abc", "/requests?limit=0", "/teams?cursor=nope", "/requests?limit=-1"] {
+    for query in [
+        "/requests?status=sleeping",
+        "/requests?limit=abc",
+        "/requests?limit=0",
+        "/teams?cursor=nope",
+        "/requests?limit=-1",
+    ] {
         let r = app.get(query, token).await;
         assert_eq!(r.status, 422, "{query}: {}", r.body);
         assert_error_shape(&r.body);
@@ -86,10 +132,18 @@ async fn bad_paths_queries_and_unknown_routes_are_json_4xx() {
 #[tokio::test]
 async fn chinese_and_hostile_strings_round_trip_exactly() {
     let app = spawn_app().await;
-    for name in ["阳光社区「学雷锋」志愿服务队 🌞", "'; DROP TABLE teams; --", "<script>alert(1)</script>", "Robert\"); DELETE FROM users;"] {
+    for name in [
+        "阳光社区「学雷锋」志愿服务队 🌞",
+        "'; DROP TABLE teams; --",
+        "<script>alert(1)</script>",
+        "Robert\"); DELETE FROM users;",
+    ] {
         let team = app.team(&app.admin, json!({"name": name})).await;
         assert_eq!(team["name"], name);
-        let again = app.get(&format!("/teams/{}", id(&team)), Some(&app.admin)).await.expect(200);
+        let again = app
+            .get(&format!("/teams/{}", id(&team)), Some(&app.admin))
+            .await
+            .expect(200);
         assert_eq!(again["name"], name);
     }
     let r = app.post("/teams", Some(&app.admin), json!({"name": "a\u{0}b", "kind": "other", "service_categories": ["repair"], "location": {"lat": 1, "lng": 1}, "service_radius_km": 1})).await;
@@ -101,19 +155,32 @@ async fn chinese_and_hostile_strings_round_trip_exactly() {
 async fn lists_page_with_a_cursor() {
     let app = spawn_app().await;
     for i in 0..5 {
-        app.team(&app.admin, json!({"name": format!("第{i}队")})).await;
+        app.team(&app.admin, json!({"name": format!("第{i}队")}))
+            .await;
     }
-    let first = app.get("/teams?limit=2", Some(&app.admin)).await.expect(200);
+    let first = app
+        .get("/teams?limit=2", Some(&app.admin))
+        .await
+        .expect(200);
     assert_eq!(first["items"].as_array().unwrap().len(), 2);
     assert_eq!(first["items"][0]["name"], "第4队", "newest first");
     let cursor = first["next_cursor"].as_str().unwrap();
-    let second = app.get(&format!("/teams?limit=2&cursor={cursor}"), Some(&app.admin)).await.expect(200);
+    let second = app
+        .get(&format!("/teams?limit=2&cursor={cursor}"), Some(&app.admin))
+        .await
+        .expect(200);
     assert_eq!(second["items"][0]["name"], "第2队");
     let cursor = second["next_cursor"].as_str().unwrap();
-    let last = app.get(&format!("/teams?limit=2&cursor={cursor}"), Some(&app.admin)).await.expect(200);
+    let last = app
+        .get(&format!("/teams?limit=2&cursor={cursor}"), Some(&app.admin))
+        .await
+        .expect(200);
     assert_eq!(last["items"].as_array().unwrap().len(), 1);
     assert!(last["next_cursor"].is_null());
-    let capped = app.get("/teams?limit=1000", Some(&app.admin)).await.expect(200);
+    let capped = app
+        .get("/teams?limit=1000", Some(&app.admin))
+        .await
+        .expect(200);
     assert_eq!(capped["items"].as_array().unwrap().len(), 5);
 }
 
@@ -121,23 +188,43 @@ async fn lists_page_with_a_cursor() {
 async fn health_openapi_and_docs_answer() {
     let app = spawn_app().await;
     assert_eq!(app.get("/healthz", None).await.expect(200)["status"], "ok");
-    assert_eq!(app.get("/api/v1/healthz", None).await.expect(200)["status"], "ok");
+    assert_eq!(
+        app.get("/api/v1/healthz", None).await.expect(200)["status"],
+        "ok"
+    );
     let doc = app.get("/api-docs/openapi.json", None).await.expect(200);
     assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
     let paths = doc["paths"].as_object().unwrap();
     for path in [
-        "/api/v1/auth/register", "/api/v1/auth/login", "/api/v1/me", "/api/v1/users", "/api/v1/teams",
-        "/api/v1/teams/{id}", "/api/v1/teams/{id}/members", "/api/v1/residents", "/api/v1/residents/{id}",
-        "/api/v1/requests", "/api/v1/requests/{id}", "/api/v1/requests/{id}/matches",
-        "/api/v1/requests/{id}/assign", "/api/v1/requests/{id}/cancel", "/api/v1/requests/{id}/complete",
+        "/api/v1/auth/register",
+        "/api/v1/auth/login",
+        "/api/v1/me",
+        "/api/v1/users",
+        "/api/v1/teams",
+        "/api/v1/teams/{id}",
+        "/api/v1/teams/{id}/members",
+        "/api/v1/residents",
+        "/api/v1/residents/{id}",
+        "/api/v1/requests",
+        "/api/v1/requests/{id}",
+        "/api/v1/requests/{id}/matches",
+        "/api/v1/requests/{id}/assign",
+        "/api/v1/requests/{id}/cancel",
+        "/api/v1/requests/{id}/complete",
         "/api/v1/me/recommended-requests",
     ] {
-        assert!(paths.contains_key(path), "{path} missing from the OpenAPI document");
+        assert!(
+            paths.contains_key(path),
+            "{path} missing from the OpenAPI document"
+        );
     }
     assert!(doc["paths"]["/api/v1/teams"]["post"]["responses"]["422"].is_object());
     let page = app.client.get(app.url("/docs/")).send().await.unwrap();
     assert_eq!(page.status(), 200);
     let html = page.text().await.unwrap();
     assert!(html.contains("swagger"), "the docs UI is served");
-    assert!(!html.contains("cdn.") && !html.contains("unpkg.com"), "the docs UI needs no internet");
+    assert!(
+        !html.contains("cdn.") && !html.contains("unpkg.com"),
+        "the docs UI needs no internet"
+    );
 }

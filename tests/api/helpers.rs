@@ -38,7 +38,12 @@ impl Reply {
 
     #[track_caller]
     pub fn expect(self, status: u16) -> Value {
-        assert_eq!(self.status.as_u16(), status, "unexpected answer: {}", self.body);
+        assert_eq!(
+            self.status.as_u16(),
+            status,
+            "unexpected answer: {}",
+            self.body
+        );
         self.body
     }
 }
@@ -50,7 +55,9 @@ pub async fn fresh_database() -> String {
     match std::env::var("TEST_DATABASE_URL") {
         Ok(base) if !base.trim().is_empty() => {
             use sea_orm::{ConnectionTrait, Database};
-            let admin = Database::connect(&base).await.expect("connect to TEST_DATABASE_URL");
+            let admin = Database::connect(&base)
+                .await
+                .expect("connect to TEST_DATABASE_URL");
             admin
                 .execute_unprepared(&format!("CREATE DATABASE {name}"))
                 .await
@@ -63,7 +70,10 @@ pub async fn fresh_database() -> String {
         _ => {
             let dir = std::env::temp_dir().join("volunteer-service-tests");
             std::fs::create_dir_all(&dir).expect("temp dir");
-            format!("sqlite://{}?mode=rwc", dir.join(format!("{name}.db")).display())
+            format!(
+                "sqlite://{}?mode=rwc",
+                dir.join(format!("{name}.db")).display()
+            )
         }
     }
 }
@@ -78,7 +88,10 @@ pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
     let mut vars: Vec<(String, String)> = vec![
         ("DATABASE_URL".into(), database_url.clone()),
         ("BIND_ADDR".into(), "127.0.0.1:0".into()),
-        ("JWT_SECRET".into(), "test-secret-that-is-long-enough".into()),
+        (
+            "JWT_SECRET".into(),
+            "test-secret-that-is-long-enough".into(),
+        ),
         ("BOOTSTRAP_ADMIN_PHONE".into(), ADMIN_PHONE.into()),
         ("BOOTSTRAP_ADMIN_PASSWORD".into(), ADMIN_PASSWORD.into()),
     ];
@@ -86,17 +99,26 @@ pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
         vars.retain(|(key, _)| key != k);
         vars.push((k.to_string(), v.to_string()));
     }
-    let settings = api::Settings::from_lookup(|key| vars.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone()))
-        .expect("settings");
+    let settings = api::Settings::from_lookup(|key| {
+        vars.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone())
+    })
+    .expect("settings");
     let app = api::Application::build(settings).await.expect("app builds");
     let base = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until_stopped());
-    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
     let mut app = TestApp {
         base,
         client,
         database_url,
-        admin: Actor { id: String::new(), token: String::new(), phone: ADMIN_PHONE.into() },
+        admin: Actor {
+            id: String::new(),
+            token: String::new(),
+            phone: ADMIN_PHONE.into(),
+        },
     };
     app.admin = app.login(ADMIN_PHONE, ADMIN_PASSWORD).await;
     app
@@ -109,7 +131,11 @@ pub fn random_phone() -> String {
 
 impl TestApp {
     pub fn url(&self, path: &str) -> String {
-        if path.starts_with("/api/") || path.starts_with("/healthz") || path.starts_with("/docs") || path.starts_with("/api-docs") {
+        if path.starts_with("/api/")
+            || path.starts_with("/healthz")
+            || path.starts_with("/docs")
+            || path.starts_with("/api-docs")
+        {
             format!("{}{path}", self.base)
         } else {
             format!("{}/api/v1{path}", self.base)
@@ -121,11 +147,23 @@ impl TestApp {
         let status = res.status();
         let headers = res.headers().clone();
         let text = res.text().await.expect("body");
-        let body = if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) };
-        Reply { status, body, headers }
+        let body = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or(Value::String(text))
+        };
+        Reply {
+            status,
+            body,
+            headers,
+        }
     }
 
-    fn authed(&self, req: reqwest::RequestBuilder, actor: Option<&Actor>) -> reqwest::RequestBuilder {
+    fn authed(
+        &self,
+        req: reqwest::RequestBuilder,
+        actor: Option<&Actor>,
+    ) -> reqwest::RequestBuilder {
         match actor {
             Some(a) => req.bearer_auth(&a.token),
             None => req,
@@ -133,28 +171,43 @@ impl TestApp {
     }
 
     pub async fn get(&self, path: &str, actor: Option<&Actor>) -> Reply {
-        self.send(self.authed(self.client.get(self.url(path)), actor)).await
+        self.send(self.authed(self.client.get(self.url(path)), actor))
+            .await
     }
 
     pub async fn post(&self, path: &str, actor: Option<&Actor>, body: Value) -> Reply {
-        self.send(self.authed(self.client.post(self.url(path)), actor).json(&body)).await
+        self.send(
+            self.authed(self.client.post(self.url(path)), actor)
+                .json(&body),
+        )
+        .await
     }
 
     pub async fn post_empty(&self, path: &str, actor: Option<&Actor>) -> Reply {
-        self.send(self.authed(self.client.post(self.url(path)), actor)).await
+        self.send(self.authed(self.client.post(self.url(path)), actor))
+            .await
     }
 
     pub async fn patch(&self, path: &str, actor: Option<&Actor>, body: Value) -> Reply {
-        self.send(self.authed(self.client.patch(self.url(path)), actor).json(&body)).await
+        self.send(
+            self.authed(self.client.patch(self.url(path)), actor)
+                .json(&body),
+        )
+        .await
     }
 
     pub async fn delete(&self, path: &str, actor: Option<&Actor>) -> Reply {
-        self.send(self.authed(self.client.delete(self.url(path)), actor)).await
+        self.send(self.authed(self.client.delete(self.url(path)), actor))
+            .await
     }
 
     pub async fn login(&self, phone: &str, password: &str) -> Actor {
         let body = self
-            .post("/auth/login", None, json!({"phone": phone, "password": password}))
+            .post(
+                "/auth/login",
+                None,
+                json!({"phone": phone, "password": password}),
+            )
             .await
             .expect(200);
         Actor {
@@ -167,7 +220,11 @@ impl TestApp {
     pub async fn volunteer(&self, name: &str) -> Actor {
         let phone = random_phone();
         let body = self
-            .post("/auth/register", None, json!({"phone": phone, "password": PASSWORD, "name": name}))
+            .post(
+                "/auth/register",
+                None,
+                json!({"phone": phone, "password": PASSWORD, "name": name}),
+            )
             .await
             .expect(201);
         Actor {
@@ -216,7 +273,9 @@ impl TestApp {
             "notes": "独居，行动不便"
         });
         merge(&mut body, overrides);
-        self.post("/residents", Some(caseworker), body).await.expect(201)
+        self.post("/residents", Some(caseworker), body)
+            .await
+            .expect(201)
     }
 
     pub async fn request(&self, caseworker: &Actor, resident_id: &str, overrides: Value) -> Value {
@@ -231,11 +290,15 @@ impl TestApp {
             "urgency": "normal"
         });
         merge(&mut body, overrides);
-        self.post("/requests", Some(caseworker), body).await.expect(201)
+        self.post("/requests", Some(caseworker), body)
+            .await
+            .expect(201)
     }
 
     pub async fn join(&self, team_id: &str, volunteer: &Actor) {
-        self.post_empty(&format!("/teams/{team_id}/members"), Some(volunteer)).await.expect(201);
+        self.post_empty(&format!("/teams/{team_id}/members"), Some(volunteer))
+            .await
+            .expect(201);
     }
 
     pub async fn add_leader(&self, manager: &Actor, team_id: &str, volunteer: &Actor) {
@@ -249,9 +312,13 @@ impl TestApp {
     }
 
     pub async fn assign(&self, caseworker: &Actor, request_id: &str, team_id: &str) -> Value {
-        self.post(&format!("/requests/{request_id}/assign"), Some(caseworker), json!({"team_id": team_id}))
-            .await
-            .expect(200)
+        self.post(
+            &format!("/requests/{request_id}/assign"),
+            Some(caseworker),
+            json!({"team_id": team_id}),
+        )
+        .await
+        .expect(200)
     }
 }
 
@@ -283,7 +350,13 @@ pub async fn community(app: &TestApp, needed: u32) -> Community {
     let caseworker = app.staff("caseworker", "赵社工").await;
     let team = app.team(&manager, json!({})).await;
     let resident = app.resident(&caseworker, json!({})).await;
-    let request = app.request(&caseworker, &id(&resident), json!({"volunteers_needed": needed})).await;
+    let request = app
+        .request(
+            &caseworker,
+            &id(&resident),
+            json!({"volunteers_needed": needed}),
+        )
+        .await;
     app.assign(&caseworker, &id(&request), &id(&team)).await;
     Community {
         manager,

@@ -33,7 +33,13 @@ async fn a_retried_post_replays_the_first_answer_and_creates_nothing_new() {
     // Keys belong to their caller: another caseworker's same key is fresh.
     let other = app.staff("caseworker", "钱社工").await;
     let theirs = app
-        .send(app.client.post(app.url("/residents")).bearer_auth(&other.token).header("Idempotency-Key", "key-1").json(&body))
+        .send(
+            app.client
+                .post(app.url("/residents"))
+                .bearer_auth(&other.token)
+                .header("Idempotency-Key", "key-1")
+                .json(&body),
+        )
         .await;
     assert_eq!(theirs.status, 201);
     assert_ne!(theirs.body["id"], first.body["id"]);
@@ -44,7 +50,13 @@ async fn a_refusal_is_replayed_too() {
     let app = spawn_app().await;
     let caseworker = app.staff("caseworker", "赵社工").await;
     let bad = json!({"name": "", "category": "elderly_alone", "address": "3 号楼", "location": {"lat": 39.9, "lng": 116.4}});
-    let req = || app.client.post(app.url("/residents")).bearer_auth(&caseworker.token).header("Idempotency-Key", "k").json(&bad);
+    let req = || {
+        app.client
+            .post(app.url("/residents"))
+            .bearer_auth(&caseworker.token)
+            .header("Idempotency-Key", "k")
+            .json(&bad)
+    };
     let first = app.send(req()).await;
     assert_eq!(first.status, 422);
     let second = app.send(req()).await;

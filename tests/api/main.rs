@@ -11,4 +11,6 @@ mod idempotency;
 mod matching;
 mod requests;
 mod residents;
+mod service_records;
+mod signups;
 mod teams;

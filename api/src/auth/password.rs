@@ -2,8 +2,8 @@
 
 use std::sync::OnceLock;
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 
 use crate::error::{AppError, AppResult};
 
@@ -34,7 +34,9 @@ pub async fn verify_password(password: String, stored: Option<String>) -> AppRes
             None => dummy_hash()?.to_string(),
         };
         let hash = PasswordHash::new(&hash_text).map_err(AppError::internal)?;
-        let matches = Argon2::default().verify_password(password.as_bytes(), &hash).is_ok();
+        let matches = Argon2::default()
+            .verify_password(password.as_bytes(), &hash)
+            .is_ok();
         Ok(known && matches)
     })
     .await
@@ -58,8 +60,20 @@ mod tests {
     async fn hashes_are_argon2id_and_verify() {
         let hash = hash_password("correct horse".into()).await.unwrap();
         assert!(hash.starts_with("$argon2id$"));
-        assert!(verify_password("correct horse".into(), Some(hash.clone())).await.unwrap());
-        assert!(!verify_password("wrong horse".into(), Some(hash)).await.unwrap());
-        assert!(!verify_password("dummy password that nobody has".into(), None).await.unwrap());
+        assert!(
+            verify_password("correct horse".into(), Some(hash.clone()))
+                .await
+                .unwrap()
+        );
+        assert!(
+            !verify_password("wrong horse".into(), Some(hash))
+                .await
+                .unwrap()
+        );
+        assert!(
+            !verify_password("dummy password that nobody has".into(), None)
+                .await
+                .unwrap()
+        );
     }
 }

@@ -106,13 +106,20 @@ mod tests {
         let id = Uuid::now_v7();
         let expired = keys.issue(id, Role::Admin, now() - 7200).unwrap();
         assert!(keys.verify(&expired, now()).is_err());
-        assert!(keys.verify(&other.issue(id, Role::Admin, now()).unwrap(), now()).is_err());
+        assert!(
+            keys.verify(&other.issue(id, Role::Admin, now()).unwrap(), now())
+                .is_err()
+        );
 
         let claims = serde_json::json!({
             "sub": id.to_string(), "iat": now(), "exp": now() + 600,
             "iss": ISSUER, "aud": AUDIENCE, "role": "admin"
         });
-        let none = format!("{}.{}.", b64(serde_json::json!({"alg": "none", "typ": "JWT"})), b64(claims));
+        let none = format!(
+            "{}.{}.",
+            b64(serde_json::json!({"alg": "none", "typ": "JWT"})),
+            b64(claims)
+        );
         assert!(keys.verify(&none, now()).is_err());
     }
 
@@ -122,7 +129,12 @@ mod tests {
         let no_aud = serde_json::json!({
             "sub": Uuid::now_v7().to_string(), "iat": now(), "exp": now() + 600, "iss": ISSUER, "role": "admin"
         });
-        let token = encode(&Header::new(Algorithm::HS256), &no_aud, &EncodingKey::from_secret(b"secret-one").unwrap()).unwrap();
+        let token = encode(
+            &Header::new(Algorithm::HS256),
+            &no_aud,
+            &EncodingKey::from_secret(b"secret-one").unwrap(),
+        )
+        .unwrap();
         assert!(keys.verify(&token, now()).is_err());
     }
 }

@@ -32,7 +32,11 @@ impl Slot {
         if end_min <= start_min {
             return Err("end 须晚于 start".into());
         }
-        Ok(Self { weekday: raw.weekday, start_min, end_min })
+        Ok(Self {
+            weekday: raw.weekday,
+            start_min,
+            end_min,
+        })
     }
 }
 
@@ -61,7 +65,11 @@ pub fn covers(slots: &[Slot], start: DateTime<Tz>, end: DateTime<Tz>) -> bool {
     // A window longer than 8 days repeats weekdays; checking 8 is enough.
     for _ in 0..8 {
         let next_midnight = local_midnight_after(piece_start);
-        let piece_end = if end < next_midnight { end } else { next_midnight };
+        let piece_end = if end < next_midnight {
+            end
+        } else {
+            next_midnight
+        };
         let weekday = piece_start.weekday().number_from_monday() as u8;
         let from = piece_start.hour() * 60 + piece_start.minute();
         let to = if piece_end == next_midnight && piece_end != end {
@@ -100,7 +108,12 @@ mod tests {
     use chrono_tz::Asia::Shanghai;
 
     fn slot(weekday: u8, start: &str, end: &str) -> Slot {
-        Slot::parse(&WeeklySlot { weekday, start: start.into(), end: end.into() }).unwrap()
+        Slot::parse(&WeeklySlot {
+            weekday,
+            start: start.into(),
+            end: end.into(),
+        })
+        .unwrap()
     }
 
     fn at(y: i32, mo: u32, d: u32, h: u32, mi: u32) -> DateTime<Tz> {
@@ -109,21 +122,75 @@ mod tests {
 
     #[test]
     fn parses_and_refuses_slots() {
-        assert!(Slot::parse(&WeeklySlot { weekday: 0, start: "09:00".into(), end: "10:00".into() }).is_err());
-        assert!(Slot::parse(&WeeklySlot { weekday: 8, start: "09:00".into(), end: "10:00".into() }).is_err());
-        assert!(Slot::parse(&WeeklySlot { weekday: 1, start: "10:00".into(), end: "09:00".into() }).is_err());
-        assert!(Slot::parse(&WeeklySlot { weekday: 1, start: "9:00".into(), end: "10:00".into() }).is_err());
-        assert!(Slot::parse(&WeeklySlot { weekday: 1, start: "23:00".into(), end: "24:00".into() }).is_ok());
-        assert!(Slot::parse(&WeeklySlot { weekday: 1, start: "23:00".into(), end: "24:30".into() }).is_err());
+        assert!(
+            Slot::parse(&WeeklySlot {
+                weekday: 0,
+                start: "09:00".into(),
+                end: "10:00".into()
+            })
+            .is_err()
+        );
+        assert!(
+            Slot::parse(&WeeklySlot {
+                weekday: 8,
+                start: "09:00".into(),
+                end: "10:00".into()
+            })
+            .is_err()
+        );
+        assert!(
+            Slot::parse(&WeeklySlot {
+                weekday: 1,
+                start: "10:00".into(),
+                end: "09:00".into()
+            })
+            .is_err()
+        );
+        assert!(
+            Slot::parse(&WeeklySlot {
+                weekday: 1,
+                start: "9:00".into(),
+                end: "10:00".into()
+            })
+            .is_err()
+        );
+        assert!(
+            Slot::parse(&WeeklySlot {
+                weekday: 1,
+                start: "23:00".into(),
+                end: "24:00".into()
+            })
+            .is_ok()
+        );
+        assert!(
+            Slot::parse(&WeeklySlot {
+                weekday: 1,
+                start: "23:00".into(),
+                end: "24:30".into()
+            })
+            .is_err()
+        );
     }
 
     #[test]
     fn a_tuesday_morning_slot_covers_a_tuesday_morning_visit() {
         // 2026-12-01 is a Tuesday.
         let slots = [slot(2, "08:00", "12:00")];
-        assert!(covers(&slots, at(2026, 12, 1, 9, 0), at(2026, 12, 1, 11, 0)));
-        assert!(!covers(&slots, at(2026, 12, 1, 11, 0), at(2026, 12, 1, 13, 0)));
-        assert!(!covers(&slots, at(2026, 12, 2, 9, 0), at(2026, 12, 2, 11, 0)));
+        assert!(covers(
+            &slots,
+            at(2026, 12, 1, 9, 0),
+            at(2026, 12, 1, 11, 0)
+        ));
+        assert!(!covers(
+            &slots,
+            at(2026, 12, 1, 11, 0),
+            at(2026, 12, 1, 13, 0)
+        ));
+        assert!(!covers(
+            &slots,
+            at(2026, 12, 2, 9, 0),
+            at(2026, 12, 2, 11, 0)
+        ));
         assert!(!covers(&[], at(2026, 12, 1, 9, 0), at(2026, 12, 1, 11, 0)));
     }
 
@@ -140,6 +207,10 @@ mod tests {
     #[test]
     fn a_window_ending_at_midnight_fits_a_slot_ending_at_24() {
         let slots = [slot(2, "20:00", "24:00")];
-        assert!(covers(&slots, at(2026, 12, 1, 21, 0), at(2026, 12, 2, 0, 0)));
+        assert!(covers(
+            &slots,
+            at(2026, 12, 1, 21, 0),
+            at(2026, 12, 2, 0, 0)
+        ));
     }
 }

@@ -53,7 +53,10 @@ impl RecordTimes {
         if ended_at - started_at > MAX_RECORD_SECS {
             return Err(TimesError::LongerThanADay);
         }
-        Ok(Self { started_at, ended_at })
+        Ok(Self {
+            started_at,
+            ended_at,
+        })
     }
 
     /// Whole minutes between start and end.
@@ -94,12 +97,27 @@ mod tests {
 
     #[test]
     fn refuses_reversed_long_and_future_records() {
-        assert_eq!(RecordTimes::new(NOW - 10, NOW - 20, NOW), Err(TimesError::EndNotAfterStart));
-        assert_eq!(RecordTimes::new(NOW - 10, NOW - 10, NOW), Err(TimesError::EndNotAfterStart));
-        assert_eq!(RecordTimes::new(NOW - MAX_RECORD_SECS - 60, NOW, NOW), Err(TimesError::LongerThanADay));
+        assert_eq!(
+            RecordTimes::new(NOW - 10, NOW - 20, NOW),
+            Err(TimesError::EndNotAfterStart)
+        );
+        assert_eq!(
+            RecordTimes::new(NOW - 10, NOW - 10, NOW),
+            Err(TimesError::EndNotAfterStart)
+        );
+        assert_eq!(
+            RecordTimes::new(NOW - MAX_RECORD_SECS - 60, NOW, NOW),
+            Err(TimesError::LongerThanADay)
+        );
         assert!(RecordTimes::new(NOW - MAX_RECORD_SECS, NOW, NOW).is_ok());
-        assert_eq!(RecordTimes::new(NOW + 60, NOW + 120, NOW), Err(TimesError::InFuture));
-        assert_eq!(RecordTimes::new(NOW - 60, NOW + 60, NOW), Err(TimesError::InFuture));
+        assert_eq!(
+            RecordTimes::new(NOW + 60, NOW + 120, NOW),
+            Err(TimesError::InFuture)
+        );
+        assert_eq!(
+            RecordTimes::new(NOW - 60, NOW + 60, NOW),
+            Err(TimesError::InFuture)
+        );
     }
 
     #[test]

@@ -36,7 +36,11 @@ pub fn parse_id_number(raw: &str) -> Result<String, &'static str> {
 fn check_digit(first17: &[u8]) -> u8 {
     const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
     const CODES: &[u8; 11] = b"10X98765432";
-    let sum: u32 = first17.iter().zip(WEIGHTS).map(|(d, w)| u32::from(d - b'0') * w).sum();
+    let sum: u32 = first17
+        .iter()
+        .zip(WEIGHTS)
+        .map(|(d, w)| u32::from(d - b'0') * w)
+        .sum();
     CODES[(sum % 11) as usize]
 }
 

@@ -52,7 +52,10 @@ pub struct Reason {
 
 impl Reason {
     fn new(code: &'static str, text: impl Into<String>) -> Self {
-        Self { code, text: text.into() }
+        Self {
+            code,
+            text: text.into(),
+        }
     }
 }
 
@@ -101,13 +104,20 @@ pub fn score(
     let needed = request.volunteers_needed.max(1);
     let staffing = (f64::from(situation.available_members) / f64::from(needed)).min(1.0);
     let load = 1.0 / (1.0 + f64::from(situation.open_assignments));
-    let continuity = if situation.served_resident_before { 1.0 } else { 0.0 };
+    let continuity = if situation.served_resident_before {
+        1.0
+    } else {
+        0.0
+    };
     let [w_near, w_staff, w_load, w_cont] = weights(request.urgency);
     let raw = w_near * proximity + w_staff * staffing + w_load * load + w_cont * continuity;
     let score = (raw.clamp(0.0, 1.0) * 1000.0).round() / 1000.0;
 
     let mut reasons = vec![
-        Reason::new("offers_category", format!("提供「{}」服务", request.category.label())),
+        Reason::new(
+            "offers_category",
+            format!("提供「{}」服务", request.category.label()),
+        ),
         Reason::new(
             "within_radius",
             format!(
@@ -120,7 +130,10 @@ pub fn score(
     if request.resident_category.needs_vetted_team() {
         reasons.push(Reason::new(
             "vetted_team",
-            format!("队伍已通过审核，可服务{}", request.resident_category.label()),
+            format!(
+                "队伍已通过审核，可服务{}",
+                request.resident_category.label()
+            ),
         ));
     }
     reasons.push(if situation.available_members == 0 {
@@ -148,7 +161,10 @@ pub fn score(
     match request.urgency {
         Urgency::Urgent | Urgency::High => reasons.push(Reason::new(
             "urgency_priority",
-            format!("{}求助：优先考虑距离近、有空的队伍", request.urgency.label()),
+            format!(
+                "{}求助：优先考虑距离近、有空的队伍",
+                request.urgency.label()
+            ),
         )),
         Urgency::Low => reasons.push(Reason::new(
             "continuity_priority",
@@ -162,11 +178,7 @@ pub fn score(
 /// Ranks candidates best first; ties go to the nearer team, then to the
 /// earlier index so the order is stable.
 pub fn rank<T>(mut scored: Vec<(T, f64, Scored)>) -> Vec<(T, f64, Scored)> {
-    scored.sort_by(|a, b| {
-        b.2.score
-            .total_cmp(&a.2.score)
-            .then(a.1.total_cmp(&b.1))
-    });
+    scored.sort_by(|a, b| b.2.score.total_cmp(&a.2.score).then(a.1.total_cmp(&b.1)));
     scored
 }
 
@@ -197,7 +209,10 @@ fn trim_number(value: f64) -> String {
 mod tests {
     use super::*;
 
-    const RESIDENT: Coordinates = Coordinates { lat: 39.9200, lng: 116.4000 };
+    const RESIDENT: Coordinates = Coordinates {
+        lat: 39.9200,
+        lng: 116.4000,
+    };
 
     fn request(resident_category: ResidentCategory, urgency: Urgency) -> RequestFacts {
         RequestFacts {
@@ -213,7 +228,10 @@ mod tests {
     fn team(km_north: f64, radius: f64, vetted: bool) -> TeamFacts {
         TeamFacts {
             categories: vec![ServiceCategory::HomeVisit, ServiceCategory::Shopping],
-            location: Coordinates { lat: RESIDENT.lat + km_north / 111.2, lng: RESIDENT.lng },
+            location: Coordinates {
+                lat: RESIDENT.lat + km_north / 111.2,
+                lng: RESIDENT.lng,
+            },
             service_radius_km: radius,
             vetted,
         }
@@ -223,7 +241,13 @@ mod tests {
     fn a_team_without_the_category_is_not_a_match() {
         let mut t = team(1.0, 5.0, true);
         t.categories = vec![ServiceCategory::Repair];
-        assert!(eligible(&request(ResidentCategory::ElderlyAlone, Urgency::Normal), &t).is_none());
+        assert!(
+            eligible(
+                &request(ResidentCategory::ElderlyAlone, Urgency::Normal),
+                &t
+            )
+            .is_none()
+        );
     }
 
     #[test]
@@ -236,7 +260,10 @@ mod tests {
 
     #[test]
     fn children_and_disabled_residents_need_a_vetted_team() {
-        for category in [ResidentCategory::LeftBehindChild, ResidentCategory::Disabled] {
+        for category in [
+            ResidentCategory::LeftBehindChild,
+            ResidentCategory::Disabled,
+        ] {
             let r = request(category, Urgency::Normal);
             assert!(eligible(&r, &team(1.0, 5.0, false)).is_none());
             assert!(eligible(&r, &team(1.0, 5.0, true)).is_some());
@@ -248,8 +275,16 @@ mod tests {
     #[test]
     fn scores_stay_in_the_unit_interval() {
         let r = request(ResidentCategory::ElderlyAlone, Urgency::Urgent);
-        let best = TeamSituation { available_members: 10, open_assignments: 0, served_resident_before: true };
-        let worst = TeamSituation { available_members: 0, open_assignments: 50, served_resident_before: false };
+        let best = TeamSituation {
+            available_members: 10,
+            open_assignments: 0,
+            served_resident_before: true,
+        };
+        let worst = TeamSituation {
+            available_members: 0,
+            open_assignments: 50,
+            served_resident_before: false,
+        };
         let s = score(&r, &team(0.0, 5.0, true), 0.0, best).score;
         assert!(s <= 1.0 && s > 0.9, "{s}");
         let s = score(&r, &team(5.0, 5.0, true), 5.0, worst).score;
@@ -259,11 +294,26 @@ mod tests {
     #[test]
     fn nearer_freer_less_loaded_and_familiar_teams_rank_higher() {
         let r = request(ResidentCategory::ElderlyAlone, Urgency::Normal);
-        let teams = vec![team(4.0, 5.0, false), team(1.0, 5.0, false), team(1.0, 5.0, false)];
+        let teams = vec![
+            team(4.0, 5.0, false),
+            team(1.0, 5.0, false),
+            team(1.0, 5.0, false),
+        ];
         let ranked = rank_teams(&r, &teams, |i| match i {
-            0 => TeamSituation { available_members: 2, ..Default::default() },
-            1 => TeamSituation { available_members: 2, open_assignments: 3, ..Default::default() },
-            _ => TeamSituation { available_members: 2, served_resident_before: true, ..Default::default() },
+            0 => TeamSituation {
+                available_members: 2,
+                ..Default::default()
+            },
+            1 => TeamSituation {
+                available_members: 2,
+                open_assignments: 3,
+                ..Default::default()
+            },
+            _ => TeamSituation {
+                available_members: 2,
+                served_resident_before: true,
+                ..Default::default()
+            },
         });
         let order: Vec<usize> = ranked.iter().map(|(i, _, _)| *i).collect();
         assert_eq!(order, vec![2, 1, 0]);
@@ -271,32 +321,77 @@ mod tests {
 
     #[test]
     fn urgency_changes_what_matters() {
-        let near_stranger = (team(0.5, 5.0, false), TeamSituation { available_members: 2, ..Default::default() });
+        let near_stranger = (
+            team(0.5, 5.0, false),
+            TeamSituation {
+                available_members: 2,
+                ..Default::default()
+            },
+        );
         let far_friend = (
             team(4.0, 5.0, false),
-            TeamSituation { available_members: 2, served_resident_before: true, ..Default::default() },
+            TeamSituation {
+                available_members: 2,
+                served_resident_before: true,
+                ..Default::default()
+            },
         );
         let pick = |urgency| {
             let r = request(ResidentCategory::ElderlyAlone, urgency);
             let teams = vec![near_stranger.0.clone(), far_friend.0.clone()];
-            rank_teams(&r, &teams, |i| if i == 0 { near_stranger.1 } else { far_friend.1 })[0].0
+            rank_teams(&r, &teams, |i| {
+                if i == 0 {
+                    near_stranger.1
+                } else {
+                    far_friend.1
+                }
+            })[0]
+                .0
         };
-        assert_eq!(pick(Urgency::Urgent), 0, "urgent work goes to the near team");
-        assert_eq!(pick(Urgency::Low), 1, "routine work goes to the team that knows the resident");
+        assert_eq!(
+            pick(Urgency::Urgent),
+            0,
+            "urgent work goes to the near team"
+        );
+        assert_eq!(
+            pick(Urgency::Low),
+            1,
+            "routine work goes to the team that knows the resident"
+        );
     }
 
     #[test]
     fn every_match_explains_itself_with_stable_codes() {
         let r = request(ResidentCategory::LeftBehindChild, Urgency::Urgent);
-        let situation = TeamSituation { available_members: 3, open_assignments: 1, served_resident_before: true };
+        let situation = TeamSituation {
+            available_members: 3,
+            open_assignments: 1,
+            served_resident_before: true,
+        };
         let s = score(&r, &team(1.2, 3.0, true), 1.2, situation);
         let codes: Vec<&str> = s.reasons.iter().map(|r| r.code).collect();
         assert_eq!(
             codes,
-            vec!["offers_category", "within_radius", "vetted_team", "members_available", "open_assignments", "served_before", "urgency_priority"]
+            vec![
+                "offers_category",
+                "within_radius",
+                "vetted_team",
+                "members_available",
+                "open_assignments",
+                "served_before",
+                "urgency_priority"
+            ]
         );
-        assert!(s.reasons[1].text.contains("1.2 公里"), "{}", s.reasons[1].text);
-        assert!(s.reasons[1].text.contains("3 公里"), "{}", s.reasons[1].text);
+        assert!(
+            s.reasons[1].text.contains("1.2 公里"),
+            "{}",
+            s.reasons[1].text
+        );
+        assert!(
+            s.reasons[1].text.contains("3 公里"),
+            "{}",
+            s.reasons[1].text
+        );
         assert!(s.reasons[3].text.contains("3 名队员"));
     }
 }

@@ -1,6 +1,7 @@
 //! Pure rules of the service: no I/O, each with its unit tests.
 
 pub mod availability;
+pub mod calendar;
 pub mod geo;
 pub mod hours;
 pub mod masking;

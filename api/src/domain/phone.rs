@@ -13,7 +13,11 @@ impl Phone {
             && bytes[0] == b'1'
             && (b'3'..=b'9').contains(&bytes[1])
             && bytes.iter().all(u8::is_ascii_digit);
-        if valid { Ok(Self(raw.to_string())) } else { Err("须为 11 位大陆手机号，如 13800138000") }
+        if valid {
+            Ok(Self(raw.to_string()))
+        } else {
+            Err("须为 11 位大陆手机号，如 13800138000")
+        }
     }
 
     pub fn as_str(&self) -> &str {
@@ -52,7 +56,15 @@ mod tests {
     fn accepts_mainland_mobiles_only() {
         assert!(Phone::parse("13800138000").is_ok());
         assert!(Phone::parse("19912345678").is_ok());
-        for bad in ["12800138000", "1380013800", "138001380000", "1380013800a", "", "+8613800138000", "１３８００１３８０００"] {
+        for bad in [
+            "12800138000",
+            "1380013800",
+            "138001380000",
+            "1380013800a",
+            "",
+            "+8613800138000",
+            "１３８００１３８０００",
+        ] {
             assert!(Phone::parse(bad).is_err(), "{bad} should be refused");
         }
     }

@@ -37,28 +37,48 @@ pub fn recommend(volunteer: &VolunteerFacts<'_>, request: &OpenRequestFacts) -> 
     let mut reasons = Vec::new();
     let skilled = volunteer.skills.contains(&request.category);
     reasons.push(if skilled {
-        Reason { code: "matches_skills", text: format!("符合你的特长「{}」", request.category.label()) }
+        Reason {
+            code: "matches_skills",
+            text: format!("符合你的特长「{}」", request.category.label()),
+        }
     } else {
-        Reason { code: "outside_skills", text: format!("「{}」不在你登记的特长中", request.category.label()) }
+        Reason {
+            code: "outside_skills",
+            text: format!("「{}」不在你登记的特长中", request.category.label()),
+        }
     });
 
-    let distance_km = volunteer.location.map(|at| at.distance_km(request.resident_location));
+    let distance_km = volunteer
+        .location
+        .map(|at| at.distance_km(request.resident_location));
     let proximity = match distance_km {
         Some(d) => {
-            reasons.push(Reason { code: "distance", text: format!("距你约 {d:.1} 公里") });
+            reasons.push(Reason {
+                code: "distance",
+                text: format!("距你约 {d:.1} 公里"),
+            });
             1.0 / (1.0 + d / HALF_SCORE_KM)
         }
         None => {
-            reasons.push(Reason { code: "no_location", text: "你尚未设置常住位置".into() });
+            reasons.push(Reason {
+                code: "no_location",
+                text: "你尚未设置常住位置".into(),
+            });
             0.5
         }
     };
 
     let free = availability::covers(volunteer.slots, request.starts_at, request.ends_at);
     reasons.push(if free {
-        Reason { code: "available", text: "服务时段在你登记的空闲时间内".into() }
+        Reason {
+            code: "available",
+            text: "服务时段在你登记的空闲时间内".into(),
+        }
     } else {
-        Reason { code: "not_available", text: "服务时段不在你登记的空闲时间内".into() }
+        Reason {
+            code: "not_available",
+            text: "服务时段不在你登记的空闲时间内".into(),
+        }
     });
 
     let urgency = match request.urgency {
@@ -68,14 +88,21 @@ pub fn recommend(volunteer: &VolunteerFacts<'_>, request: &OpenRequestFacts) -> 
         Urgency::Urgent => 1.0,
     };
     if matches!(request.urgency, Urgency::High | Urgency::Urgent) {
-        reasons.push(Reason { code: "urgent", text: format!("{}求助", request.urgency.label()) });
+        reasons.push(Reason {
+            code: "urgent",
+            text: format!("{}求助", request.urgency.label()),
+        });
     }
 
     let raw = 0.35 * f64::from(u8::from(skilled))
         + 0.25 * proximity
         + 0.25 * f64::from(u8::from(free))
         + 0.15 * urgency;
-    Recommendation { score: (raw * 1000.0).round() / 1000.0, distance_km, reasons }
+    Recommendation {
+        score: (raw * 1000.0).round() / 1000.0,
+        distance_km,
+        reasons,
+    }
 }
 
 #[cfg(test)]
@@ -88,7 +115,10 @@ mod tests {
     fn visit(category: ServiceCategory, km_north: f64) -> OpenRequestFacts {
         OpenRequestFacts {
             category,
-            resident_location: Coordinates { lat: 39.92 + km_north / 111.2, lng: 116.40 },
+            resident_location: Coordinates {
+                lat: 39.92 + km_north / 111.2,
+                lng: 116.40,
+            },
             urgency: Urgency::Normal,
             // Tuesday 09:00–11:00.
             starts_at: Shanghai.with_ymd_and_hms(2026, 12, 1, 9, 0, 0).unwrap(),
@@ -98,13 +128,28 @@ mod tests {
 
     #[test]
     fn skills_distance_and_availability_all_raise_the_score() {
-        let slots = [Slot::parse(&WeeklySlot { weekday: 2, start: "08:00".into(), end: "12:00".into() }).unwrap()];
+        let slots = [Slot::parse(&WeeklySlot {
+            weekday: 2,
+            start: "08:00".into(),
+            end: "12:00".into(),
+        })
+        .unwrap()];
         let skills = [ServiceCategory::MealDelivery];
-        let me = VolunteerFacts { skills: &skills, location: Some(Coordinates { lat: 39.92, lng: 116.40 }), slots: &slots };
+        let me = VolunteerFacts {
+            skills: &skills,
+            location: Some(Coordinates {
+                lat: 39.92,
+                lng: 116.40,
+            }),
+            slots: &slots,
+        };
         let fitting = recommend(&me, &visit(ServiceCategory::MealDelivery, 0.5));
         let far = recommend(&me, &visit(ServiceCategory::MealDelivery, 8.0));
         let unskilled = recommend(&me, &visit(ServiceCategory::Repair, 0.5));
-        let busy = recommend(&VolunteerFacts { slots: &[], ..me }, &visit(ServiceCategory::MealDelivery, 0.5));
+        let busy = recommend(
+            &VolunteerFacts { slots: &[], ..me },
+            &visit(ServiceCategory::MealDelivery, 0.5),
+        );
         assert!(fitting.score > far.score);
         assert!(fitting.score > unskilled.score);
         assert!(fitting.score > busy.score);
@@ -115,7 +160,11 @@ mod tests {
 
     #[test]
     fn a_volunteer_without_location_still_gets_recommendations() {
-        let me = VolunteerFacts { skills: &[], location: None, slots: &[] };
+        let me = VolunteerFacts {
+            skills: &[],
+            location: None,
+            slots: &[],
+        };
         let r = recommend(&me, &visit(ServiceCategory::Shopping, 1.0));
         assert!(r.distance_km.is_none());
         assert!(r.reasons.iter().any(|r| r.code == "no_location"));

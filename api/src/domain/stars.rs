@@ -23,7 +23,11 @@ impl StarThresholds {
     pub fn parse(raw: &str) -> Result<Self, String> {
         let values = raw
             .split(',')
-            .map(|part| part.trim().parse::<f64>().map_err(|_| format!("not a number: {part}")))
+            .map(|part| {
+                part.trim()
+                    .parse::<f64>()
+                    .map_err(|_| format!("not a number: {part}"))
+            })
             .collect::<Result<Vec<_>, _>>()?;
         let levels: [f64; 5] = values
             .try_into()
@@ -39,7 +43,10 @@ impl StarThresholds {
     /// The star level (0–5) reached with `approved_minutes` of service.
     pub fn level(&self, approved_minutes: i64) -> u8 {
         let hours = approved_minutes as f64 / 60.0;
-        self.0.iter().filter(|threshold| hours >= **threshold).count() as u8
+        self.0
+            .iter()
+            .filter(|threshold| hours >= **threshold)
+            .count() as u8
     }
 }
 

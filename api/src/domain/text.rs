@@ -25,7 +25,10 @@ fn check_optional(text: &str, max_chars: usize) -> Result<(), String> {
     }
     // Line breaks are fine in descriptions; other control characters are
     // never typed by a person and break CSV exports and group chats.
-    if text.chars().any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t') {
+    if text
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
+    {
         return Err("含有不可见的控制字符".into());
     }
     Ok(())
@@ -43,6 +46,11 @@ mod tests {
         assert!(clean(&"老".repeat(10), 10).is_ok());
         assert!(clean("a\u{0}b", 10).is_err());
         assert_eq!(clean_optional(Some(" "), 5).unwrap(), None);
-        assert_eq!(clean_optional(Some("第一行\n第二行"), 10).unwrap().as_deref(), Some("第一行\n第二行"));
+        assert_eq!(
+            clean_optional(Some("第一行\n第二行"), 10)
+                .unwrap()
+                .as_deref(),
+            Some("第一行\n第二行")
+        );
     }
 }

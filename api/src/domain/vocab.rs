@@ -157,7 +157,6 @@ vocabulary! {
     }
 }
 
-
 vocabulary! {
     /// Where a webhook delivers.
     WebhookKind {

@@ -65,16 +65,27 @@ fn new_account(phone: &str, password: &str, name: &str, role: Role) -> AppResult
     let phone = check.check("phone", Phone::parse(phone));
     let password = check.check("password", validate::password(password));
     let name = check.check("name", text::clean(name, 50));
-    check.finish(phone.zip(password).zip(name).map(|((phone, password), name)| NewAccount {
-        phone,
-        password,
-        name,
-        role,
-    }))
+    check.finish(
+        phone
+            .zip(password)
+            .zip(name)
+            .map(|((phone, password), name)| NewAccount {
+                phone,
+                password,
+                name,
+                role,
+            }),
+    )
 }
 
 async fn respond_user(state: &AppState, user: &entity::user::Model) -> AppResult<UserView> {
-    accounts::load_user_view(&state.db, user, &state.settings.star_thresholds, state.settings.time_zone).await
+    accounts::load_user_view(
+        &state.db,
+        user,
+        &state.settings.star_thresholds,
+        state.settings.time_zone,
+    )
+    .await
 }
 
 /// Registers a volunteer from the phone app.
@@ -88,7 +99,9 @@ async fn register(state: web::Data<AppState>, body: Json<RegisterBody>) -> AppRe
     let body = body.0;
     let account = new_account(&body.phone, &body.password, &body.name, Role::Volunteer)?;
     let user = accounts::create_account(&state.db, account).await?;
-    let access_token = state.tokens.issue(user.id, Role::Volunteer, crate::service::now())?;
+    let access_token = state
+        .tokens
+        .issue(user.id, Role::Volunteer, crate::service::now())?;
     let user = respond_user(&state, &user).await?;
     Ok(HttpResponse::Created().json(RegisteredView { user, access_token }))
 }
@@ -132,7 +145,11 @@ async fn get_me(state: web::Data<AppState>, me: AuthUser) -> AppResult<HttpRespo
     (status = 415, body = ErrorBody), (status = 422, body = ErrorBody),
 ))]
 #[patch("/me")]
-async fn update_me(state: web::Data<AppState>, me: AuthUser, body: Json<ProfileBody>) -> AppResult<HttpResponse> {
+async fn update_me(
+    state: web::Data<AppState>,
+    me: AuthUser,
+    body: Json<ProfileBody>,
+) -> AppResult<HttpResponse> {
     let change = profile_change(body.0)?;
     let user = accounts::update_profile(&state.db, me.id, change).await?;
     Ok(HttpResponse::Ok().json(respond_user(&state, &user).await?))
@@ -177,7 +194,11 @@ fn profile_change(body: ProfileBody) -> AppResult<ProfileChange> {
     (status = 415, body = ErrorBody), (status = 422, body = ErrorBody),
 ))]
 #[post("/users")]
-async fn create_user(state: web::Data<AppState>, _: Admin, body: Json<CreateUserBody>) -> AppResult<HttpResponse> {
+async fn create_user(
+    state: web::Data<AppState>,
+    _: Admin,
+    body: Json<CreateUserBody>,
+) -> AppResult<HttpResponse> {
     let body = body.0;
     let account = new_account(&body.phone, &body.password, &body.name, body.role)?;
     let user = accounts::create_account(&state.db, account).await?;

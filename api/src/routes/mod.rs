@@ -6,6 +6,8 @@ mod accounts;
 mod health;
 mod requests;
 mod residents;
+mod service_records;
+mod signups;
 mod teams;
 
 pub fn config(cfg: &mut ServiceConfig) {
@@ -15,6 +17,8 @@ pub fn config(cfg: &mut ServiceConfig) {
             .configure(accounts::config)
             .configure(teams::config)
             .configure(residents::config)
-            .configure(requests::config),
+            .configure(requests::config)
+            .configure(signups::config)
+            .configure(service_records::config),
     );
 }

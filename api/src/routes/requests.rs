@@ -77,7 +77,10 @@ pub struct RequestFilter {
 fn new_request(body: CreateRequestBody) -> AppResult<NewRequest> {
     let mut check = Checker::new();
     let title = check.check("title", text::clean(&body.title, 100));
-    let description = check.check("description", text::clean_optional(Some(&body.description), 2000));
+    let description = check.check(
+        "description",
+        text::clean_optional(Some(&body.description), 2000),
+    );
     let (starts_at, ends_at) = (body.starts_at.timestamp(), body.ends_at.timestamp());
     if ends_at <= starts_at {
         check.fail("ends_at", "结束时间须晚于开始时间");
@@ -87,16 +90,20 @@ fn new_request(body: CreateRequestBody) -> AppResult<NewRequest> {
     if !(1..=1000).contains(&body.volunteers_needed) {
         check.fail("volunteers_needed", "所需志愿者人数须在 1 到 1000 之间");
     }
-    check.finish(title.zip(description).map(|(title, description)| NewRequest {
-        resident_id: body.resident_id,
-        category: body.category,
-        title,
-        description: description.unwrap_or_default(),
-        starts_at,
-        ends_at,
-        volunteers_needed: body.volunteers_needed as i32,
-        urgency: body.urgency,
-    }))
+    check.finish(
+        title
+            .zip(description)
+            .map(|(title, description)| NewRequest {
+                resident_id: body.resident_id,
+                category: body.category,
+                title,
+                description: description.unwrap_or_default(),
+                starts_at,
+                ends_at,
+                volunteers_needed: body.volunteers_needed as i32,
+                urgency: body.urgency,
+            }),
+    )
 }
 
 /// Posts a help request for a resident (caseworkers, managers).
@@ -106,7 +113,11 @@ fn new_request(body: CreateRequestBody) -> AppResult<NewRequest> {
     (status = 422, body = ErrorBody),
 ))]
 #[post("/requests")]
-async fn create_request(state: web::Data<AppState>, staff: Staff, body: Json<CreateRequestBody>) -> AppResult<HttpResponse> {
+async fn create_request(
+    state: web::Data<AppState>,
+    staff: Staff,
+    body: Json<CreateRequestBody>,
+) -> AppResult<HttpResponse> {
     let request = requests::create(&state.db, new_request(body.0)?, staff.0.id).await?;
     let reader = Reader::load(&state.db, &staff.0).await?;
     let view = requests::view_for(&state.db, &reader, &request, state.settings.time_zone).await?;
@@ -119,18 +130,33 @@ async fn create_request(state: web::Data<AppState>, staff: Staff, body: Json<Cre
     (status = 200, body = Page<RequestView>), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody),
 ))]
 #[get("/requests")]
-async fn list_requests(state: web::Data<AppState>, me: AuthUser, query: web::Query<RequestFilter>) -> AppResult<HttpResponse> {
+async fn list_requests(
+    state: web::Data<AppState>,
+    me: AuthUser,
+    query: web::Query<RequestFilter>,
+) -> AppResult<HttpResponse> {
     let query = query.into_inner();
-    let page = PageParams { limit: query.limit, cursor: query.cursor }.parse()?;
+    let page = PageParams {
+        limit: query.limit,
+        cursor: query.cursor,
+    }
+    .parse()?;
     let reader = Reader::load(&state.db, &me).await?;
-    let filter = ListFilter { status: query.status, category: query.category };
+    let filter = ListFilter {
+        status: query.status,
+        category: query.category,
+    };
     let (rows, next_cursor) = requests::list(&state.db, &reader, filter, page).await?;
     let items = requests::views_for(&state.db, &reader, &rows, state.settings.time_zone).await?;
     Ok(HttpResponse::Ok().json(Page { items, next_cursor }))
 }
 
 /// Loads a request the caller may see; others get 404.
-async fn visible(state: &AppState, me: &AuthUser, id: Uuid) -> AppResult<(entity::help_request::Model, Reader)> {
+async fn visible(
+    state: &AppState,
+    me: &AuthUser,
+    id: Uuid,
+) -> AppResult<(entity::help_request::Model, Reader)> {
     let request = requests::find(&state.db, id).await?;
     let reader = Reader::load(&state.db, me).await?;
     if !reader.may_see(&request) {
@@ -145,9 +171,14 @@ async fn visible(state: &AppState, me: &AuthUser, id: Uuid) -> AppResult<(entity
     (status = 200, body = RequestView), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
 ))]
 #[get("/requests/{id}")]
-async fn get_request(state: web::Data<AppState>, me: AuthUser, id: web::Path<Uuid>) -> AppResult<HttpResponse> {
+async fn get_request(
+    state: web::Data<AppState>,
+    me: AuthUser,
+    id: web::Path<Uuid>,
+) -> AppResult<HttpResponse> {
     let (request, reader) = visible(&state, &me, *id).await?;
-    Ok(HttpResponse::Ok().json(requests::view_for(&state.db, &reader, &request, state.settings.time_zone).await?))
+    Ok(HttpResponse::Ok()
+        .json(requests::view_for(&state.db, &reader, &request, state.settings.time_zone).await?))
 }
 
 /// Teams that pass the hard rules, best first, each with its score and
@@ -157,14 +188,23 @@ async fn get_request(state: web::Data<AppState>, me: AuthUser, id: web::Path<Uui
     (status = 404, body = ErrorBody),
 ))]
 #[get("/requests/{id}/matches")]
-async fn request_matches(state: web::Data<AppState>, _: Staff, id: web::Path<Uuid>) -> AppResult<HttpResponse> {
+async fn request_matches(
+    state: web::Data<AppState>,
+    _: Staff,
+    id: web::Path<Uuid>,
+) -> AppResult<HttpResponse> {
     let request = requests::find(&state.db, *id).await?;
     let resident = residents::find(&state.db, request.resident_id).await?;
-    let items = matches::for_request(&state.db, &request, &resident, state.settings.time_zone).await?;
+    let items =
+        matches::for_request(&state.db, &request, &resident, state.settings.time_zone).await?;
     Ok(HttpResponse::Ok().json(Ranked { items }))
 }
 
-async fn respond(state: &AppState, staff: &Staff, request: &entity::help_request::Model) -> AppResult<HttpResponse> {
+async fn respond(
+    state: &AppState,
+    staff: &Staff,
+    request: &entity::help_request::Model,
+) -> AppResult<HttpResponse> {
     let reader = Reader::load(&state.db, &staff.0).await?;
     let view = requests::view_for(&state.db, &reader, request, state.settings.time_zone).await?;
     Ok(HttpResponse::Ok().json(view))
@@ -179,7 +219,12 @@ async fn respond(state: &AppState, staff: &Staff, request: &entity::help_request
     (status = 415, body = ErrorBody), (status = 422, description = "team_not_vetted or an unknown team", body = ErrorBody),
 ))]
 #[post("/requests/{id}/assign")]
-async fn assign_request(state: web::Data<AppState>, staff: Staff, id: web::Path<Uuid>, body: Json<AssignBody>) -> AppResult<HttpResponse> {
+async fn assign_request(
+    state: web::Data<AppState>,
+    staff: Staff,
+    id: web::Path<Uuid>,
+    body: Json<AssignBody>,
+) -> AppResult<HttpResponse> {
     let request = requests::assign(&state.db, *id, body.0.team_id).await?;
     respond(&state, &staff, &request).await
 }
@@ -190,9 +235,15 @@ async fn assign_request(state: web::Data<AppState>, staff: Staff, id: web::Path<
     (status = 404, body = ErrorBody), (status = 409, description = "invalid_status", body = ErrorBody),
 ))]
 #[post("/requests/{id}/cancel")]
-async fn cancel_request(state: web::Data<AppState>, staff: Staff, id: web::Path<Uuid>, _: OptionalJson<EmptyBody>) -> AppResult<HttpResponse> {
+async fn cancel_request(
+    state: web::Data<AppState>,
+    staff: Staff,
+    id: web::Path<Uuid>,
+    _: OptionalJson<EmptyBody>,
+) -> AppResult<HttpResponse> {
     let from = [RequestStatus::Open, RequestStatus::Assigned];
-    let request = requests::transition(&state.db, *id, &from, RequestStatus::Cancelled, "取消").await?;
+    let request =
+        requests::transition(&state.db, *id, &from, RequestStatus::Cancelled, "取消").await?;
     respond(&state, &staff, &request).await
 }
 
@@ -202,9 +253,15 @@ async fn cancel_request(state: web::Data<AppState>, staff: Staff, id: web::Path<
     (status = 404, body = ErrorBody), (status = 409, description = "invalid_status", body = ErrorBody),
 ))]
 #[post("/requests/{id}/complete")]
-async fn complete_request(state: web::Data<AppState>, staff: Staff, id: web::Path<Uuid>, _: OptionalJson<EmptyBody>) -> AppResult<HttpResponse> {
+async fn complete_request(
+    state: web::Data<AppState>,
+    staff: Staff,
+    id: web::Path<Uuid>,
+    _: OptionalJson<EmptyBody>,
+) -> AppResult<HttpResponse> {
     let from = [RequestStatus::Assigned, RequestStatus::InProgress];
-    let request = requests::transition(&state.db, *id, &from, RequestStatus::Completed, "完成").await?;
+    let request =
+        requests::transition(&state.db, *id, &from, RequestStatus::Completed, "完成").await?;
     respond(&state, &staff, &request).await
 }
 
@@ -213,39 +270,72 @@ async fn complete_request(state: web::Data<AppState>, staff: Staff, id: web::Pat
     (status = 200, body = Ranked<RecommendationView>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
 ))]
 #[get("/me/recommended-requests")]
-async fn recommended_requests(state: web::Data<AppState>, volunteer: Volunteer) -> AppResult<HttpResponse> {
+async fn recommended_requests(
+    state: web::Data<AppState>,
+    volunteer: Volunteer,
+) -> AppResult<HttpResponse> {
     let tz = state.settings.time_zone;
-    let me = accounts::find(&state.db, volunteer.0.id).await.map_err(|_| AppError::Unauthorized)?;
+    let me = accounts::find(&state.db, volunteer.0.id)
+        .await
+        .map_err(|_| AppError::Unauthorized)?;
     let skills = stored_list(&me.skills, ServiceCategory::from_code)?;
     let slots: Vec<Slot> = serde_json::from_str::<Vec<WeeklySlot>>(&me.availability)
         .map_err(AppError::internal)?
         .iter()
         .filter_map(|s| Slot::parse(s).ok())
         .collect();
-    let location = me.location_lat.zip(me.location_lng).map(|(lat, lng)| Coordinates { lat, lng });
-    let facts = VolunteerFacts { skills: &skills, location, slots: &slots };
+    let location = me
+        .location_lat
+        .zip(me.location_lng)
+        .map(|(lat, lng)| Coordinates { lat, lng });
+    let facts = VolunteerFacts {
+        skills: &skills,
+        location,
+        slots: &slots,
+    };
 
     let reader = Reader::load(&state.db, &volunteer.0).await?;
     let open = requests::open_for_volunteer(&state.db, &reader).await?;
     let residents = requests::residents_of(&state.db, &open).await?;
     let mut items = Vec::with_capacity(open.len());
     for request in &open {
-        let resident = residents.get(&request.resident_id).ok_or_else(|| AppError::internal("request without resident"))?;
+        let resident = residents
+            .get(&request.resident_id)
+            .ok_or_else(|| AppError::internal("request without resident"))?;
         let request_facts = OpenRequestFacts {
             category: stored(&request.category, ServiceCategory::from_code)?,
-            resident_location: Coordinates { lat: resident.location_lat, lng: resident.location_lng },
+            resident_location: Coordinates {
+                lat: resident.location_lat,
+                lng: resident.location_lng,
+            },
             urgency: stored(&request.urgency, Urgency::from_code)?,
-            starts_at: tz.timestamp_opt(request.starts_at, 0).single().ok_or_else(|| AppError::internal("time"))?,
-            ends_at: tz.timestamp_opt(request.ends_at, 0).single().ok_or_else(|| AppError::internal("time"))?,
+            starts_at: tz
+                .timestamp_opt(request.starts_at, 0)
+                .single()
+                .ok_or_else(|| AppError::internal("time"))?,
+            ends_at: tz
+                .timestamp_opt(request.ends_at, 0)
+                .single()
+                .ok_or_else(|| AppError::internal("time"))?,
         };
         let rec = recommend::recommend(&facts, &request_facts);
-        items.push((request.starts_at, RecommendationView {
-            request: RequestView::build(request, resident, reader.sees_resident_details(request), tz)?,
-            score: rec.score,
-            distance_km: rec.distance_km.map(|d| (d * 100.0).round() / 100.0),
-            reasons: rec.reasons,
-        }));
+        items.push((
+            request.starts_at,
+            RecommendationView {
+                request: RequestView::build(
+                    request,
+                    resident,
+                    reader.sees_resident_details(request),
+                    tz,
+                )?,
+                score: rec.score,
+                distance_km: rec.distance_km.map(|d| (d * 100.0).round() / 100.0),
+                reasons: rec.reasons,
+            },
+        ));
     }
     items.sort_by(|a, b| b.1.score.total_cmp(&a.1.score).then(a.0.cmp(&b.0)));
-    Ok(HttpResponse::Ok().json(Ranked { items: items.into_iter().map(|(_, item)| item).collect::<Vec<_>>() }))
+    Ok(HttpResponse::Ok().json(Ranked {
+        items: items.into_iter().map(|(_, item)| item).collect::<Vec<_>>(),
+    }))
 }

@@ -21,7 +21,9 @@ use crate::validate::{self, Checker};
 use crate::views::{Page, ResidentView};
 
 pub fn config(cfg: &mut ServiceConfig) {
-    cfg.service(create_resident).service(list_residents).service(get_resident);
+    cfg.service(create_resident)
+        .service(list_residents)
+        .service(get_resident);
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -38,7 +40,12 @@ pub struct CreateResidentBody {
     notes: Option<String>,
 }
 
-fn optional<T>(check: &mut Checker, field: &str, raw: Option<&str>, parse: impl Fn(&str) -> Result<T, &'static str>) -> Option<Option<T>> {
+fn optional<T>(
+    check: &mut Checker,
+    field: &str,
+    raw: Option<&str>,
+    parse: impl Fn(&str) -> Result<T, &'static str>,
+) -> Option<Option<T>> {
     match raw.map(str::trim) {
         None | Some("") => Some(None),
         Some(value) => check.check(field, parse(value)).map(Some),
@@ -50,10 +57,28 @@ fn new_resident(body: CreateResidentBody) -> AppResult<NewResident> {
     let name = check.check("name", text::clean(&body.name, 50));
     let address = check.check("address", text::clean(&body.address, 200));
     let location = check.coordinates("location", body.location);
-    let phone = optional(&mut check, "phone", body.phone.as_deref(), validate::contact_phone);
-    let guardian_phone = optional(&mut check, "guardian_phone", body.guardian_phone.as_deref(), validate::contact_phone);
-    let id_number = optional(&mut check, "id_number", body.id_number.as_deref(), parse_id_number);
-    let guardian_name = check.check("guardian_name", text::clean_optional(body.guardian_name.as_deref(), 50));
+    let phone = optional(
+        &mut check,
+        "phone",
+        body.phone.as_deref(),
+        validate::contact_phone,
+    );
+    let guardian_phone = optional(
+        &mut check,
+        "guardian_phone",
+        body.guardian_phone.as_deref(),
+        validate::contact_phone,
+    );
+    let id_number = optional(
+        &mut check,
+        "id_number",
+        body.id_number.as_deref(),
+        parse_id_number,
+    );
+    let guardian_name = check.check(
+        "guardian_name",
+        text::clean_optional(body.guardian_name.as_deref(), 50),
+    );
     let notes = check.check("notes", text::clean_optional(body.notes.as_deref(), 2000));
     let values = (|| {
         Some(NewResident {
@@ -78,7 +103,11 @@ fn new_resident(body: CreateResidentBody) -> AppResult<NewResident> {
     (status = 422, body = ErrorBody),
 ))]
 #[post("/residents")]
-async fn create_resident(state: web::Data<AppState>, staff: Staff, body: Json<CreateResidentBody>) -> AppResult<HttpResponse> {
+async fn create_resident(
+    state: web::Data<AppState>,
+    staff: Staff,
+    body: Json<CreateResidentBody>,
+) -> AppResult<HttpResponse> {
     let resident = residents::create(&state.db, new_resident(body.0)?, staff.0.id).await?;
     Ok(HttpResponse::Created().json(residents::view(&resident, state.settings.time_zone)?))
 }
@@ -89,9 +118,16 @@ async fn create_resident(state: web::Data<AppState>, staff: Staff, body: Json<Cr
     (status = 422, body = ErrorBody),
 ))]
 #[get("/residents")]
-async fn list_residents(state: web::Data<AppState>, _: Staff, query: web::Query<PageParams>) -> AppResult<HttpResponse> {
+async fn list_residents(
+    state: web::Data<AppState>,
+    _: Staff,
+    query: web::Query<PageParams>,
+) -> AppResult<HttpResponse> {
     let (rows, next_cursor) = residents::list(&state.db, query.parse()?).await?;
-    let items = rows.iter().map(|r| residents::view(r, state.settings.time_zone)).collect::<AppResult<_>>()?;
+    let items = rows
+        .iter()
+        .map(|r| residents::view(r, state.settings.time_zone))
+        .collect::<AppResult<_>>()?;
     Ok(HttpResponse::Ok().json(Page { items, next_cursor }))
 }
 
@@ -101,7 +137,11 @@ async fn list_residents(state: web::Data<AppState>, _: Staff, query: web::Query<
     (status = 404, body = ErrorBody),
 ))]
 #[get("/residents/{id}")]
-async fn get_resident(state: web::Data<AppState>, _: Staff, id: web::Path<Uuid>) -> AppResult<HttpResponse> {
+async fn get_resident(
+    state: web::Data<AppState>,
+    _: Staff,
+    id: web::Path<Uuid>,
+) -> AppResult<HttpResponse> {
     let resident = residents::find(&state.db, *id).await?;
     Ok(HttpResponse::Ok().json(residents::view(&resident, state.settings.time_zone)?))
 }

@@ -79,7 +79,11 @@ fn new_team(body: CreateTeamBody) -> AppResult<NewTeam> {
     (status = 422, body = ErrorBody),
 ))]
 #[post("/teams")]
-async fn create_team(state: web::Data<AppState>, _: Manager, body: Json<CreateTeamBody>) -> AppResult<HttpResponse> {
+async fn create_team(
+    state: web::Data<AppState>,
+    _: Manager,
+    body: Json<CreateTeamBody>,
+) -> AppResult<HttpResponse> {
     let team = teams::create(&state.db, new_team(body.0)?).await?;
     Ok(HttpResponse::Created().json(teams::view(&team, state.settings.time_zone)?))
 }
@@ -89,9 +93,16 @@ async fn create_team(state: web::Data<AppState>, _: Manager, body: Json<CreateTe
     (status = 200, body = Page<TeamView>), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody),
 ))]
 #[get("/teams")]
-async fn list_teams(state: web::Data<AppState>, _: AuthUser, query: web::Query<PageParams>) -> AppResult<HttpResponse> {
+async fn list_teams(
+    state: web::Data<AppState>,
+    _: AuthUser,
+    query: web::Query<PageParams>,
+) -> AppResult<HttpResponse> {
     let (rows, next_cursor) = teams::list(&state.db, query.parse()?).await?;
-    let items = rows.iter().map(|t| teams::view(t, state.settings.time_zone)).collect::<AppResult<_>>()?;
+    let items = rows
+        .iter()
+        .map(|t| teams::view(t, state.settings.time_zone))
+        .collect::<AppResult<_>>()?;
     Ok(HttpResponse::Ok().json(Page { items, next_cursor }))
 }
 
@@ -100,7 +111,11 @@ async fn list_teams(state: web::Data<AppState>, _: AuthUser, query: web::Query<P
     (status = 200, body = TeamView), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
 ))]
 #[get("/teams/{id}")]
-async fn get_team(state: web::Data<AppState>, _: AuthUser, id: web::Path<Uuid>) -> AppResult<HttpResponse> {
+async fn get_team(
+    state: web::Data<AppState>,
+    _: AuthUser,
+    id: web::Path<Uuid>,
+) -> AppResult<HttpResponse> {
     let team = teams::find(&state.db, *id).await?;
     Ok(HttpResponse::Ok().json(teams::view(&team, state.settings.time_zone)?))
 }
@@ -129,7 +144,9 @@ async fn add_member(
             (me.id, MemberRole::Member)
         }
         role if role.is_manager() => {
-            let user_id = body.user_id.ok_or_else(|| AppError::invalid("user_id", "请指定要加入的用户"))?;
+            let user_id = body
+                .user_id
+                .ok_or_else(|| AppError::invalid("user_id", "请指定要加入的用户"))?;
             (user_id, body.role.unwrap_or(MemberRole::Member))
         }
         _ => return Err(AppError::Forbidden),
@@ -152,12 +169,20 @@ async fn list_members(
     query: web::Query<PageParams>,
 ) -> AppResult<HttpResponse> {
     let team = teams::find(&state.db, *id).await?;
-    let is_member = teams::membership(&state.db, team.id, me.id).await?.is_some();
+    let is_member = teams::membership(&state.db, team.id, me.id)
+        .await?
+        .is_some();
     if !me.role.is_manager() && !is_member {
         return Err(AppError::Forbidden);
     }
     let page = query.parse()?;
-    let (items, next_cursor) =
-        teams::members(&state.db, team.id, page, me.role.is_manager(), state.settings.time_zone).await?;
+    let (items, next_cursor) = teams::members(
+        &state.db,
+        team.id,
+        page,
+        me.role.is_manager(),
+        state.settings.time_zone,
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(Page { items, next_cursor }))
 }

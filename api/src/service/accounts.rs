@@ -5,8 +5,9 @@ use chrono_tz::Tz;
 use entity::service_record::{self, Entity as Records};
 use entity::user::{self, Entity as Users};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
-    QuerySelect,
+    ActiveModelTrait,
+    ActiveValue::Set,
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect,
     sea_query::{Expr, ExprTrait},
 };
 use uuid::Uuid;
@@ -17,7 +18,7 @@ use crate::domain::availability::WeeklySlot;
 use crate::domain::geo::Coordinates;
 use crate::domain::phone::Phone;
 use crate::domain::stars::StarThresholds;
-use crate::domain::vocab::{RecordStatus, Role, ServiceCategory};
+use crate::domain::vocab::{Role, ServiceCategory};
 use crate::error::{AppError, AppResult, is_unique_violation};
 use crate::views::{UserView, local_time, round2, stored, stored_list};
 
@@ -28,7 +29,10 @@ pub struct NewAccount {
     pub role: Role,
 }
 
-pub async fn create_account(db: &impl ConnectionTrait, account: NewAccount) -> AppResult<user::Model> {
+pub async fn create_account(
+    db: &impl ConnectionTrait,
+    account: NewAccount,
+) -> AppResult<user::Model> {
     let exists = Users::find()
         .filter(user::Column::Phone.eq(account.phone.as_str()))
         .one(db)
@@ -51,7 +55,13 @@ pub async fn create_account(db: &impl ConnectionTrait, account: NewAccount) -> A
         created_at: Set(now()),
     };
     // Two registrations racing for one phone: the unique index decides.
-    model.insert(db).await.map_err(|e| if is_unique_violation(&e) { phone_taken() } else { e.into() })
+    model.insert(db).await.map_err(|e| {
+        if is_unique_violation(&e) {
+            phone_taken()
+        } else {
+            e.into()
+        }
+    })
 }
 
 fn phone_taken() -> AppError {
@@ -60,12 +70,21 @@ fn phone_taken() -> AppError {
 
 /// Creates the first admin from the environment unless the phone exists;
 /// an existing account is never overwritten.
-pub async fn ensure_bootstrap_admin(db: &impl ConnectionTrait, phone: &str, password: &str) -> Result<(), String> {
+pub async fn ensure_bootstrap_admin(
+    db: &impl ConnectionTrait,
+    phone: &str,
+    password: &str,
+) -> Result<(), String> {
     let phone = Phone::parse(phone).map_err(|e| format!("BOOTSTRAP_ADMIN_PHONE: {e}"))?;
     if password.chars().count() < 8 {
         return Err("BOOTSTRAP_ADMIN_PASSWORD must have at least 8 characters".into());
     }
-    let account = NewAccount { phone, password: password.into(), name: "管理员".into(), role: Role::Admin };
+    let account = NewAccount {
+        phone,
+        password: password.into(),
+        name: "管理员".into(),
+        role: Role::Admin,
+    };
     match create_account(db, account).await {
         Ok(_) => {
             tracing::info!("bootstrap admin created");
@@ -77,12 +96,21 @@ pub async fn ensure_bootstrap_admin(db: &impl ConnectionTrait, phone: &str, pass
 }
 
 /// Checks a phone and password, throttled per phone.
-pub async fn login(db: &impl ConnectionTrait, phone: &str, password: String) -> AppResult<user::Model> {
+pub async fn login(
+    db: &impl ConnectionTrait,
+    phone: &str,
+    password: String,
+) -> AppResult<user::Model> {
     let now = now();
     if let Some(remaining) = login_throttle::lock_remaining(db, phone, now).await? {
-        return Err(AppError::TooManyAttempts { retry_after_secs: remaining });
+        return Err(AppError::TooManyAttempts {
+            retry_after_secs: remaining,
+        });
     }
-    let user = Users::find().filter(user::Column::Phone.eq(phone)).one(db).await?;
+    let user = Users::find()
+        .filter(user::Column::Phone.eq(phone))
+        .one(db)
+        .await?;
     let ok = verify_password(password, user.as_ref().map(|u| u.password_hash.clone())).await?;
     match user {
         Some(user) if ok => {
@@ -97,7 +125,10 @@ pub async fn login(db: &impl ConnectionTrait, phone: &str, password: String) -> 
 }
 
 pub async fn find(db: &impl ConnectionTrait, id: Uuid) -> AppResult<user::Model> {
-    Users::find_by_id(id).one(db).await?.ok_or(AppError::NotFound)
+    Users::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound)
 }
 
 /// A validated profile change; `None` leaves a field as it is.
@@ -109,7 +140,11 @@ pub struct ProfileChange {
     pub availability: Option<Vec<WeeklySlot>>,
 }
 
-pub async fn update_profile(db: &impl ConnectionTrait, id: Uuid, change: ProfileChange) -> AppResult<user::Model> {
+pub async fn update_profile(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+    change: ProfileChange,
+) -> AppResult<user::Model> {
     let mut model: user::ActiveModel = find(db, id).await?.into();
     if let Some(name) = change.name {
         model.name = Set(name);
@@ -134,14 +169,19 @@ pub async fn approved_minutes(db: &impl ConnectionTrait, user_id: Uuid) -> AppRe
         .select_only()
         .column_as(Expr::col(service_record::Column::Minutes).sum(), "total")
         .filter(service_record::Column::VolunteerId.eq(user_id))
-        .filter(service_record::Column::Status.eq(RecordStatus::Approved.code()))
+        .filter(super::service_records::counts_as_approved())
         .into_tuple()
         .one(db)
         .await?;
     Ok(total.flatten().unwrap_or(0))
 }
 
-pub fn user_view(user: &user::Model, approved_minutes: i64, stars: &StarThresholds, tz: Tz) -> AppResult<UserView> {
+pub fn user_view(
+    user: &user::Model,
+    approved_minutes: i64,
+    stars: &StarThresholds,
+    tz: Tz,
+) -> AppResult<UserView> {
     let location = match (user.location_lat, user.location_lng) {
         (Some(lat), Some(lng)) => Some(Coordinates { lat, lng }),
         _ => None,

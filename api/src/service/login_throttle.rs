@@ -3,7 +3,9 @@
 //! for 15 minutes from the fifth.
 
 use entity::login_failure::{self, Entity as Failures};
-use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+};
 use uuid::Uuid;
 
 use crate::error::AppResult;
@@ -23,7 +25,11 @@ pub fn locked_until(failures: &[i64], now: i64) -> Option<i64> {
 }
 
 /// Seconds left on the phone's lock, if it is locked.
-pub async fn lock_remaining(db: &impl ConnectionTrait, phone: &str, now: i64) -> AppResult<Option<i64>> {
+pub async fn lock_remaining(
+    db: &impl ConnectionTrait,
+    phone: &str,
+    now: i64,
+) -> AppResult<Option<i64>> {
     let times: Vec<i64> = Failures::find()
         .filter(login_failure::Column::Phone.eq(phone))
         .filter(login_failure::Column::FailedAt.gt(now - WINDOW_SECS - LOCK_SECS))
@@ -54,7 +60,10 @@ pub async fn record_failure(db: &impl ConnectionTrait, phone: &str, now: i64) ->
 }
 
 pub async fn clear(db: &impl ConnectionTrait, phone: &str) -> AppResult<()> {
-    Failures::delete_many().filter(login_failure::Column::Phone.eq(phone)).exec(db).await?;
+    Failures::delete_many()
+        .filter(login_failure::Column::Phone.eq(phone))
+        .exec(db)
+        .await?;
     Ok(())
 }
 

@@ -29,7 +29,10 @@ pub async fn for_request(
     let facts = RequestFacts {
         category: stored(&request.category, ServiceCategory::from_code)?,
         resident_category: stored(&resident.category, ResidentCategory::from_code)?,
-        resident_location: Coordinates { lat: resident.location_lat, lng: resident.location_lng },
+        resident_location: Coordinates {
+            lat: resident.location_lat,
+            lng: resident.location_lng,
+        },
         urgency: stored(&request.urgency, Urgency::from_code)?,
         volunteers_needed: u32::try_from(request.volunteers_needed).unwrap_or(1),
     };
@@ -38,7 +41,10 @@ pub async fn for_request(
     for team in &teams {
         let team_facts = TeamFacts {
             categories: stored_list(&team.service_categories, ServiceCategory::from_code)?,
-            location: Coordinates { lat: team.location_lat, lng: team.location_lng },
+            location: Coordinates {
+                lat: team.location_lat,
+                lng: team.location_lng,
+            },
             service_radius_km: team.service_radius_km,
             vetted: team.vetted,
         };
@@ -52,7 +58,11 @@ pub async fn for_request(
         .into_iter()
         .map(|(team, team_facts, distance)| {
             let situation = situations.get(&team.id).copied().unwrap_or_default();
-            (team, distance, matching::score(&facts, &team_facts, distance, situation))
+            (
+                team,
+                distance,
+                matching::score(&facts, &team_facts, distance, situation),
+            )
         })
         .collect();
     matching::rank(scored)
@@ -78,8 +88,14 @@ async fn situations(
     if team_ids.is_empty() {
         return Ok(out);
     }
-    let start = tz.timestamp_opt(request.starts_at, 0).single().ok_or_else(|| AppError::internal("bad time"))?;
-    let end = tz.timestamp_opt(request.ends_at, 0).single().ok_or_else(|| AppError::internal("bad time"))?;
+    let start = tz
+        .timestamp_opt(request.starts_at, 0)
+        .single()
+        .ok_or_else(|| AppError::internal("bad time"))?;
+    let end = tz
+        .timestamp_opt(request.ends_at, 0)
+        .single()
+        .ok_or_else(|| AppError::internal("bad time"))?;
 
     let members: Vec<(Uuid, Uuid)> = Members::find()
         .select_only()

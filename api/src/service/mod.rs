@@ -6,6 +6,7 @@ pub mod accounts;
 pub mod login_throttle;
 pub mod matches;
 pub mod paging;
+pub mod record_views;
 pub mod requests;
 pub mod residents;
 pub mod service_records;

@@ -33,7 +33,9 @@ impl PageParams {
         };
         let after = match self.cursor.as_deref() {
             None | Some("") => None,
-            Some(raw) => Some(Uuid::parse_str(raw).map_err(|_| AppError::invalid("cursor", "无效的 cursor"))?),
+            Some(raw) => Some(
+                Uuid::parse_str(raw).map_err(|_| AppError::invalid("cursor", "无效的 cursor"))?,
+            ),
         };
         Ok(PageRequest { limit, after })
     }
@@ -41,9 +43,17 @@ impl PageParams {
 
 /// Fetch `limit + 1` rows, then call this: it trims the extra row and
 /// gives the cursor of the next page when there is one.
-pub fn finish<T>(mut rows: Vec<T>, limit: u64, id_of: impl Fn(&T) -> Uuid) -> (Vec<T>, Option<String>) {
+pub fn finish<T>(
+    mut rows: Vec<T>,
+    limit: u64,
+    id_of: impl Fn(&T) -> Uuid,
+) -> (Vec<T>, Option<String>) {
     let has_more = rows.len() as u64 > limit;
     rows.truncate(limit as usize);
-    let cursor = if has_more { rows.last().map(|row| id_of(row).to_string()) } else { None };
+    let cursor = if has_more {
+        rows.last().map(|row| id_of(row).to_string())
+    } else {
+        None
+    };
     (rows, cursor)
 }

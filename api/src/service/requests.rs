@@ -9,8 +9,10 @@ use entity::help_request::{self, Entity as Requests};
 use entity::resident::{self, Entity as Residents};
 use entity::signup::{self, Entity as Signups};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait,
-    DatabaseConnection, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+    ActiveModelTrait,
+    ActiveValue::Set,
+    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, TransactionTrait,
     sea_query::{Expr, ExprTrait},
 };
 use uuid::Uuid;
@@ -33,7 +35,11 @@ pub struct NewRequest {
     pub urgency: Urgency,
 }
 
-pub async fn create(db: &DatabaseConnection, new: NewRequest, caseworker: Uuid) -> AppResult<help_request::Model> {
+pub async fn create(
+    db: &DatabaseConnection,
+    new: NewRequest,
+    caseworker: Uuid,
+) -> AppResult<help_request::Model> {
     let txn = db.begin().await?;
     Residents::find_by_id(new.resident_id)
         .one(&txn)
@@ -64,7 +70,10 @@ pub async fn create(db: &DatabaseConnection, new: NewRequest, caseworker: Uuid) 
 }
 
 pub async fn find(db: &impl ConnectionTrait, id: Uuid) -> AppResult<help_request::Model> {
-    Requests::find_by_id(id).one(db).await?.ok_or(AppError::NotFound)
+    Requests::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound)
 }
 
 /// What one reader may see of requests: their teams and sign-ups.
@@ -91,7 +100,12 @@ impl Reader {
         } else {
             (Vec::new(), HashSet::new())
         };
-        Ok(Self { id: user.id, role: user.role, team_ids, signed_up })
+        Ok(Self {
+            id: user.id,
+            role: user.role,
+            team_ids,
+            signed_up,
+        })
     }
 
     pub fn may_see(&self, request: &help_request::Model) -> bool {
@@ -104,7 +118,9 @@ impl Reader {
     /// Address, phone and exact location: the request's caseworker,
     /// managers, and volunteers signed up for it.
     pub fn sees_resident_details(&self, request: &help_request::Model) -> bool {
-        self.role.is_manager() || request.caseworker_id == self.id || self.signed_up.contains(&request.id)
+        self.role.is_manager()
+            || request.caseworker_id == self.id
+            || self.signed_up.contains(&request.id)
     }
 }
 
@@ -118,7 +134,12 @@ pub async fn view_for(
         .one(db)
         .await?
         .ok_or_else(|| AppError::internal("request without resident"))?;
-    RequestView::build(request, &resident, reader.sees_resident_details(request), tz)
+    RequestView::build(
+        request,
+        &resident,
+        reader.sees_resident_details(request),
+        tz,
+    )
 }
 
 /// Views of many requests with their residents loaded in one query.
@@ -132,7 +153,9 @@ pub async fn views_for(
     requests
         .iter()
         .map(|r| {
-            let resident = residents.get(&r.resident_id).ok_or_else(|| AppError::internal("request without resident"))?;
+            let resident = residents
+                .get(&r.resident_id)
+                .ok_or_else(|| AppError::internal("request without resident"))?;
             RequestView::build(r, resident, reader.sees_resident_details(r), tz)
         })
         .collect()
@@ -143,7 +166,10 @@ pub async fn residents_of(
     requests: &[help_request::Model],
 ) -> AppResult<HashMap<Uuid, resident::Model>> {
     let ids: HashSet<Uuid> = requests.iter().map(|r| r.resident_id).collect();
-    let rows = Residents::find().filter(resident::Column::Id.is_in(ids)).all(db).await?;
+    let rows = Residents::find()
+        .filter(resident::Column::Id.is_in(ids))
+        .all(db)
+        .await?;
     Ok(rows.into_iter().map(|r| (r.id, r)).collect())
 }
 
@@ -158,13 +184,18 @@ pub async fn list(
     filter: ListFilter,
     page: PageRequest,
 ) -> AppResult<(Vec<help_request::Model>, Option<String>)> {
-    let mut query = Requests::find().order_by_desc(help_request::Column::Id).limit(page.limit + 1);
+    let mut query = Requests::find()
+        .order_by_desc(help_request::Column::Id)
+        .limit(page.limit + 1);
     if !reader.role.is_staff() {
         query = query.filter(
             Condition::any()
                 .add(help_request::Column::Status.eq(RequestStatus::Open.code()))
                 .add(help_request::Column::TeamId.is_in(reader.team_ids.clone()))
-                .add(help_request::Column::Id.is_in(reader.signed_up.iter().copied().collect::<Vec<_>>())),
+                .add(
+                    help_request::Column::Id
+                        .is_in(reader.signed_up.iter().copied().collect::<Vec<_>>()),
+                ),
         );
     }
     if let Some(status) = filter.status {
@@ -181,12 +212,19 @@ pub async fn list(
 
 fn wrong_status(request: &help_request::Model, action: &str) -> AppError {
     let label = RequestStatus::from_code(&request.status).map_or("未知", RequestStatus::label);
-    AppError::conflict("invalid_status", format!("求助当前为「{label}」，不能{action}"))
+    AppError::conflict(
+        "invalid_status",
+        format!("求助当前为「{label}」，不能{action}"),
+    )
 }
 
 /// Assigns (or re-assigns, while nobody has checked in) a team. Sign-ups
 /// made for a previous team are void: they were that team's places.
-pub async fn assign(db: &DatabaseConnection, request_id: Uuid, team_id: Uuid) -> AppResult<help_request::Model> {
+pub async fn assign(
+    db: &DatabaseConnection,
+    request_id: Uuid,
+    team_id: Uuid,
+) -> AppResult<help_request::Model> {
     let txn = db.begin().await?;
     let request = find(&txn, request_id).await?;
     let team = match teams::find(&txn, team_id).await {
@@ -198,7 +236,8 @@ pub async fn assign(db: &DatabaseConnection, request_id: Uuid, team_id: Uuid) ->
         .one(&txn)
         .await?
         .ok_or_else(|| AppError::internal("request without resident"))?;
-    if stored(&resident.category, ResidentCategory::from_code)?.needs_vetted_team() && !team.vetted {
+    if stored(&resident.category, ResidentCategory::from_code)?.needs_vetted_team() && !team.vetted
+    {
         return Err(AppError::unprocessable(
             "team_not_vetted",
             "留守儿童和残疾人的求助只能分派给已审核的队伍",
@@ -206,11 +245,17 @@ pub async fn assign(db: &DatabaseConnection, request_id: Uuid, team_id: Uuid) ->
     }
     let reassigning = request.team_id.is_some_and(|old| old != team_id);
     let mut update = Requests::update_many()
-        .col_expr(help_request::Column::Status, Expr::value(RequestStatus::Assigned.code()))
+        .col_expr(
+            help_request::Column::Status,
+            Expr::value(RequestStatus::Assigned.code()),
+        )
         .col_expr(help_request::Column::TeamId, Expr::value(team_id))
         .col_expr(help_request::Column::UpdatedAt, Expr::value(now()))
         .filter(help_request::Column::Id.eq(request_id))
-        .filter(help_request::Column::Status.is_in([RequestStatus::Open.code(), RequestStatus::Assigned.code()]));
+        .filter(
+            help_request::Column::Status
+                .is_in([RequestStatus::Open.code(), RequestStatus::Assigned.code()]),
+        );
     if reassigning {
         update = update.col_expr(help_request::Column::SignupsCount, Expr::value(0));
     }
@@ -218,7 +263,10 @@ pub async fn assign(db: &DatabaseConnection, request_id: Uuid, team_id: Uuid) ->
         return Err(wrong_status(&request, "分派"));
     }
     if reassigning {
-        Signups::delete_many().filter(signup::Column::RequestId.eq(request_id)).exec(&txn).await?;
+        Signups::delete_many()
+            .filter(signup::Column::RequestId.eq(request_id))
+            .exec(&txn)
+            .await?;
     }
     let updated = find(&txn, request_id).await?;
     txn.commit().await?;
@@ -250,16 +298,28 @@ pub async fn transition(
 
 /// Requests a volunteer could sign up for now: assigned to one of their
 /// teams, places left, not over, not already theirs.
-pub async fn open_for_volunteer(db: &impl ConnectionTrait, reader: &Reader) -> AppResult<Vec<help_request::Model>> {
+pub async fn open_for_volunteer(
+    db: &impl ConnectionTrait,
+    reader: &Reader,
+) -> AppResult<Vec<help_request::Model>> {
     if reader.team_ids.is_empty() {
         return Ok(Vec::new());
     }
     let rows = Requests::find()
         .filter(help_request::Column::TeamId.is_in(reader.team_ids.clone()))
-        .filter(help_request::Column::Status.is_in([RequestStatus::Assigned.code(), RequestStatus::InProgress.code()]))
-        .filter(Expr::col(help_request::Column::SignupsCount).lt(Expr::col(help_request::Column::VolunteersNeeded)))
+        .filter(help_request::Column::Status.is_in([
+            RequestStatus::Assigned.code(),
+            RequestStatus::InProgress.code(),
+        ]))
+        .filter(
+            Expr::col(help_request::Column::SignupsCount)
+                .lt(Expr::col(help_request::Column::VolunteersNeeded)),
+        )
         .filter(help_request::Column::EndsAt.gt(now()))
         .all(db)
         .await?;
-    Ok(rows.into_iter().filter(|r| !reader.signed_up.contains(&r.id)).collect())
+    Ok(rows
+        .into_iter()
+        .filter(|r| !reader.signed_up.contains(&r.id))
+        .collect())
 }

@@ -2,7 +2,10 @@
 
 use chrono_tz::Tz;
 use entity::resident::{self, Entity as Residents};
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect,
+};
 use uuid::Uuid;
 
 use super::now;
@@ -26,7 +29,11 @@ pub struct NewResident {
     pub notes: Option<String>,
 }
 
-pub async fn create(db: &impl ConnectionTrait, new: NewResident, created_by: Uuid) -> AppResult<resident::Model> {
+pub async fn create(
+    db: &impl ConnectionTrait,
+    new: NewResident,
+    created_by: Uuid,
+) -> AppResult<resident::Model> {
     let model = resident::ActiveModel {
         id: Set(Uuid::now_v7()),
         name: Set(new.name),
@@ -46,11 +53,19 @@ pub async fn create(db: &impl ConnectionTrait, new: NewResident, created_by: Uui
 }
 
 pub async fn find(db: &impl ConnectionTrait, id: Uuid) -> AppResult<resident::Model> {
-    Residents::find_by_id(id).one(db).await?.ok_or(AppError::NotFound)
+    Residents::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound)
 }
 
-pub async fn list(db: &impl ConnectionTrait, page: PageRequest) -> AppResult<(Vec<resident::Model>, Option<String>)> {
-    let mut query = Residents::find().order_by_desc(resident::Column::Id).limit(page.limit + 1);
+pub async fn list(
+    db: &impl ConnectionTrait,
+    page: PageRequest,
+) -> AppResult<(Vec<resident::Model>, Option<String>)> {
+    let mut query = Residents::find()
+        .order_by_desc(resident::Column::Id)
+        .limit(page.limit + 1);
     if let Some(after) = page.after {
         query = query.filter(resident::Column::Id.lt(after));
     }
@@ -64,7 +79,10 @@ pub fn view(r: &resident::Model, tz: Tz) -> AppResult<ResidentView> {
         category: stored(&r.category, ResidentCategory::from_code)?,
         phone: r.phone.clone(),
         address: r.address.clone(),
-        location: Coordinates { lat: r.location_lat, lng: r.location_lng },
+        location: Coordinates {
+            lat: r.location_lat,
+            lng: r.location_lng,
+        },
         id_number: r.id_number_masked.clone(),
         guardian_name: r.guardian_name.clone(),
         guardian_phone: r.guardian_phone.clone(),

@@ -10,9 +10,11 @@ use entity::service_record_event::{self, Entity as Events};
 use entity::signup::{self, Entity as Signups};
 use entity::user::Entity as Users;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
-    sea_query::Expr,
+    ActiveModelTrait,
+    ActiveValue::Set,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait,
+    QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+    sea_query::{Expr, ExprTrait},
 };
 use uuid::Uuid;
 
@@ -29,9 +31,26 @@ impl From<TimesError> for AppError {
     }
 }
 
+/// Approved records that count for hours: those not replaced by an
+/// approved correction. Statistics and exports use the same rule.
+pub fn counts_as_approved() -> sea_orm::Condition {
+    let replaced = sea_orm::sea_query::Query::select()
+        .column(service_record::Column::SupersedesId)
+        .from(Records)
+        .and_where(Expr::col(service_record::Column::Status).eq(RecordStatus::Approved.code()))
+        .and_where(Expr::col(service_record::Column::SupersedesId).is_not_null())
+        .to_owned();
+    sea_orm::Condition::all()
+        .add(service_record::Column::Status.eq(RecordStatus::Approved.code()))
+        .add(service_record::Column::Id.not_in_subquery(replaced))
+}
+
 /// Records that count: not rejected, and not replaced by an approved
 /// correction.
-async fn live_records_of(db: &impl ConnectionTrait, volunteer: Uuid) -> AppResult<Vec<service_record::Model>> {
+async fn live_records_of(
+    db: &impl ConnectionTrait,
+    volunteer: Uuid,
+) -> AppResult<Vec<service_record::Model>> {
     let rows = Records::find()
         .filter(service_record::Column::VolunteerId.eq(volunteer))
         .filter(service_record::Column::Status.ne(RecordStatus::Rejected.code()))
@@ -42,7 +61,10 @@ async fn live_records_of(db: &impl ConnectionTrait, volunteer: Uuid) -> AppResul
         .filter(|r| r.status == RecordStatus::Approved.code())
         .filter_map(|r| r.supersedes_id)
         .collect();
-    Ok(rows.into_iter().filter(|r| !replaced.contains(&r.id)).collect())
+    Ok(rows
+        .into_iter()
+        .filter(|r| !replaced.contains(&r.id))
+        .collect())
 }
 
 /// 409 `overlapping_record` when `[start, end)` meets another live record
@@ -54,10 +76,17 @@ async fn ensure_no_overlap(
     ignore: Option<Uuid>,
 ) -> AppResult<()> {
     let clash = live_records_of(db, volunteer).await?.into_iter().any(|r| {
-        Some(r.id) != ignore && hours::overlaps(span, (r.started_at, hours::effective_end(r.started_at, r.ended_at)))
+        Some(r.id) != ignore
+            && hours::overlaps(
+                span,
+                (r.started_at, hours::effective_end(r.started_at, r.ended_at)),
+            )
     });
     if clash {
-        return Err(AppError::conflict("overlapping_record", "与该志愿者已有的服务记录时间重叠"));
+        return Err(AppError::conflict(
+            "overlapping_record",
+            "与该志愿者已有的服务记录时间重叠",
+        ));
     }
     Ok(())
 }
@@ -65,7 +94,10 @@ async fn ensure_no_overlap(
 /// Serializes record writes per volunteer (a no-op lock on SQLite, whose
 /// single connection is serial anyway).
 async fn lock_volunteer(txn: &DatabaseTransaction, volunteer: Uuid) -> AppResult<()> {
-    Users::find_by_id(volunteer).lock_exclusive().one(txn).await?;
+    Users::find_by_id(volunteer)
+        .lock_exclusive()
+        .one(txn)
+        .await?;
     Ok(())
 }
 
@@ -89,7 +121,11 @@ async fn log(
     Ok(())
 }
 
-pub async fn has_records_for(db: &impl ConnectionTrait, request_id: Uuid, volunteer: Uuid) -> AppResult<bool> {
+pub async fn has_records_for(
+    db: &impl ConnectionTrait,
+    request_id: Uuid,
+    volunteer: Uuid,
+) -> AppResult<bool> {
     Ok(Records::find()
         .filter(service_record::Column::RequestId.eq(request_id))
         .filter(service_record::Column::VolunteerId.eq(volunteer))
@@ -107,7 +143,10 @@ async fn distance_to_resident(
     let Some(at) = at else { return Ok(None) };
     let resident = Residents::find_by_id(request.resident_id).one(db).await?;
     Ok(resident.map(|r| {
-        let d = at.distance_km(Coordinates { lat: r.location_lat, lng: r.location_lng }) * 1000.0;
+        let d = at.distance_km(Coordinates {
+            lat: r.location_lat,
+            lng: r.location_lng,
+        }) * 1000.0;
         d.round()
     }))
 }
@@ -125,11 +164,16 @@ pub async fn check_in(
         return Err(AppError::Forbidden);
     }
     if !matches!(RequestStatus::from_code(&request.status), Some(s) if s.is_active()) {
-        return Err(AppError::conflict("invalid_status", "求助未在进行中，不能签到"));
+        return Err(AppError::conflict(
+            "invalid_status",
+            "求助未在进行中，不能签到",
+        ));
     }
     let start = now();
     ensure_no_overlap(&txn, volunteer, (start, i64::MAX), None).await?;
-    let team_id = request.team_id.ok_or_else(|| AppError::internal("active request without team"))?;
+    let team_id = request
+        .team_id
+        .ok_or_else(|| AppError::internal("active request without team"))?;
     let record = service_record::ActiveModel {
         id: Set(Uuid::now_v7()),
         volunteer_id: Set(volunteer),
@@ -154,7 +198,10 @@ pub async fn check_in(
     .await?;
     log(&txn, record.id, "checked_in", volunteer, None).await?;
     Requests::update_many()
-        .col_expr(help_request::Column::Status, Expr::value(RequestStatus::InProgress.code()))
+        .col_expr(
+            help_request::Column::Status,
+            Expr::value(RequestStatus::InProgress.code()),
+        )
         .col_expr(help_request::Column::UpdatedAt, Expr::value(start))
         .filter(help_request::Column::Id.eq(request_id))
         .filter(help_request::Column::Status.eq(RequestStatus::Assigned.code()))
@@ -196,7 +243,10 @@ pub async fn check_out(
 
 /// The request is done when every signed-up volunteer has checked in and
 /// out again.
-async fn complete_when_everyone_is_out(txn: &DatabaseTransaction, request: &help_request::Model) -> AppResult<()> {
+async fn complete_when_everyone_is_out(
+    txn: &DatabaseTransaction,
+    request: &help_request::Model,
+) -> AppResult<()> {
     let volunteers: Vec<Uuid> = Signups::find()
         .select_only()
         .column(signup::Column::VolunteerId)
@@ -211,11 +261,17 @@ async fn complete_when_everyone_is_out(txn: &DatabaseTransaction, request: &help
         .await?;
     let done = volunteers.iter().all(|v| {
         let mine: Vec<_> = records.iter().filter(|r| r.volunteer_id == *v).collect();
-        !mine.is_empty() && mine.iter().all(|r| r.status != RecordStatus::InProgress.code())
+        !mine.is_empty()
+            && mine
+                .iter()
+                .all(|r| r.status != RecordStatus::InProgress.code())
     });
     if done && !volunteers.is_empty() {
         Requests::update_many()
-            .col_expr(help_request::Column::Status, Expr::value(RequestStatus::Completed.code()))
+            .col_expr(
+                help_request::Column::Status,
+                Expr::value(RequestStatus::Completed.code()),
+            )
             .col_expr(help_request::Column::UpdatedAt, Expr::value(now()))
             .filter(help_request::Column::Id.eq(request.id))
             .filter(help_request::Column::Status.eq(RequestStatus::InProgress.code()))
@@ -234,7 +290,11 @@ pub struct PaperEntry {
 }
 
 /// A record copied from a paper sign-in sheet by a caseworker or manager.
-pub async fn create_paper(db: &DatabaseConnection, entry: PaperEntry, recorder: Uuid) -> AppResult<service_record::Model> {
+pub async fn create_paper(
+    db: &DatabaseConnection,
+    entry: PaperEntry,
+    recorder: Uuid,
+) -> AppResult<service_record::Model> {
     let times = RecordTimes::new(entry.started_at, entry.ended_at, now())?;
     let txn = db.begin().await?;
     let volunteer = Users::find_by_id(entry.volunteer_id)
@@ -248,11 +308,22 @@ pub async fn create_paper(db: &DatabaseConnection, entry: PaperEntry, recorder: 
         Err(AppError::NotFound) => return Err(AppError::invalid("request_id", "求助不存在")),
         Err(e) => return Err(e),
     };
-    let team_id = request
-        .team_id
-        .ok_or_else(|| AppError::unprocessable("request_not_assigned", "求助尚未分派给队伍，无法登记时长"))?;
+    let team_id = request.team_id.ok_or_else(|| {
+        AppError::unprocessable("request_not_assigned", "求助尚未分派给队伍，无法登记时长")
+    })?;
     ensure_no_overlap(&txn, volunteer.id, (times.started_at, times.ended_at), None).await?;
-    let record = insert_finished(&txn, volunteer.id, &request, team_id, times, RecordSource::Paper, entry.note, recorder, None).await?;
+    let record = insert_finished(
+        &txn,
+        volunteer.id,
+        &request,
+        team_id,
+        times,
+        RecordSource::Paper,
+        entry.note,
+        recorder,
+        None,
+    )
+    .await?;
     log(&txn, record.id, "created", recorder, None).await?;
     txn.commit().await?;
     Ok(record)
@@ -295,11 +366,18 @@ async fn insert_finished(
 }
 
 pub async fn find(db: &impl ConnectionTrait, id: Uuid) -> AppResult<service_record::Model> {
-    Records::find_by_id(id).one(db).await?.ok_or(AppError::NotFound)
+    Records::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound)
 }
 
 /// The request's caseworker, the team's leader, managers and admins.
-pub async fn may_review(db: &impl ConnectionTrait, record: &service_record::Model, user: &AuthUser) -> AppResult<bool> {
+pub async fn may_review(
+    db: &impl ConnectionTrait,
+    record: &service_record::Model,
+    user: &AuthUser,
+) -> AppResult<bool> {
     if user.role.is_manager() {
         return Ok(true);
     }
@@ -312,8 +390,14 @@ pub async fn may_review(db: &impl ConnectionTrait, record: &service_record::Mode
 
 /// Who may see a record at all: its volunteer and those who may review it
 /// (plus every caseworker, who reads all records).
-pub async fn may_read(db: &impl ConnectionTrait, record: &service_record::Model, user: &AuthUser) -> AppResult<bool> {
-    Ok(record.volunteer_id == user.id || user.role.is_staff() || may_review(db, record, user).await?)
+pub async fn may_read(
+    db: &impl ConnectionTrait,
+    record: &service_record::Model,
+    user: &AuthUser,
+) -> AppResult<bool> {
+    Ok(record.volunteer_id == user.id
+        || user.role.is_staff()
+        || may_review(db, record, user).await?)
 }
 
 pub enum Decision {
@@ -344,14 +428,20 @@ pub async fn review(
         .col_expr(service_record::Column::Status, Expr::value(status.code()))
         .col_expr(service_record::Column::ReviewedBy, Expr::value(reviewer.id))
         .col_expr(service_record::Column::ReviewedAt, Expr::value(now()))
-        .col_expr(service_record::Column::RejectReason, Expr::value(reason.clone()))
+        .col_expr(
+            service_record::Column::RejectReason,
+            Expr::value(reason.clone()),
+        )
         .filter(service_record::Column::Id.eq(record_id))
         .filter(service_record::Column::Status.eq(RecordStatus::Pending.code()))
         .exec(&txn)
         .await?;
     if changed.rows_affected == 0 {
         let label = RecordStatus::from_code(&record.status).map_or("未知", RecordStatus::label);
-        return Err(AppError::conflict("invalid_status", format!("记录当前为「{label}」，只有待审核的记录可以审核")));
+        return Err(AppError::conflict(
+            "invalid_status",
+            format!("记录当前为「{label}」，只有待审核的记录可以审核"),
+        ));
     }
     log(&txn, record_id, action, reviewer.id, reason).await?;
     let record = find(&txn, record_id).await?;
@@ -384,7 +474,10 @@ pub async fn correct(
         return Err(AppError::Forbidden);
     }
     if original.status != RecordStatus::Approved.code() {
-        return Err(AppError::conflict("invalid_status", "只有已通过的记录需要更正；待审核的记录请驳回后重新登记"));
+        return Err(AppError::conflict(
+            "invalid_status",
+            "只有已通过的记录需要更正；待审核的记录请驳回后重新登记",
+        ));
     }
     lock_volunteer(&txn, original.volunteer_id).await?;
     let pending_fix = Records::find()
@@ -393,20 +486,57 @@ pub async fn correct(
         .one(&txn)
         .await?;
     if pending_fix.is_some() {
-        return Err(AppError::conflict("correction_pending", "该记录已有一条待审核的更正"));
+        return Err(AppError::conflict(
+            "correction_pending",
+            "该记录已有一条待审核的更正",
+        ));
     }
-    ensure_no_overlap(&txn, original.volunteer_id, (times.started_at, times.ended_at), Some(record_id)).await?;
+    ensure_no_overlap(
+        &txn,
+        original.volunteer_id,
+        (times.started_at, times.ended_at),
+        Some(record_id),
+    )
+    .await?;
     let request = requests::find(&txn, original.request_id).await?;
     let source = RecordSource::from_code(&original.source).unwrap_or(RecordSource::Paper);
     let note = correction.note.or(original.note.clone());
-    let fixed = insert_finished(&txn, original.volunteer_id, &request, original.team_id, times, source, note, reviewer.id, Some(record_id)).await?;
-    log(&txn, record_id, "corrected", reviewer.id, Some(format!("{}（更正记录 {}）", correction.reason, fixed.id))).await?;
-    log(&txn, fixed.id, "created", reviewer.id, Some(format!("更正记录 {record_id}：{}", correction.reason))).await?;
+    let fixed = insert_finished(
+        &txn,
+        original.volunteer_id,
+        &request,
+        original.team_id,
+        times,
+        source,
+        note,
+        reviewer.id,
+        Some(record_id),
+    )
+    .await?;
+    log(
+        &txn,
+        record_id,
+        "corrected",
+        reviewer.id,
+        Some(format!("{}（更正记录 {}）", correction.reason, fixed.id)),
+    )
+    .await?;
+    log(
+        &txn,
+        fixed.id,
+        "created",
+        reviewer.id,
+        Some(format!("更正记录 {record_id}：{}", correction.reason)),
+    )
+    .await?;
     txn.commit().await?;
     Ok(fixed)
 }
 
-pub async fn history(db: &impl ConnectionTrait, record_id: Uuid) -> AppResult<Vec<service_record_event::Model>> {
+pub async fn history(
+    db: &impl ConnectionTrait,
+    record_id: Uuid,
+) -> AppResult<Vec<service_record_event::Model>> {
     Ok(Events::find()
         .filter(service_record_event::Column::RecordId.eq(record_id))
         .order_by_asc(service_record_event::Column::Id)
@@ -428,7 +558,9 @@ pub async fn list(
     filter: ListFilter,
     page: super::paging::PageRequest,
 ) -> AppResult<(Vec<service_record::Model>, Option<String>)> {
-    let mut query = Records::find().order_by_desc(service_record::Column::Id).limit(page.limit + 1);
+    let mut query = Records::find()
+        .order_by_desc(service_record::Column::Id)
+        .limit(page.limit + 1);
     match (filter.volunteer_id, filter.or_teams.is_empty()) {
         (Some(v), true) => query = query.filter(service_record::Column::VolunteerId.eq(v)),
         (Some(v), false) => {
@@ -452,5 +584,9 @@ pub async fn list(
     if let Some(after) = page.after {
         query = query.filter(service_record::Column::Id.lt(after));
     }
-    Ok(super::paging::finish(query.all(db).await?, page.limit, |r| r.id))
+    Ok(super::paging::finish(
+        query.all(db).await?,
+        page.limit,
+        |r| r.id,
+    ))
 }

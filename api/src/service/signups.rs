@@ -10,8 +10,9 @@ use chrono_tz::Tz;
 use entity::help_request::{self, Entity as Requests};
 use entity::signup::{self, Entity as Signups};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    TransactionTrait,
+    ActiveModelTrait,
+    ActiveValue::Set,
+    ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, TransactionTrait,
     sea_query::{Expr, ExprTrait},
 };
 use serde::Serialize;
@@ -52,7 +53,12 @@ pub struct SignedUp {
     pub filled: bool,
 }
 
-pub async fn sign_up(db: &DatabaseConnection, request_id: Uuid, volunteer: Uuid, tz: Tz) -> AppResult<SignedUp> {
+pub async fn sign_up(
+    db: &DatabaseConnection,
+    request_id: Uuid,
+    volunteer: Uuid,
+    tz: Tz,
+) -> AppResult<SignedUp> {
     let txn = db.begin().await?;
     let request = requests::find(&txn, request_id).await?;
     let team_id = match request.team_id {
@@ -61,7 +67,10 @@ pub async fn sign_up(db: &DatabaseConnection, request_id: Uuid, volunteer: Uuid,
         _ => return Err(AppError::Forbidden),
     };
     if !ACTIVE.contains(&request.status.as_str()) {
-        return Err(AppError::conflict("invalid_status", "该求助已结束或已取消，不能报名"));
+        return Err(AppError::conflict(
+            "invalid_status",
+            "该求助已结束或已取消，不能报名",
+        ));
     }
     let existing = Signups::find()
         .filter(signup::Column::RequestId.eq(request_id))
@@ -72,21 +81,30 @@ pub async fn sign_up(db: &DatabaseConnection, request_id: Uuid, volunteer: Uuid,
         return Err(already_signed_up());
     }
     let taken = Requests::update_many()
-        .col_expr(help_request::Column::SignupsCount, Expr::col(help_request::Column::SignupsCount).add(1))
+        .col_expr(
+            help_request::Column::SignupsCount,
+            Expr::col(help_request::Column::SignupsCount).add(1),
+        )
         .col_expr(help_request::Column::UpdatedAt, Expr::value(now()))
         .filter(help_request::Column::Id.eq(request_id))
         .filter(help_request::Column::TeamId.eq(team_id))
         .filter(help_request::Column::Status.is_in(ACTIVE))
-        .filter(Expr::col(help_request::Column::SignupsCount).lt(Expr::col(help_request::Column::VolunteersNeeded)))
+        .filter(
+            Expr::col(help_request::Column::SignupsCount)
+                .lt(Expr::col(help_request::Column::VolunteersNeeded)),
+        )
         .exec(&txn)
         .await?;
     if taken.rows_affected == 0 {
         let now_request = requests::find(&txn, request_id).await?;
-        return Err(if ACTIVE.contains(&now_request.status.as_str()) && now_request.team_id == Some(team_id) {
-            request_full()
-        } else {
-            AppError::conflict("invalid_status", "该求助刚刚发生了变化，请刷新后再试")
-        });
+        return Err(
+            if ACTIVE.contains(&now_request.status.as_str()) && now_request.team_id == Some(team_id)
+            {
+                request_full()
+            } else {
+                AppError::conflict("invalid_status", "该求助刚刚发生了变化，请刷新后再试")
+            },
+        );
     }
     let row = signup::ActiveModel {
         id: Set(Uuid::now_v7()),
@@ -97,7 +115,13 @@ pub async fn sign_up(db: &DatabaseConnection, request_id: Uuid, volunteer: Uuid,
     }
     .insert(&txn)
     .await
-    .map_err(|e| if is_unique_violation(&e) { already_signed_up() } else { e.into() })?;
+    .map_err(|e| {
+        if is_unique_violation(&e) {
+            already_signed_up()
+        } else {
+            e.into()
+        }
+    })?;
     let request = requests::find(&txn, request_id).await?;
     txn.commit().await?;
     let places_left = request.volunteers_needed - request.signups_count;
@@ -121,10 +145,16 @@ pub async fn withdraw(db: &DatabaseConnection, request_id: Uuid, volunteer: Uuid
     let txn = db.begin().await?;
     let request = requests::find(&txn, request_id).await?;
     if service_records::has_records_for(&txn, request_id, volunteer).await? {
-        return Err(AppError::conflict("already_checked_in", "已签到的报名不能撤销"));
+        return Err(AppError::conflict(
+            "already_checked_in",
+            "已签到的报名不能撤销",
+        ));
     }
     if request.status == RequestStatus::Completed.code() {
-        return Err(AppError::conflict("invalid_status", "求助已完成，不能撤销报名"));
+        return Err(AppError::conflict(
+            "invalid_status",
+            "求助已完成，不能撤销报名",
+        ));
     }
     let deleted = Signups::delete_many()
         .filter(signup::Column::RequestId.eq(request_id))
@@ -135,7 +165,10 @@ pub async fn withdraw(db: &DatabaseConnection, request_id: Uuid, volunteer: Uuid
         return Err(AppError::NotFound);
     }
     Requests::update_many()
-        .col_expr(help_request::Column::SignupsCount, Expr::col(help_request::Column::SignupsCount).sub(1))
+        .col_expr(
+            help_request::Column::SignupsCount,
+            Expr::col(help_request::Column::SignupsCount).sub(1),
+        )
         .col_expr(help_request::Column::UpdatedAt, Expr::value(now()))
         .filter(help_request::Column::Id.eq(request_id))
         .filter(help_request::Column::SignupsCount.gt(0))
@@ -145,7 +178,11 @@ pub async fn withdraw(db: &DatabaseConnection, request_id: Uuid, volunteer: Uuid
     Ok(())
 }
 
-pub async fn is_signed_up(db: &impl sea_orm::ConnectionTrait, request_id: Uuid, volunteer: Uuid) -> AppResult<bool> {
+pub async fn is_signed_up(
+    db: &impl sea_orm::ConnectionTrait,
+    request_id: Uuid,
+    volunteer: Uuid,
+) -> AppResult<bool> {
     Ok(Signups::find()
         .filter(signup::Column::RequestId.eq(request_id))
         .filter(signup::Column::VolunteerId.eq(volunteer))

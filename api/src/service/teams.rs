@@ -44,11 +44,19 @@ pub async fn create(db: &impl ConnectionTrait, new: NewTeam) -> AppResult<team::
 }
 
 pub async fn find(db: &impl ConnectionTrait, id: Uuid) -> AppResult<team::Model> {
-    Teams::find_by_id(id).one(db).await?.ok_or(AppError::NotFound)
+    Teams::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound)
 }
 
-pub async fn list(db: &impl ConnectionTrait, page: PageRequest) -> AppResult<(Vec<team::Model>, Option<String>)> {
-    let mut query = Teams::find().order_by_desc(team::Column::Id).limit(page.limit + 1);
+pub async fn list(
+    db: &impl ConnectionTrait,
+    page: PageRequest,
+) -> AppResult<(Vec<team::Model>, Option<String>)> {
+    let mut query = Teams::find()
+        .order_by_desc(team::Column::Id)
+        .limit(page.limit + 1);
     if let Some(after) = page.after {
         query = query.filter(team::Column::Id.lt(after));
     }
@@ -61,7 +69,10 @@ pub fn view(team: &team::Model, tz: Tz) -> AppResult<TeamView> {
         name: team.name.clone(),
         kind: stored(&team.kind, TeamKind::from_code)?,
         service_categories: stored_list(&team.service_categories, ServiceCategory::from_code)?,
-        location: Coordinates { lat: team.location_lat, lng: team.location_lng },
+        location: Coordinates {
+            lat: team.location_lat,
+            lng: team.location_lng,
+        },
         service_radius_km: team.service_radius_km,
         vetted: team.vetted,
         created_at: local_time(team.created_at, tz),
@@ -69,9 +80,14 @@ pub fn view(team: &team::Model, tz: Tz) -> AppResult<TeamView> {
 }
 
 /// The caller's role in a team, if a member.
-pub async fn membership(db: &impl ConnectionTrait, team_id: Uuid, user_id: Uuid) -> AppResult<Option<MemberRole>> {
+pub async fn membership(
+    db: &impl ConnectionTrait,
+    team_id: Uuid,
+    user_id: Uuid,
+) -> AppResult<Option<MemberRole>> {
     let row = Members::find_by_id((team_id, user_id)).one(db).await?;
-    row.map(|m| stored(&m.role, MemberRole::from_code)).transpose()
+    row.map(|m| stored(&m.role, MemberRole::from_code))
+        .transpose()
 }
 
 /// Ids of the teams a user belongs to.
@@ -108,11 +124,18 @@ pub async fn add_member(
         role: Set(role.code().into()),
         joined_at: Set(now()),
     };
-    Members::insert(row)
-        .exec(db)
-        .await
-        .map_err(|e| if is_unique_violation(&e) { already_member() } else { e.into() })?;
-    Ok(MembershipView { team_id, user_id, role })
+    Members::insert(row).exec(db).await.map_err(|e| {
+        if is_unique_violation(&e) {
+            already_member()
+        } else {
+            e.into()
+        }
+    })?;
+    Ok(MembershipView {
+        team_id,
+        user_id,
+        role,
+    })
 }
 
 fn already_member() -> AppError {
@@ -135,7 +158,10 @@ pub async fn members(
     }
     let (rows, cursor) = finish(query.all(db).await?, page.limit, |m| m.user_id);
     let ids: Vec<Uuid> = rows.iter().map(|m| m.user_id).collect();
-    let users = Users::find().filter(user::Column::Id.is_in(ids)).all(db).await?;
+    let users = Users::find()
+        .filter(user::Column::Id.is_in(ids))
+        .all(db)
+        .await?;
     let views = rows
         .iter()
         .filter_map(|m| {
@@ -148,7 +174,11 @@ pub async fn members(
                 user_id: m.user_id,
                 role: stored(&m.role, MemberRole::from_code)?,
                 name: user.name.clone(),
-                phone: if show_phones { user.phone.clone() } else { mask_phone(&user.phone) },
+                phone: if show_phones {
+                    user.phone.clone()
+                } else {
+                    mask_phone(&user.phone)
+                },
                 joined_at: local_time(m.joined_at, tz),
             })
         })

@@ -1,0 +1,63 @@
+//! Dates as the community lives them: `from`/`to` filters are inclusive
+//! local dates, turned into a half-open range of instants.
+
+use chrono::{Duration, NaiveDate, NaiveTime, TimeZone};
+use chrono_tz::Tz;
+
+/// The first instant (Unix seconds) of a local date.
+pub fn day_start(date: NaiveDate, tz: Tz) -> i64 {
+    let midnight = date.and_time(NaiveTime::MIN);
+    match tz.from_local_datetime(&midnight).earliest() {
+        Some(t) => t.timestamp(),
+        // Midnight skipped by a DST change: the day starts an hour later.
+        None => tz
+            .from_local_datetime(&(midnight + Duration::hours(1)))
+            .earliest()
+            .map_or_else(|| midnight.and_utc().timestamp(), |t| t.timestamp()),
+    }
+}
+
+/// `[from 00:00, the day after to 00:00)` in `tz`; either end may be open.
+pub fn local_range(
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+    tz: Tz,
+) -> Result<(Option<i64>, Option<i64>), &'static str> {
+    if let (Some(f), Some(t)) = (from, to) {
+        if t < f {
+            return Err("to 不能早于 from");
+        }
+    }
+    let until = match to {
+        Some(t) => Some(day_start(t.succ_opt().ok_or("日期超出范围")?, tz)),
+        None => None,
+    };
+    Ok((from.map(|f| day_start(f, tz)), until))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono_tz::Asia::Shanghai;
+
+    #[test]
+    fn a_shanghai_day_starts_at_16_utc_the_day_before() {
+        let d = NaiveDate::from_ymd_opt(2026, 12, 1).unwrap();
+        let start = day_start(d, Shanghai);
+        assert_eq!(
+            chrono::DateTime::from_timestamp(start, 0)
+                .unwrap()
+                .to_rfc3339(),
+            "2026-11-30T16:00:00+00:00"
+        );
+    }
+
+    #[test]
+    fn ranges_include_the_whole_last_day() {
+        let f = NaiveDate::from_ymd_opt(2026, 12, 1).unwrap();
+        let (from, until) = local_range(Some(f), Some(f), Shanghai).unwrap();
+        assert_eq!(until.unwrap() - from.unwrap(), 86_400);
+        assert!(local_range(Some(f), Some(f.pred_opt().unwrap()), Shanghai).is_err());
+        assert_eq!(local_range(None, None, Shanghai).unwrap(), (None, None));
+    }
+}

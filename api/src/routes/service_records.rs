@@ -1,0 +1,292 @@
+//! Service records: paper-sheet entries, lists, approval, rejection,
+//! correction and history.
+
+use actix_web::{HttpResponse, get, post, web};
+use chrono::{DateTime, FixedOffset, NaiveDate};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_actix_web::service_config::ServiceConfig;
+use uuid::Uuid;
+
+use crate::auth::{AuthUser, Staff};
+use crate::domain::calendar::local_range;
+use crate::domain::text;
+use crate::domain::vocab::{RecordStatus, Role};
+use crate::error::{AppError, AppResult, ErrorBody};
+use crate::extract::{Json, OptionalJson};
+use crate::service::paging::PageParams;
+use crate::service::record_views::{self, ServiceRecordView};
+use crate::service::service_records::{self, Correction, Decision, ListFilter, PaperEntry};
+use crate::service::teams;
+use crate::startup::AppState;
+use crate::views::{Page, local_time};
+
+pub fn config(cfg: &mut ServiceConfig) {
+    cfg.service(create_record)
+        .service(list_records)
+        .service(get_record)
+        .service(record_history)
+        .service(approve_record)
+        .service(reject_record)
+        .service(correct_record);
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct PaperRecordBody {
+    volunteer_id: Uuid,
+    request_id: Uuid,
+    started_at: DateTime<FixedOffset>,
+    ended_at: DateTime<FixedOffset>,
+    note: Option<String>,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct RejectBody {
+    reason: String,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct CorrectionBody {
+    started_at: DateTime<FixedOffset>,
+    ended_at: DateTime<FixedOffset>,
+    note: Option<String>,
+    /// Why the approved record was wrong.
+    reason: String,
+}
+
+#[derive(Deserialize, ToSchema, Default)]
+pub struct EmptyBody {}
+
+#[derive(Deserialize, IntoParams)]
+pub struct RecordFilter {
+    volunteer_id: Option<Uuid>,
+    status: Option<RecordStatus>,
+    /// Inclusive local date (`TIME_ZONE`), matched against the start.
+    from: Option<NaiveDate>,
+    /// Inclusive local date.
+    to: Option<NaiveDate>,
+    limit: Option<u64>,
+    cursor: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct HistoryEntry {
+    pub record_id: Uuid,
+    /// `created`, `checked_in`, `checked_out`, `approved`, `rejected` or `corrected`.
+    pub action: String,
+    pub actor_id: Uuid,
+    pub reason: Option<String>,
+    pub at: DateTime<FixedOffset>,
+}
+
+async fn respond(
+    state: &AppState,
+    me: &AuthUser,
+    record: entity::service_record::Model,
+    status: u16,
+) -> AppResult<HttpResponse> {
+    let view = record_views::views(&state.db, &[record], me, &state.settings)
+        .await?
+        .pop();
+    let mut response = if status == 201 {
+        HttpResponse::Created()
+    } else {
+        HttpResponse::Ok()
+    };
+    Ok(response.json(view))
+}
+
+/// Enters a record from a paper sign-in sheet (caseworkers, managers).
+#[utoipa::path(tag = "service records", security(("bearer" = [])), request_body = PaperRecordBody, responses(
+    (status = 201, body = ServiceRecordView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+    (status = 403, body = ErrorBody), (status = 409, description = "overlapping_record", body = ErrorBody),
+    (status = 415, body = ErrorBody),
+    (status = 422, description = "record_in_future, record_too_long, invalid_time_range, unknown volunteer or request", body = ErrorBody),
+))]
+#[post("/service-records")]
+async fn create_record(
+    state: web::Data<AppState>,
+    staff: Staff,
+    body: Json<PaperRecordBody>,
+) -> AppResult<HttpResponse> {
+    let body = body.0;
+    let note = text::clean_optional(body.note.as_deref(), 500)
+        .map_err(|e| AppError::invalid("note", e))?;
+    let entry = PaperEntry {
+        volunteer_id: body.volunteer_id,
+        request_id: body.request_id,
+        started_at: body.started_at.timestamp(),
+        ended_at: body.ended_at.timestamp(),
+        note,
+    };
+    let record = service_records::create_paper(&state.db, entry, staff.0.id).await?;
+    respond(&state, &staff.0, record, 201).await
+}
+
+/// Records, newest first. Volunteers see their own (and, as a team leader,
+/// their team's); caseworkers and managers see all.
+#[utoipa::path(tag = "service records", security(("bearer" = [])), params(RecordFilter), responses(
+    (status = 200, body = Page<ServiceRecordView>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+    (status = 422, body = ErrorBody),
+))]
+#[get("/service-records")]
+async fn list_records(
+    state: web::Data<AppState>,
+    me: AuthUser,
+    query: web::Query<RecordFilter>,
+) -> AppResult<HttpResponse> {
+    let query = query.into_inner();
+    let page = PageParams {
+        limit: query.limit,
+        cursor: query.cursor,
+    }
+    .parse()?;
+    let (from, until) = local_range(query.from, query.to, state.settings.time_zone)
+        .map_err(|e| AppError::invalid("to", e))?;
+    let (volunteer_id, or_teams) = if me.role == Role::Volunteer {
+        if query.volunteer_id.is_some_and(|v| v != me.id) {
+            return Err(AppError::Forbidden);
+        }
+        (Some(me.id), led_teams(&state, &me).await?)
+    } else {
+        (query.volunteer_id, Vec::new())
+    };
+    let filter = ListFilter {
+        volunteer_id,
+        or_teams,
+        status: query.status,
+        from,
+        until,
+    };
+    let (rows, next_cursor) = service_records::list(&state.db, filter, page).await?;
+    let items = record_views::views(&state.db, &rows, &me, &state.settings).await?;
+    Ok(HttpResponse::Ok().json(Page { items, next_cursor }))
+}
+
+async fn led_teams(state: &AppState, me: &AuthUser) -> AppResult<Vec<Uuid>> {
+    let mut led = Vec::new();
+    for team in teams::team_ids_of(&state.db, me.id).await? {
+        if teams::membership(&state.db, team, me.id).await?
+            == Some(crate::domain::vocab::MemberRole::Leader)
+        {
+            led.push(team);
+        }
+    }
+    Ok(led)
+}
+
+async fn readable(
+    state: &AppState,
+    me: &AuthUser,
+    id: Uuid,
+) -> AppResult<entity::service_record::Model> {
+    let record = service_records::find(&state.db, id).await?;
+    if !service_records::may_read(&state.db, &record, me).await? {
+        return Err(AppError::NotFound);
+    }
+    Ok(record)
+}
+
+/// One record.
+#[utoipa::path(tag = "service records", security(("bearer" = [])), params(("id" = Uuid, Path)), responses(
+    (status = 200, body = ServiceRecordView), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
+))]
+#[get("/service-records/{id}")]
+async fn get_record(
+    state: web::Data<AppState>,
+    me: AuthUser,
+    id: web::Path<Uuid>,
+) -> AppResult<HttpResponse> {
+    let record = readable(&state, &me, *id).await?;
+    respond(&state, &me, record, 200).await
+}
+
+/// Every change to a record, oldest first: who, when and why.
+#[utoipa::path(tag = "service records", security(("bearer" = [])), params(("id" = Uuid, Path)), responses(
+    (status = 200, body = Vec<HistoryEntry>), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
+))]
+#[get("/service-records/{id}/history")]
+async fn record_history(
+    state: web::Data<AppState>,
+    me: AuthUser,
+    id: web::Path<Uuid>,
+) -> AppResult<HttpResponse> {
+    let record = readable(&state, &me, *id).await?;
+    let tz = state.settings.time_zone;
+    let items: Vec<HistoryEntry> = service_records::history(&state.db, record.id)
+        .await?
+        .into_iter()
+        .map(|e| HistoryEntry {
+            record_id: e.record_id,
+            action: e.action,
+            actor_id: e.actor_id,
+            reason: e.reason,
+            at: local_time(e.at, tz),
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "items": items })))
+}
+
+/// Approves a pending record: the request's caseworker, the team's leader
+/// or a manager; never one's own record.
+#[utoipa::path(tag = "service records", security(("bearer" = [])), params(("id" = Uuid, Path)), request_body(content = Option<EmptyBody>), responses(
+    (status = 200, body = ServiceRecordView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+    (status = 404, body = ErrorBody), (status = 409, description = "invalid_status", body = ErrorBody),
+))]
+#[post("/service-records/{id}/approve")]
+async fn approve_record(
+    state: web::Data<AppState>,
+    me: AuthUser,
+    id: web::Path<Uuid>,
+    _: OptionalJson<EmptyBody>,
+) -> AppResult<HttpResponse> {
+    let record = service_records::review(&state.db, *id, &me, Decision::Approve).await?;
+    respond(&state, &me, record, 200).await
+}
+
+/// Rejects a pending record with a reason.
+#[utoipa::path(tag = "service records", security(("bearer" = [])), params(("id" = Uuid, Path)), request_body = RejectBody, responses(
+    (status = 200, body = ServiceRecordView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+    (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, description = "invalid_status", body = ErrorBody),
+    (status = 415, body = ErrorBody), (status = 422, body = ErrorBody),
+))]
+#[post("/service-records/{id}/reject")]
+async fn reject_record(
+    state: web::Data<AppState>,
+    me: AuthUser,
+    id: web::Path<Uuid>,
+    body: Json<RejectBody>,
+) -> AppResult<HttpResponse> {
+    let reason = text::clean(&body.0.reason, 500).map_err(|e| AppError::invalid("reason", e))?;
+    let record = service_records::review(&state.db, *id, &me, Decision::Reject(reason)).await?;
+    respond(&state, &me, record, 200).await
+}
+
+/// Corrects an approved record: a new pending record that supersedes it.
+/// The approved record is never edited; the history shows both.
+#[utoipa::path(tag = "service records", security(("bearer" = [])), params(("id" = Uuid, Path)), request_body = CorrectionBody, responses(
+    (status = 201, body = ServiceRecordView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+    (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+    (status = 409, description = "invalid_status, correction_pending or overlapping_record", body = ErrorBody),
+    (status = 415, body = ErrorBody), (status = 422, body = ErrorBody),
+))]
+#[post("/service-records/{id}/corrections")]
+async fn correct_record(
+    state: web::Data<AppState>,
+    me: AuthUser,
+    id: web::Path<Uuid>,
+    body: Json<CorrectionBody>,
+) -> AppResult<HttpResponse> {
+    let body = body.0;
+    let reason = text::clean(&body.reason, 500).map_err(|e| AppError::invalid("reason", e))?;
+    let note = text::clean_optional(body.note.as_deref(), 500)
+        .map_err(|e| AppError::invalid("note", e))?;
+    let correction = Correction {
+        started_at: body.started_at.timestamp(),
+        ended_at: body.ended_at.timestamp(),
+        note,
+        reason,
+    };
+    let record = service_records::correct(&state.db, *id, &me, correction).await?;
+    respond(&state, &me, record, 201).await
+}

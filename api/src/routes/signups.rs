@@ -1,0 +1,130 @@
+//! Sign-ups and phone check-in/out on a request.
+
+use actix_web::{HttpResponse, delete, post, web};
+use serde::Deserialize;
+use utoipa::ToSchema;
+use utoipa_actix_web::service_config::ServiceConfig;
+use uuid::Uuid;
+
+use crate::auth::Volunteer;
+use crate::domain::geo::Coordinates;
+use crate::error::{AppError, AppResult, ErrorBody};
+use crate::extract::OptionalJson;
+use crate::service::record_views::{self, ServiceRecordView};
+use crate::service::service_records;
+use crate::service::signups::{self, SignupView};
+use crate::startup::AppState;
+use crate::validate::Checker;
+
+pub fn config(cfg: &mut ServiceConfig) {
+    cfg.service(sign_up)
+        .service(withdraw)
+        .service(check_in)
+        .service(check_out);
+}
+
+/// Where the phone is, if the volunteer lets it say.
+#[derive(Deserialize, ToSchema, Default)]
+pub struct PositionBody {
+    lat: Option<f64>,
+    lng: Option<f64>,
+}
+
+impl PositionBody {
+    fn parse(self) -> AppResult<Option<Coordinates>> {
+        match (self.lat, self.lng) {
+            (None, None) => Ok(None),
+            (Some(lat), Some(lng)) => {
+                let mut check = Checker::new();
+                let at = check.coordinates("position", Coordinates { lat, lng });
+                check.finish(at).map(Some)
+            }
+            _ => Err(AppError::invalid("lat", "lat 与 lng 须同时提供")),
+        }
+    }
+}
+
+/// Signs the caller up for a request assigned to one of their teams.
+#[utoipa::path(tag = "sign-ups", security(("bearer" = [])), params(("id" = Uuid, Path)), responses(
+    (status = 201, body = SignupView), (status = 401, body = ErrorBody),
+    (status = 403, description = "not assigned to a team of the caller", body = ErrorBody),
+    (status = 404, body = ErrorBody),
+    (status = 409, description = "request_full, already_signed_up or invalid_status", body = ErrorBody),
+))]
+#[post("/requests/{id}/signups")]
+async fn sign_up(
+    state: web::Data<AppState>,
+    me: Volunteer,
+    id: web::Path<Uuid>,
+) -> AppResult<HttpResponse> {
+    let done = signups::sign_up(&state.db, *id, me.0.id, state.settings.time_zone).await?;
+    Ok(HttpResponse::Created().json(done.view))
+}
+
+/// Withdraws the caller's sign-up, freeing the place.
+#[utoipa::path(tag = "sign-ups", security(("bearer" = [])), params(("id" = Uuid, Path)), responses(
+    (status = 204), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+    (status = 404, description = "not signed up", body = ErrorBody),
+    (status = 409, description = "already_checked_in", body = ErrorBody),
+))]
+#[delete("/requests/{id}/signups/me")]
+async fn withdraw(
+    state: web::Data<AppState>,
+    me: Volunteer,
+    id: web::Path<Uuid>,
+) -> AppResult<HttpResponse> {
+    signups::withdraw(&state.db, *id, me.0.id).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+async fn respond(
+    state: &AppState,
+    me: &Volunteer,
+    record: entity::service_record::Model,
+    created: bool,
+) -> AppResult<HttpResponse> {
+    let mut views = record_views::views(&state.db, &[record], &me.0, &state.settings).await?;
+    let view: Option<ServiceRecordView> = views.pop();
+    let mut response = if created {
+        HttpResponse::Created()
+    } else {
+        HttpResponse::Ok()
+    };
+    Ok(response.json(view))
+}
+
+/// Checks in at the resident's; `lat`/`lng` are optional.
+#[utoipa::path(tag = "sign-ups", security(("bearer" = [])), params(("id" = Uuid, Path)), request_body(content = Option<PositionBody>), responses(
+    (status = 201, body = ServiceRecordView), (status = 401, body = ErrorBody),
+    (status = 403, description = "not signed up", body = ErrorBody), (status = 404, body = ErrorBody),
+    (status = 409, description = "overlapping_record or invalid_status", body = ErrorBody), (status = 422, body = ErrorBody),
+))]
+#[post("/requests/{id}/check-in")]
+async fn check_in(
+    state: web::Data<AppState>,
+    me: Volunteer,
+    id: web::Path<Uuid>,
+    body: OptionalJson<PositionBody>,
+) -> AppResult<HttpResponse> {
+    let at = body.0.parse()?;
+    let record = service_records::check_in(&state.db, *id, me.0.id, at).await?;
+    respond(&state, &me, record, true).await
+}
+
+/// Checks out; the record becomes `pending` with its whole minutes.
+#[utoipa::path(tag = "sign-ups", security(("bearer" = [])), params(("id" = Uuid, Path)), request_body(content = Option<PositionBody>), responses(
+    (status = 200, body = ServiceRecordView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+    (status = 404, body = ErrorBody), (status = 409, description = "not_checked_in", body = ErrorBody),
+    (status = 422, description = "record_too_long", body = ErrorBody),
+))]
+#[post("/requests/{id}/check-out")]
+async fn check_out(
+    state: web::Data<AppState>,
+    me: Volunteer,
+    id: web::Path<Uuid>,
+    body: OptionalJson<PositionBody>,
+) -> AppResult<HttpResponse> {
+    let at = body.0.parse()?;
+    let record = service_records::check_out(&state.db, *id, me.0.id, at).await?;
+    respond(&state, &me, record, false).await
+}

@@ -1,0 +1,462 @@
+//! Paper records, approval, rejection, corrections, history, hours and stars.
+
+use chrono::{Duration, Utc};
+use serde_json::{Value, json};
+
+use crate::helpers::*;
+
+fn ago(minutes: i64) -> String {
+    (Utc::now() - Duration::minutes(minutes)).to_rfc3339()
+}
+
+struct Setup {
+    c: Community,
+    volunteer: Actor,
+    leader: Actor,
+}
+
+async fn setup(app: &TestApp) -> Setup {
+    let c = community(app, 2).await;
+    let volunteer = app.volunteer("张志愿").await;
+    app.join(&c.team_id, &volunteer).await;
+    let leader = app.volunteer("刘队长").await;
+    app.add_leader(&c.manager, &c.team_id, &leader).await;
+    Setup {
+        c,
+        volunteer,
+        leader,
+    }
+}
+
+async fn paper(
+    app: &TestApp,
+    by: &Actor,
+    volunteer: &Actor,
+    request: &str,
+    from_min_ago: i64,
+    to_min_ago: i64,
+) -> crate::helpers::Reply {
+    app.post(
+        "/service-records",
+        Some(by),
+        json!({"volunteer_id": volunteer.id, "request_id": request, "started_at": ago(from_min_ago), "ended_at": ago(to_min_ago), "note": "纸质签到表第 3 页"}),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn a_caseworker_enters_a_paper_record_with_its_particulars() {
+    let app = spawn_app().await;
+    let s = setup(&app).await;
+    let record = paper(
+        &app,
+        &s.c.caseworker,
+        &s.volunteer,
+        &s.c.request_id,
+        150,
+        60,
+    )
+    .await
+    .expect(201);
+    assert_eq!(record["status"], "pending");
+    assert_eq!(record["source"], "paper");
+    assert_eq!(record["minutes"], 90);
+    assert_eq!(record["hours"], 1.5);
+    assert_eq!(record["team_id"], s.c.team_id.as_str());
+    let activity = &record["activity"];
+    assert_eq!(activity["recorder"], "赵社工");
+    assert_eq!(activity["leader"], "刘队长");
+    assert_eq!(activity["place"], "本社区");
+    assert!(
+        activity["content"]
+            .as_str()
+            .unwrap()
+            .starts_with("上门探访")
+    );
+}
+
+#[tokio::test]
+async fn paper_records_refuse_bad_times_and_overlaps() {
+    let app = spawn_app().await;
+    let s = setup(&app).await;
+    let cw = &s.c.caseworker;
+    let r = paper(&app, cw, &s.volunteer, &s.c.request_id, -60, -120).await;
+    assert_eq!((r.status.as_u16(), r.code()), (422, "record_in_future"));
+    let r = paper(&app, cw, &s.volunteer, &s.c.request_id, 60, 90).await;
+    assert_eq!(r.status, 422, "end before start");
+    let r = paper(&app, cw, &s.volunteer, &s.c.request_id, 60 * 26, 60).await;
+    assert_eq!((r.status.as_u16(), r.code()), (422, "record_too_long"));
+    paper(&app, cw, &s.volunteer, &s.c.request_id, 300, 200)
+        .await
+        .expect(201);
+    let r = paper(&app, cw, &s.volunteer, &s.c.request_id, 250, 100).await;
+    assert_eq!((r.status.as_u16(), r.code()), (409, "overlapping_record"));
+    paper(&app, cw, &s.volunteer, &s.c.request_id, 200, 100)
+        .await
+        .expect(201);
+    let r = app.post("/service-records", Some(cw), json!({"volunteer_id": uuid::Uuid::new_v4(), "request_id": s.c.request_id, "started_at": ago(50), "ended_at": ago(40)})).await;
+    assert_eq!(r.status, 422);
+    assert_eq!(
+        paper(&app, &s.volunteer, &s.volunteer, &s.c.request_id, 40, 30)
+            .await
+            .status,
+        403
+    );
+    let list = app.get("/service-records", Some(cw)).await.expect(200);
+    assert_eq!(list["items"].as_array().unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn approval_by_the_right_people_grows_approved_hours() {
+    let app = spawn_app().await;
+    let s = setup(&app).await;
+    let record = id(&paper(
+        &app,
+        &s.c.caseworker,
+        &s.volunteer,
+        &s.c.request_id,
+        200,
+        80,
+    )
+    .await
+    .expect(201));
+    let approve = format!("/service-records/{record}/approve");
+
+    let other_caseworker = app.staff("caseworker", "钱社工").await;
+    let stranger = app.volunteer("路人").await;
+    assert_eq!(
+        app.post_empty(&approve, Some(&other_caseworker))
+            .await
+            .status,
+        403
+    );
+    assert_eq!(
+        app.post_empty(&approve, Some(&s.volunteer)).await.status,
+        403,
+        "nobody approves their own record"
+    );
+    assert_eq!(app.post_empty(&approve, Some(&stranger)).await.status, 404);
+
+    let approved = app.post_empty(&approve, Some(&s.leader)).await.expect(200);
+    assert_eq!(approved["status"], "approved");
+    let me = app.get("/me", Some(&s.volunteer)).await.expect(200);
+    assert_eq!(me["approved_hours"], 2.0);
+    assert_eq!(
+        app.post_empty(&approve, Some(&s.c.manager)).await.status,
+        409,
+        "approved once"
+    );
+    let r = app
+        .post(
+            &format!("/service-records/{record}/reject"),
+            Some(&s.c.manager),
+            json!({"reason": "重复"}),
+        )
+        .await;
+    assert_eq!(r.status, 409, "an approved record is not rejected in place");
+}
+
+#[tokio::test]
+async fn a_leader_cannot_approve_their_own_record_but_the_caseworker_can() {
+    let app = spawn_app().await;
+    let s = setup(&app).await;
+    let leaders_record = id(
+        &paper(&app, &s.c.caseworker, &s.leader, &s.c.request_id, 100, 40)
+            .await
+            .expect(201),
+    );
+    let approve = format!("/service-records/{leaders_record}/approve");
+    assert_eq!(app.post_empty(&approve, Some(&s.leader)).await.status, 403);
+    app.post(&approve, Some(&s.c.caseworker), json!({}))
+        .await
+        .expect(200);
+}
+
+#[tokio::test]
+async fn rejection_needs_a_reason_and_frees_the_time() {
+    let app = spawn_app().await;
+    let s = setup(&app).await;
+    let record = id(&paper(
+        &app,
+        &s.c.caseworker,
+        &s.volunteer,
+        &s.c.request_id,
+        100,
+        40,
+    )
+    .await
+    .expect(201));
+    let reject = format!("/service-records/{record}/reject");
+    assert_eq!(
+        app.post(&reject, Some(&s.c.manager), json!({"reason": " "}))
+            .await
+            .status,
+        422
+    );
+    assert_eq!(
+        app.post(&reject, Some(&s.c.manager), json!({}))
+            .await
+            .status,
+        422
+    );
+    let rejected = app
+        .post(
+            &reject,
+            Some(&s.c.manager),
+            json!({"reason": "签到表上没有本人签名"}),
+        )
+        .await
+        .expect(200);
+    assert_eq!(rejected["status"], "rejected");
+    assert_eq!(rejected["reject_reason"], "签到表上没有本人签名");
+    // Rejected records do not count for overlap.
+    paper(
+        &app,
+        &s.c.caseworker,
+        &s.volunteer,
+        &s.c.request_id,
+        100,
+        40,
+    )
+    .await
+    .expect(201);
+    let me = app.get("/me", Some(&s.volunteer)).await.expect(200);
+    assert_eq!(me["approved_hours"], 0.0);
+}
+
+#[tokio::test]
+async fn a_correction_is_a_new_entry_and_the_history_shows_it_all() {
+    let app = spawn_app().await;
+    let s = setup(&app).await;
+    let original = id(&paper(
+        &app,
+        &s.c.caseworker,
+        &s.volunteer,
+        &s.c.request_id,
+        300,
+        180,
+    )
+    .await
+    .expect(201));
+    app.post_empty(
+        &format!("/service-records/{original}/approve"),
+        Some(&s.c.caseworker),
+    )
+    .await
+    .expect(200);
+    assert_eq!(
+        app.get("/me", Some(&s.volunteer)).await.expect(200)["approved_hours"],
+        2.0
+    );
+
+    let fix = app
+        .post(
+            &format!("/service-records/{original}/corrections"),
+            Some(&s.c.manager),
+            json!({"started_at": ago(300), "ended_at": ago(240), "reason": "实际只服务了 1 小时"}),
+        )
+        .await
+        .expect(201);
+    assert_eq!(fix["supersedes_id"], original.as_str());
+    assert_eq!(fix["status"], "pending");
+    let unchanged = app
+        .get(&format!("/service-records/{original}"), Some(&s.c.manager))
+        .await
+        .expect(200);
+    assert_eq!(
+        unchanged["minutes"], 120,
+        "the approved record is never edited in place"
+    );
+    assert_eq!(unchanged["status"], "approved");
+    assert_eq!(
+        app.get("/me", Some(&s.volunteer)).await.expect(200)["approved_hours"],
+        2.0
+    );
+
+    app.post_empty(
+        &format!("/service-records/{}/approve", id(&fix)),
+        Some(&s.leader),
+    )
+    .await
+    .expect(200);
+    assert_eq!(
+        app.get("/me", Some(&s.volunteer)).await.expect(200)["approved_hours"],
+        1.0,
+        "the correction replaces the original"
+    );
+
+    let history = app
+        .get(
+            &format!("/service-records/{original}/history"),
+            Some(&s.c.manager),
+        )
+        .await
+        .expect(200);
+    let actions: Vec<&str> = history["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(actions, vec!["created", "approved", "corrected"]);
+    assert!(
+        history["items"][2]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("实际只服务了 1 小时")
+    );
+    let fix_history = app
+        .get(
+            &format!("/service-records/{}/history", id(&fix)),
+            Some(&s.volunteer),
+        )
+        .await
+        .expect(200);
+    let actions: Vec<&str> = fix_history["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(actions, vec!["created", "approved"]);
+}
+
+#[tokio::test]
+async fn volunteers_list_only_their_own_records() {
+    let app = spawn_app().await;
+    let s = setup(&app).await;
+    let other = app.volunteer("李志愿").await;
+    app.join(&s.c.team_id, &other).await;
+    paper(
+        &app,
+        &s.c.caseworker,
+        &s.volunteer,
+        &s.c.request_id,
+        100,
+        40,
+    )
+    .await
+    .expect(201);
+    let theirs = id(
+        &paper(&app, &s.c.caseworker, &other, &s.c.request_id, 100, 40)
+            .await
+            .expect(201),
+    );
+    let mine = app
+        .get("/service-records", Some(&s.volunteer))
+        .await
+        .expect(200);
+    let items = mine["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0]["volunteer_id"], s.volunteer.id.as_str());
+    assert_eq!(
+        app.get(
+            &format!("/service-records?volunteer_id={}", other.id),
+            Some(&s.volunteer)
+        )
+        .await
+        .status,
+        403
+    );
+    assert_eq!(
+        app.get(&format!("/service-records/{theirs}"), Some(&s.volunteer))
+            .await
+            .status,
+        404
+    );
+    let all = app
+        .get(
+            &format!("/service-records?volunteer_id={}&status=pending", other.id),
+            Some(&s.c.manager),
+        )
+        .await
+        .expect(200);
+    assert_eq!(all["items"].as_array().unwrap().len(), 1);
+    let led = app
+        .get("/service-records", Some(&s.leader))
+        .await
+        .expect(200);
+    assert_eq!(
+        led["items"].as_array().unwrap().len(),
+        2,
+        "a leader sees the team's records to approve them"
+    );
+    let today = chrono::Utc::now()
+        .with_timezone(&chrono_tz::Asia::Shanghai)
+        .date_naive();
+    let filtered = app
+        .get(
+            &format!("/service-records?from={today}&to={today}"),
+            Some(&s.c.manager),
+        )
+        .await
+        .expect(200);
+    let yesterday = today.pred_opt().unwrap();
+    let none = app
+        .get(
+            &format!("/service-records?to={}", yesterday.pred_opt().unwrap()),
+            Some(&s.c.manager),
+        )
+        .await
+        .expect(200);
+    assert!(
+        filtered["items"].as_array().unwrap().len() + none["items"].as_array().unwrap().len() >= 1
+    );
+    assert_eq!(
+        app.get("/service-records?from=2026-13-01", Some(&s.c.manager))
+            .await
+            .status,
+        422
+    );
+}
+
+#[tokio::test]
+async fn star_levels_follow_configured_thresholds() {
+    let app = spawn_app_with(&[("STAR_THRESHOLDS_HOURS", "1,2,3,4,5")]).await;
+    let s = setup(&app).await;
+    let approve = |record: Value| {
+        let app = &app;
+        let by = s.c.manager.clone();
+        async move {
+            app.post_empty(
+                &format!("/service-records/{}/approve", id(&record)),
+                Some(&by),
+            )
+            .await
+            .expect(200)
+        }
+    };
+    approve(
+        paper(
+            &app,
+            &s.c.caseworker,
+            &s.volunteer,
+            &s.c.request_id,
+            600,
+            470,
+        )
+        .await
+        .expect(201),
+    )
+    .await;
+    let me = app.get("/me", Some(&s.volunteer)).await.expect(200);
+    assert_eq!(me["approved_hours"], 2.17);
+    assert_eq!(me["star_level"], 2);
+    approve(
+        paper(
+            &app,
+            &s.c.caseworker,
+            &s.volunteer,
+            &s.c.request_id,
+            460,
+            180,
+        )
+        .await
+        .expect(201),
+    )
+    .await;
+    assert_eq!(
+        app.get("/me", Some(&s.volunteer)).await.expect(200)["star_level"],
+        5
+    );
+}
