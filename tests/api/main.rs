@@ -9,6 +9,7 @@ mod authorization;
 mod errors;
 mod idempotency;
 mod matching;
+mod reports;
 mod requests;
 mod residents;
 mod service_records;

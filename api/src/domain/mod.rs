@@ -9,6 +9,7 @@ pub mod matching;
 pub mod notify;
 pub mod phone;
 pub mod recommend;
+pub mod report;
 pub mod ssrf;
 pub mod stars;
 pub mod text;

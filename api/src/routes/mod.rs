@@ -4,6 +4,7 @@ use utoipa_actix_web::{scope, service_config::ServiceConfig};
 
 mod accounts;
 mod health;
+mod reports;
 mod requests;
 mod residents;
 mod service_records;
@@ -19,6 +20,7 @@ pub fn config(cfg: &mut ServiceConfig) {
             .configure(residents::config)
             .configure(requests::config)
             .configure(signups::config)
-            .configure(service_records::config),
+            .configure(service_records::config)
+            .configure(reports::config),
     );
 }

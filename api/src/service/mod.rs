@@ -3,10 +3,12 @@
 //! transaction; rules themselves live in `domain`.
 
 pub mod accounts;
+pub mod export_files;
 pub mod login_throttle;
 pub mod matches;
 pub mod paging;
 pub mod record_views;
+pub mod reports;
 pub mod requests;
 pub mod residents;
 pub mod service_records;

@@ -1,0 +1,112 @@
+//! Statistics and exports of approved service hours (managers, admins).
+
+use actix_web::http::header::{ContentDisposition, DispositionParam, DispositionType};
+use actix_web::{HttpResponse, get, web};
+use chrono::NaiveDate;
+use serde::Deserialize;
+use utoipa::IntoParams;
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use crate::auth::Manager;
+use crate::domain::calendar::local_range;
+use crate::domain::report::GroupBy;
+use crate::error::{AppError, AppResult, ErrorBody};
+use crate::service::export_files;
+use crate::service::reports::{self, Range, Stats};
+use crate::startup::AppState;
+
+pub fn config(cfg: &mut ServiceConfig) {
+    cfg.service(service_hour_stats)
+        .service(export_service_hours);
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct StatsQuery {
+    group_by: GroupBy,
+    /// Inclusive date in `TIME_ZONE`, matched against a record's start.
+    from: Option<NaiveDate>,
+    /// Inclusive date in `TIME_ZONE`.
+    to: Option<NaiveDate>,
+}
+
+#[derive(Deserialize, Clone, Copy, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ExportFormat {
+    Csv,
+    Xlsx,
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct ExportQuery {
+    format: ExportFormat,
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+}
+
+fn range(state: &AppState, from: Option<NaiveDate>, to: Option<NaiveDate>) -> AppResult<Range> {
+    let (from, until) =
+        local_range(from, to, state.settings.time_zone).map_err(|e| AppError::invalid("to", e))?;
+    Ok(Range { from, until })
+}
+
+/// Approved service hours grouped by team, volunteer, month, resident
+/// category or service category; complete and ranked, not paged.
+#[utoipa::path(tag = "statistics", security(("bearer" = [])), params(StatsQuery), responses(
+    (status = 200, body = Stats), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+    (status = 422, body = ErrorBody),
+))]
+#[get("/stats/service-hours")]
+async fn service_hour_stats(
+    state: web::Data<AppState>,
+    _: Manager,
+    query: web::Query<StatsQuery>,
+) -> AppResult<HttpResponse> {
+    let range = range(&state, query.from, query.to)?;
+    let stats =
+        reports::service_hours(&state.db, query.group_by, range, state.settings.time_zone).await?;
+    Ok(HttpResponse::Ok().json(stats))
+}
+
+/// One row per approved record, phones masked: CSV (UTF-8 with BOM) or
+/// XLSX, streamed.
+#[utoipa::path(tag = "statistics", security(("bearer" = [])), params(ExportQuery), responses(
+    (status = 200, description = "the file: text/csv, or application/vnd.openxmlformats-officedocument.spreadsheetml.sheet for xlsx", content_type = "text/csv"),
+    (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody),
+))]
+#[get("/exports/service-hours")]
+async fn export_service_hours(
+    state: web::Data<AppState>,
+    _: Manager,
+    query: web::Query<ExportQuery>,
+) -> AppResult<HttpResponse> {
+    let range = range(&state, query.from, query.to)?;
+    let tz = state.settings.time_zone;
+    let stamp = chrono::Utc::now().with_timezone(&tz).format("%Y%m%d");
+    let (content_type, file_name, body) = match query.format {
+        ExportFormat::Csv => (
+            "text/csv; charset=utf-8",
+            format!("service-hours-{stamp}.csv"),
+            actix_web::body::BoxBody::new(actix_web::body::BodyStream::new(
+                export_files::csv_stream(state.db.clone(), range, tz),
+            )),
+        ),
+        ExportFormat::Xlsx => {
+            let file = export_files::xlsx_file(&state.db, range, tz).await?;
+            (
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                format!("service-hours-{stamp}.xlsx"),
+                actix_web::body::BoxBody::new(actix_web::body::BodyStream::new(
+                    export_files::file_stream(file),
+                )),
+            )
+        }
+    };
+    let disposition = ContentDisposition {
+        disposition: DispositionType::Attachment,
+        parameters: vec![DispositionParam::Filename(file_name)],
+    };
+    Ok(HttpResponse::Ok()
+        .content_type(content_type)
+        .insert_header(disposition)
+        .body(body))
+}
