@@ -51,6 +51,7 @@ impl Application {
             settings: Arc::new(settings),
         });
         idempotency::spawn_purger(state.db.clone());
+        service::delivery::spawn(state.db.clone(), state.settings.clone());
         let server = HttpServer::new(move || {
             let (app, api) = App::new()
                 .into_utoipa_app()

@@ -7,6 +7,7 @@
 pub mod help_request;
 pub mod idempotency_key;
 pub mod login_failure;
+pub mod outbox_event;
 pub mod resident;
 pub mod service_record;
 pub mod service_record_event;
@@ -14,3 +15,5 @@ pub mod signup;
 pub mod team;
 pub mod team_member;
 pub mod user;
+pub mod webhook;
+pub mod webhook_delivery;

@@ -10,6 +10,7 @@ mod residents;
 mod service_records;
 mod signups;
 mod teams;
+mod webhooks;
 
 pub fn config(cfg: &mut ServiceConfig) {
     cfg.service(health::healthz).service(
@@ -21,6 +22,7 @@ pub fn config(cfg: &mut ServiceConfig) {
             .configure(requests::config)
             .configure(signups::config)
             .configure(service_records::config)
-            .configure(reports::config),
+            .configure(reports::config)
+            .configure(webhooks::config),
     );
 }

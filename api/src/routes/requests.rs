@@ -118,7 +118,8 @@ async fn create_request(
     staff: Staff,
     body: Json<CreateRequestBody>,
 ) -> AppResult<HttpResponse> {
-    let request = requests::create(&state.db, new_request(body.0)?, staff.0.id).await?;
+    let request =
+        requests::create(&state.db, &state.settings, new_request(body.0)?, staff.0.id).await?;
     let reader = Reader::load(&state.db, &staff.0).await?;
     let view = requests::view_for(&state.db, &reader, &request, state.settings.time_zone).await?;
     Ok(HttpResponse::Created().json(view))
@@ -225,7 +226,7 @@ async fn assign_request(
     id: web::Path<Uuid>,
     body: Json<AssignBody>,
 ) -> AppResult<HttpResponse> {
-    let request = requests::assign(&state.db, *id, body.0.team_id).await?;
+    let request = requests::assign(&state.db, &state.settings, *id, body.0.team_id).await?;
     respond(&state, &staff, &request).await
 }
 

@@ -240,7 +240,8 @@ async fn approve_record(
     id: web::Path<Uuid>,
     _: OptionalJson<EmptyBody>,
 ) -> AppResult<HttpResponse> {
-    let record = service_records::review(&state.db, *id, &me, Decision::Approve).await?;
+    let record =
+        service_records::review(&state.db, &state.settings, *id, &me, Decision::Approve).await?;
     respond(&state, &me, record, 200).await
 }
 
@@ -258,7 +259,14 @@ async fn reject_record(
     body: Json<RejectBody>,
 ) -> AppResult<HttpResponse> {
     let reason = text::clean(&body.0.reason, 500).map_err(|e| AppError::invalid("reason", e))?;
-    let record = service_records::review(&state.db, *id, &me, Decision::Reject(reason)).await?;
+    let record = service_records::review(
+        &state.db,
+        &state.settings,
+        *id,
+        &me,
+        Decision::Reject(reason),
+    )
+    .await?;
     respond(&state, &me, record, 200).await
 }
 

@@ -57,7 +57,7 @@ async fn sign_up(
     me: Volunteer,
     id: web::Path<Uuid>,
 ) -> AppResult<HttpResponse> {
-    let done = signups::sign_up(&state.db, *id, me.0.id, state.settings.time_zone).await?;
+    let done = signups::sign_up(&state.db, &state.settings, *id, me.0.id).await?;
     Ok(HttpResponse::Created().json(done.view))
 }
 

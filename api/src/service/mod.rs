@@ -3,9 +3,11 @@
 //! transaction; rules themselves live in `domain`.
 
 pub mod accounts;
+pub mod delivery;
 pub mod export_files;
 pub mod login_throttle;
 pub mod matches;
+pub mod outbox;
 pub mod paging;
 pub mod record_views;
 pub mod reports;
@@ -14,6 +16,7 @@ pub mod residents;
 pub mod service_records;
 pub mod signups;
 pub mod teams;
+pub mod webhooks;
 
 /// Now, in Unix seconds.
 pub fn now() -> i64 {

@@ -17,10 +17,14 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
+use super::outbox::{self, RequestEvent};
 use super::paging::{PageRequest, finish};
 use super::{now, teams};
 use crate::auth::AuthUser;
-use crate::domain::vocab::{RequestStatus, ResidentCategory, Role, ServiceCategory, Urgency};
+use crate::config::Settings;
+use crate::domain::vocab::{
+    EventType, RequestStatus, ResidentCategory, Role, ServiceCategory, Urgency,
+};
 use crate::error::{AppError, AppResult};
 use crate::views::{RequestView, stored};
 
@@ -37,11 +41,12 @@ pub struct NewRequest {
 
 pub async fn create(
     db: &DatabaseConnection,
+    settings: &Settings,
     new: NewRequest,
     caseworker: Uuid,
 ) -> AppResult<help_request::Model> {
     let txn = db.begin().await?;
-    Residents::find_by_id(new.resident_id)
+    let resident = Residents::find_by_id(new.resident_id)
         .one(&txn)
         .await?
         .ok_or_else(|| AppError::invalid("resident_id", "服务对象不存在"))?;
@@ -65,6 +70,15 @@ pub async fn create(
     }
     .insert(&txn)
     .await?;
+    let event = RequestEvent {
+        event: EventType::RequestCreated,
+        request: &model,
+        resident: &resident,
+        team_id: None,
+        detail: None,
+        data: None,
+    };
+    outbox::emit(&txn, settings, event).await?;
     txn.commit().await?;
     Ok(model)
 }
@@ -222,6 +236,7 @@ fn wrong_status(request: &help_request::Model, action: &str) -> AppError {
 /// made for a previous team are void: they were that team's places.
 pub async fn assign(
     db: &DatabaseConnection,
+    settings: &Settings,
     request_id: Uuid,
     team_id: Uuid,
 ) -> AppResult<help_request::Model> {
@@ -269,6 +284,19 @@ pub async fn assign(
             .await?;
     }
     let updated = find(&txn, request_id).await?;
+    let detail = Some(format!(
+        "需要 {} 名志愿者，请队员尽快报名",
+        updated.volunteers_needed
+    ));
+    let event = RequestEvent {
+        event: EventType::RequestAssigned,
+        request: &updated,
+        resident: &resident,
+        team_id: Some(team_id),
+        detail,
+        data: None,
+    };
+    outbox::emit(&txn, settings, event).await?;
     txn.commit().await?;
     Ok(updated)
 }

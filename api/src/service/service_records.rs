@@ -408,6 +408,7 @@ pub enum Decision {
 /// Approves or rejects a pending record. Nobody reviews their own record.
 pub async fn review(
     db: &DatabaseConnection,
+    settings: &crate::config::Settings,
     record_id: Uuid,
     reviewer: &AuthUser,
     decision: Decision,
@@ -445,6 +446,7 @@ pub async fn review(
     }
     log(&txn, record_id, action, reviewer.id, reason).await?;
     let record = find(&txn, record_id).await?;
+    announce_review(&txn, settings, &record).await?;
     txn.commit().await?;
     Ok(record)
 }
@@ -589,4 +591,58 @@ pub async fn list(
         page.limit,
         |r| r.id,
     ))
+}
+
+/// `service_record.approved` / `.rejected`, in the review's transaction.
+/// The data names the volunteer by masked name only.
+async fn announce_review(
+    txn: &DatabaseTransaction,
+    settings: &crate::config::Settings,
+    record: &service_record::Model,
+) -> AppResult<()> {
+    use crate::domain::vocab::EventType;
+    use crate::service::outbox::{self, RequestEvent};
+    let event = if record.status == RecordStatus::Approved.code() {
+        EventType::ServiceRecordApproved
+    } else {
+        EventType::ServiceRecordRejected
+    };
+    let request = requests::find(txn, record.request_id).await?;
+    let resident = Residents::find_by_id(request.resident_id)
+        .one(txn)
+        .await?
+        .ok_or_else(|| AppError::internal("request without resident"))?;
+    let volunteer = Users::find_by_id(record.volunteer_id)
+        .one(txn)
+        .await?
+        .map(|u| crate::domain::masking::mask_name(&u.name))
+        .unwrap_or_default();
+    let hours = crate::views::round2(f64::from(record.minutes.unwrap_or(0)) / 60.0);
+    let detail = match &record.reject_reason {
+        Some(reason) => format!("志愿者 {volunteer} 的 {hours} 小时服务记录被驳回：{reason}"),
+        None => format!("志愿者 {volunteer} 的 {hours} 小时服务记录已审核通过"),
+    };
+    let tz = settings.time_zone;
+    let data = serde_json::json!({
+        "id": record.id,
+        "request_id": record.request_id,
+        "team_id": record.team_id,
+        "volunteer_id": record.volunteer_id,
+        "volunteer_masked_name": volunteer,
+        "started_at": crate::views::local_time(record.started_at, tz),
+        "ended_at": record.ended_at.map(|t| crate::views::local_time(t, tz)),
+        "minutes": record.minutes,
+        "hours": hours,
+        "status": record.status,
+        "reject_reason": record.reject_reason,
+    });
+    let event = RequestEvent {
+        event,
+        request: &request,
+        resident: &resident,
+        team_id: Some(record.team_id),
+        detail: Some(detail),
+        data: Some(data),
+    };
+    outbox::emit(txn, settings, event).await
 }

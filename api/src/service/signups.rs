@@ -6,7 +6,6 @@
 //! condition under the row lock, so however many processes race, the count
 //! never passes the need; SQLite runs one writer at a time.
 
-use chrono_tz::Tz;
 use entity::help_request::{self, Entity as Requests};
 use entity::signup::{self, Entity as Signups};
 use sea_orm::{
@@ -19,8 +18,11 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use super::outbox::{self, RequestEvent};
 use super::{now, requests, service_records, teams};
-use crate::domain::vocab::RequestStatus;
+use crate::config::Settings;
+use crate::domain::masking::mask_name;
+use crate::domain::vocab::{EventType, RequestStatus};
 use crate::error::{AppError, AppResult, is_unique_violation};
 use crate::views::local_time;
 
@@ -55,10 +57,11 @@ pub struct SignedUp {
 
 pub async fn sign_up(
     db: &DatabaseConnection,
+    settings: &Settings,
     request_id: Uuid,
     volunteer: Uuid,
-    tz: Tz,
 ) -> AppResult<SignedUp> {
+    let tz = settings.time_zone;
     let txn = db.begin().await?;
     let request = requests::find(&txn, request_id).await?;
     let team_id = match request.team_id {
@@ -123,8 +126,9 @@ pub async fn sign_up(
         }
     })?;
     let request = requests::find(&txn, request_id).await?;
-    txn.commit().await?;
     let places_left = request.volunteers_needed - request.signups_count;
+    announce(&txn, settings, &request, volunteer, team_id, places_left).await?;
+    txn.commit().await?;
     Ok(SignedUp {
         view: SignupView {
             id: row.id,
@@ -189,4 +193,48 @@ pub async fn is_signed_up(
         .one(db)
         .await?
         .is_some())
+}
+
+/// `signup.created`, and `request.full` when this sign-up took the last
+/// place: in the sign-up's transaction.
+async fn announce(
+    txn: &impl sea_orm::ConnectionTrait,
+    settings: &Settings,
+    request: &help_request::Model,
+    volunteer: Uuid,
+    team_id: Uuid,
+    places_left: i32,
+) -> AppResult<()> {
+    let resident = entity::resident::Entity::find_by_id(request.resident_id)
+        .one(txn)
+        .await?
+        .ok_or_else(|| AppError::internal("request without resident"))?;
+    let name = entity::user::Entity::find_by_id(volunteer)
+        .one(txn)
+        .await?
+        .map(|u| mask_name(&u.name))
+        .unwrap_or_default();
+    let detail = Some(format!("志愿者 {name} 已报名，还剩 {places_left} 个名额"));
+    let signed = RequestEvent {
+        event: EventType::SignupCreated,
+        request,
+        resident: &resident,
+        team_id: Some(team_id),
+        detail,
+        data: None,
+    };
+    outbox::emit(txn, settings, signed).await?;
+    if places_left == 0 {
+        let detail = Some(format!("{} 个名额已全部报满", request.volunteers_needed));
+        let full = RequestEvent {
+            event: EventType::RequestFull,
+            request,
+            resident: &resident,
+            team_id: Some(team_id),
+            detail,
+            data: None,
+        };
+        outbox::emit(txn, settings, full).await?;
+    }
+    Ok(())
 }

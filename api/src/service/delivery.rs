@@ -1,0 +1,338 @@
+//! The delivery worker: a tokio task in every server process that claims
+//! due deliveries, sends them, and records the outcome.
+//!
+//! Claiming sets a lease in one statement. On PostgreSQL the candidate
+//! rows are picked `FOR UPDATE SKIP LOCKED`, so several processes never
+//! take the same delivery; a process that dies mid-send leaves a lease
+//! that expires, and the delivery is sent again (at least once). SQLite's
+//! single connection makes the same statement exclusive for one process.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, TimeZone, Utc};
+use entity::outbox_event::Entity as Events;
+use entity::webhook::{self, Entity as Webhooks};
+use entity::webhook_delivery::{self, Entity as Deliveries};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, QueryFilter,
+    QuerySelect, Statement, sea_query::Expr,
+};
+use uuid::Uuid;
+
+use super::outbox::{STATUS_DELIVERED, STATUS_FAILED, STATUS_PENDING, StoredMessage};
+use crate::config::Settings;
+use crate::domain::notify::{self, Outcome};
+use crate::domain::ssrf::parse_webhook_url;
+use crate::domain::vocab::{EventType, WebhookKind};
+use crate::error::{AppError, AppResult};
+use crate::webhook_target::{self, check_target, ssrf_error_of};
+
+/// How long a claimed delivery is ours; longer than any send can take.
+const LEASE_MS: i64 = 60_000;
+const BATCH: i64 = 16;
+const IDLE_POLL: Duration = Duration::from_millis(200);
+/// The most of a receiver's answer we read and keep.
+const MAX_ANSWER_BYTES: usize = 16 * 1024;
+
+struct Claimed {
+    id: Uuid,
+    event_id: Uuid,
+    webhook_id: Uuid,
+    attempts: i32,
+    created_at: i64,
+    lease_until: i64,
+}
+
+pub fn spawn(db: DatabaseConnection, settings: Arc<Settings>) {
+    tokio::spawn(async move {
+        let client = match webhook_target::client_builder(settings.webhook_allow_private_targets)
+            .build()
+        {
+            Ok(client) => client,
+            Err(err) => {
+                tracing::error!(%err, "webhook client could not be built; no deliveries will be sent");
+                return;
+            }
+        };
+        loop {
+            match run_once(&db, &client, &settings).await {
+                Ok(0) => tokio::time::sleep(IDLE_POLL).await,
+                Ok(_) => {}
+                Err(err) => {
+                    tracing::warn!(%err, "delivery round failed");
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                }
+            }
+        }
+    });
+}
+
+/// Claims and sends one batch; returns how many were claimed.
+pub async fn run_once(
+    db: &DatabaseConnection,
+    client: &reqwest::Client,
+    settings: &Settings,
+) -> AppResult<usize> {
+    let claimed = claim(db, Utc::now().timestamp_millis()).await?;
+    let count = claimed.len();
+    let sends = claimed.into_iter().map(|c| async move {
+        if let Err(err) = deliver(db, client, settings, &c).await {
+            tracing::warn!(%err, delivery = %c.id, "delivery attempt could not be recorded");
+        }
+    });
+    futures::future::join_all(sends).await;
+    Ok(count)
+}
+
+async fn claim(db: &DatabaseConnection, now: i64) -> AppResult<Vec<Claimed>> {
+    let lease = now + LEASE_MS;
+    let backend = db.get_database_backend();
+    let sql = match backend {
+        DbBackend::Postgres => {
+            "UPDATE webhook_deliveries SET lease_until = $1 WHERE id IN (
+                SELECT id FROM webhook_deliveries
+                WHERE status = 'pending' AND next_attempt_at <= $2 AND (lease_until IS NULL OR lease_until < $2)
+                ORDER BY next_attempt_at LIMIT $3 FOR UPDATE SKIP LOCKED)
+             RETURNING id, event_id, webhook_id, attempts, created_at"
+        }
+        _ => {
+            "UPDATE webhook_deliveries SET lease_until = ? WHERE id IN (
+                SELECT id FROM webhook_deliveries
+                WHERE status = 'pending' AND next_attempt_at <= ? AND (lease_until IS NULL OR lease_until < ?)
+                ORDER BY next_attempt_at LIMIT ?)
+             RETURNING id, event_id, webhook_id, attempts, created_at"
+        }
+    };
+    let values: Vec<sea_orm::Value> = match backend {
+        DbBackend::Postgres => vec![lease.into(), now.into(), BATCH.into()],
+        _ => vec![lease.into(), now.into(), now.into(), BATCH.into()],
+    };
+    let rows = db
+        .query_all_raw(Statement::from_sql_and_values(backend, sql, values))
+        .await?;
+    rows.iter()
+        .map(|row| {
+            Ok(Claimed {
+                id: row.try_get("", "id")?,
+                event_id: row.try_get("", "event_id")?,
+                webhook_id: row.try_get("", "webhook_id")?,
+                attempts: row.try_get("", "attempts")?,
+                created_at: row.try_get("", "created_at")?,
+                lease_until: lease,
+            })
+        })
+        .collect::<Result<_, sea_orm::DbErr>>()
+        .map_err(AppError::from)
+}
+
+fn at_ms(ms: i64) -> DateTime<Utc> {
+    Utc.timestamp_millis_opt(ms)
+        .single()
+        .unwrap_or_else(Utc::now)
+}
+
+async fn deliver(
+    db: &DatabaseConnection,
+    client: &reqwest::Client,
+    settings: &Settings,
+    c: &Claimed,
+) -> AppResult<()> {
+    let Some(hook) = Webhooks::find_by_id(c.webhook_id).one(db).await? else {
+        return Ok(());
+    };
+    let Some(event) = Events::find_by_id(c.event_id).one(db).await? else {
+        return Ok(());
+    };
+    let kind = WebhookKind::from_code(&hook.kind)
+        .ok_or_else(|| AppError::internal("unknown webhook kind"))?;
+    let now = Utc::now();
+
+    // A burst waits its turn instead of being refused by the robot.
+    let recent = recent_sends(db, hook.id, now).await?;
+    let slot = notify::next_send_at_for(kind, &recent, now);
+    if slot > now {
+        return postpone(db, c, slot.timestamp_millis()).await;
+    }
+
+    let outcome = attempt(client, settings, &hook, kind, &event, now).await;
+    record(db, settings, c, outcome).await
+}
+
+/// What one attempt found: the outcome and the HTTP status, if any.
+struct Attempt {
+    outcome: Outcome,
+    status: Option<u16>,
+}
+
+async fn attempt(
+    client: &reqwest::Client,
+    settings: &Settings,
+    hook: &webhook::Model,
+    kind: WebhookKind,
+    event: &entity::outbox_event::Model,
+    now: DateTime<Utc>,
+) -> Attempt {
+    let permanent = |e: String| Attempt {
+        outcome: Outcome::Permanent(e),
+        status: None,
+    };
+    // DNS may have changed since registration: check the target again.
+    let url = match parse_webhook_url(&hook.url) {
+        Ok(url) => url,
+        Err(e) => return permanent(format!("webhook_url_forbidden: {e}")),
+    };
+    if let Err(e) = check_target(&url, settings.webhook_allow_private_targets).await {
+        return if e.is_resolution_failure() {
+            Attempt {
+                outcome: Outcome::Retry(e.to_string()),
+                status: None,
+            }
+        } else {
+            permanent(format!("webhook_url_forbidden: {e}"))
+        };
+    }
+    let Some(event_type) = EventType::from_code(&event.event_type) else {
+        return permanent("unknown event".into());
+    };
+    let stored: StoredMessage = match serde_json::from_str(&event.payload) {
+        Ok(m) => m,
+        Err(e) => return permanent(format!("unreadable event: {e}")),
+    };
+    let message = stored.into_message(event.id, event_type);
+    let request =
+        match notify::build_delivery(kind, &hook.url, hook.secret.as_deref(), &message, now) {
+            Ok(r) => r,
+            Err(e) => return permanent(e.to_string()),
+        };
+    let mut builder = client.post(&request.url).body(request.body);
+    for (name, value) in &request.headers {
+        builder = builder.header(name, value);
+    }
+    match builder.send().await {
+        Err(err) => match ssrf_error_of(&err) {
+            Some(e) if !e.is_resolution_failure() => {
+                permanent(format!("webhook_url_forbidden: {e}"))
+            }
+            _ => Attempt {
+                outcome: notify::classify_transport_error(&err.to_string()),
+                status: None,
+            },
+        },
+        Ok(response) => {
+            let status = response.status().as_u16();
+            let body = read_limited(response).await;
+            Attempt {
+                outcome: notify::classify(kind, status, &body),
+                status: Some(status),
+            }
+        }
+    }
+}
+
+async fn read_limited(mut response: reqwest::Response) -> Vec<u8> {
+    let mut body = Vec::new();
+    while let Ok(Some(chunk)) = response.chunk().await {
+        body.extend_from_slice(&chunk);
+        if body.len() >= MAX_ANSWER_BYTES {
+            body.truncate(MAX_ANSWER_BYTES);
+            break;
+        }
+    }
+    body
+}
+
+async fn recent_sends(
+    db: &DatabaseConnection,
+    webhook_id: Uuid,
+    now: DateTime<Utc>,
+) -> AppResult<Vec<DateTime<Utc>>> {
+    let since = now.timestamp_millis() - notify::ratelimit::LOOKBACK.as_millis() as i64;
+    let times: Vec<Option<i64>> = Deliveries::find()
+        .select_only()
+        .column(webhook_delivery::Column::LastAttemptAt)
+        .filter(webhook_delivery::Column::WebhookId.eq(webhook_id))
+        .filter(webhook_delivery::Column::LastAttemptAt.gte(since))
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(times.into_iter().flatten().map(at_ms).collect())
+}
+
+async fn postpone(db: &DatabaseConnection, c: &Claimed, until_ms: i64) -> AppResult<()> {
+    Deliveries::update_many()
+        .col_expr(
+            webhook_delivery::Column::NextAttemptAt,
+            Expr::value(until_ms),
+        )
+        .col_expr(
+            webhook_delivery::Column::LeaseUntil,
+            Expr::value(Option::<i64>::None),
+        )
+        .filter(webhook_delivery::Column::Id.eq(c.id))
+        .filter(webhook_delivery::Column::LeaseUntil.eq(c.lease_until))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+async fn record(
+    db: &DatabaseConnection,
+    settings: &Settings,
+    c: &Claimed,
+    attempt: Attempt,
+) -> AppResult<()> {
+    let now = Utc::now();
+    let attempts = c.attempts + 1;
+    let (status, next, delivered_at, error) = match &attempt.outcome {
+        Outcome::Delivered => (
+            STATUS_DELIVERED,
+            now.timestamp_millis(),
+            Some(now.timestamp_millis()),
+            None,
+        ),
+        Outcome::Permanent(e) => (STATUS_FAILED, now.timestamp_millis(), None, Some(e.clone())),
+        Outcome::Retry(e) => {
+            let delay = notify::retry_delay(
+                settings.webhook_retry_base_ms,
+                attempts as u32,
+                rand::random::<f64>(),
+            );
+            match notify::next_attempt_at(at_ms(c.created_at), now, delay) {
+                Some(at) => (STATUS_PENDING, at.timestamp_millis(), None, Some(e.clone())),
+                None => (
+                    STATUS_FAILED,
+                    now.timestamp_millis(),
+                    None,
+                    Some(format!("24 小时内未能送达：{e}")),
+                ),
+            }
+        }
+    };
+    Deliveries::update_many()
+        .col_expr(webhook_delivery::Column::Status, Expr::value(status))
+        .col_expr(webhook_delivery::Column::Attempts, Expr::value(attempts))
+        .col_expr(webhook_delivery::Column::NextAttemptAt, Expr::value(next))
+        .col_expr(
+            webhook_delivery::Column::LeaseUntil,
+            Expr::value(Option::<i64>::None),
+        )
+        .col_expr(
+            webhook_delivery::Column::LastAttemptAt,
+            Expr::value(now.timestamp_millis()),
+        )
+        .col_expr(
+            webhook_delivery::Column::LastStatusCode,
+            Expr::value(attempt.status.map(i32::from)),
+        )
+        .col_expr(webhook_delivery::Column::LastError, Expr::value(error))
+        .col_expr(
+            webhook_delivery::Column::DeliveredAt,
+            Expr::value(delivered_at),
+        )
+        .filter(webhook_delivery::Column::Id.eq(c.id))
+        .filter(webhook_delivery::Column::LeaseUntil.eq(c.lease_until))
+        .exec(db)
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,213 @@
+//! The transactional outbox: `emit` runs inside the transaction of the
+//! change that causes an event, writing the event and one pending delivery
+//! per webhook that wants it. If the change rolls back, so does the event;
+//! once it commits, the delivery worker will send it, restart or not.
+
+use chrono::{DateTime, FixedOffset};
+use entity::help_request;
+use entity::outbox_event;
+use entity::resident;
+use entity::team::Entity as Teams;
+use entity::user::Entity as Users;
+use entity::webhook::{self, Entity as Webhooks};
+use entity::webhook_delivery;
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, EntityTrait};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use uuid::Uuid;
+
+use crate::config::Settings;
+use crate::domain::geo::Coordinates;
+use crate::domain::matching::{self, RequestFacts, TeamFacts};
+use crate::domain::notify::EventMessage;
+use crate::domain::phone::mask_phone;
+use crate::domain::vocab::{EventType, ResidentCategory, ServiceCategory, Urgency};
+use crate::error::{AppError, AppResult};
+use crate::views::{RequestView, local_time, stored, stored_list};
+
+/// What a message says, stored with the event. Built from the request as
+/// a volunteer who is not signed up sees it: no address, phone, exact
+/// location or ID number ever enters the outbox.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StoredMessage {
+    pub occurred_at: DateTime<FixedOffset>,
+    pub request_title: String,
+    pub starts_at: DateTime<FixedOffset>,
+    pub ends_at: DateTime<FixedOffset>,
+    pub place: String,
+    pub team_name: Option<String>,
+    pub contact: Option<String>,
+    pub detail: Option<String>,
+    pub data: Value,
+}
+
+impl StoredMessage {
+    pub fn into_message(self, event_id: Uuid, event: EventType) -> EventMessage {
+        EventMessage {
+            event_id,
+            event,
+            occurred_at: self.occurred_at,
+            request_title: self.request_title,
+            starts_at: self.starts_at,
+            ends_at: self.ends_at,
+            place: self.place,
+            team_name: self.team_name,
+            contact: self.contact,
+            detail: self.detail,
+            mention_mobiles: Vec::new(),
+            data: self.data,
+        }
+    }
+}
+
+/// An event about a request.
+pub struct RequestEvent<'a> {
+    pub event: EventType,
+    pub request: &'a help_request::Model,
+    pub resident: &'a resident::Model,
+    /// The team the event concerns (the assigned team), if any.
+    pub team_id: Option<Uuid>,
+    /// One line specific to the event.
+    pub detail: Option<String>,
+    /// The object the event is about when it is not the request itself.
+    pub data: Option<Value>,
+}
+
+pub const STATUS_PENDING: &str = "pending";
+pub const STATUS_DELIVERED: &str = "delivered";
+pub const STATUS_FAILED: &str = "failed";
+
+pub async fn emit(
+    db: &impl ConnectionTrait,
+    settings: &Settings,
+    event: RequestEvent<'_>,
+) -> AppResult<()> {
+    let hooks = Webhooks::find().all(db).await?;
+    let mut targets = Vec::new();
+    for hook in hooks {
+        if wants(db, &hook, &event).await? {
+            targets.push(hook.id);
+        }
+    }
+    if targets.is_empty() {
+        return Ok(());
+    }
+    let message = message_for(db, settings, &event).await?;
+    let now = chrono::Utc::now();
+    let event_id = Uuid::now_v7();
+    outbox_event::ActiveModel {
+        id: Set(event_id),
+        event_type: Set(event.event.code().into()),
+        payload: Set(serde_json::to_string(&message).map_err(AppError::internal)?),
+        created_at: Set(now.timestamp_millis()),
+    }
+    .insert(db)
+    .await?;
+    for webhook_id in targets {
+        enqueue(db, event_id, webhook_id, now.timestamp_millis()).await?;
+    }
+    Ok(())
+}
+
+pub async fn enqueue(
+    db: &impl ConnectionTrait,
+    event_id: Uuid,
+    webhook_id: Uuid,
+    now_ms: i64,
+) -> AppResult<()> {
+    webhook_delivery::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        event_id: Set(event_id),
+        webhook_id: Set(webhook_id),
+        status: Set(STATUS_PENDING.into()),
+        attempts: Set(0),
+        next_attempt_at: Set(now_ms),
+        lease_until: Set(None),
+        last_attempt_at: Set(None),
+        last_status_code: Set(None),
+        last_error: Set(None),
+        created_at: Set(now_ms),
+        delivered_at: Set(None),
+    }
+    .insert(db)
+    .await?;
+    Ok(())
+}
+
+/// A webhook hears of an event it subscribed to; one with a team hears
+/// only of that team's work — and of new requests the team matches.
+async fn wants(
+    db: &impl ConnectionTrait,
+    hook: &webhook::Model,
+    event: &RequestEvent<'_>,
+) -> AppResult<bool> {
+    let events: Vec<String> = serde_json::from_str(&hook.events).map_err(AppError::internal)?;
+    if !events.iter().any(|e| e == event.event.code()) {
+        return Ok(false);
+    }
+    let Some(team_id) = hook.team_id else {
+        return Ok(true);
+    };
+    if event.team_id == Some(team_id) {
+        return Ok(true);
+    }
+    if event.event != EventType::RequestCreated {
+        return Ok(false);
+    }
+    let Some(team) = Teams::find_by_id(team_id).one(db).await? else {
+        return Ok(false);
+    };
+    let facts = RequestFacts {
+        category: stored(&event.request.category, ServiceCategory::from_code)?,
+        resident_category: stored(&event.resident.category, ResidentCategory::from_code)?,
+        resident_location: Coordinates {
+            lat: event.resident.location_lat,
+            lng: event.resident.location_lng,
+        },
+        urgency: stored(&event.request.urgency, Urgency::from_code)?,
+        volunteers_needed: u32::try_from(event.request.volunteers_needed).unwrap_or(1),
+    };
+    let team_facts = TeamFacts {
+        categories: stored_list(&team.service_categories, ServiceCategory::from_code)?,
+        location: Coordinates {
+            lat: team.location_lat,
+            lng: team.location_lng,
+        },
+        service_radius_km: team.service_radius_km,
+        vetted: team.vetted,
+    };
+    Ok(matching::eligible(&facts, &team_facts).is_some())
+}
+
+async fn message_for(
+    db: &impl ConnectionTrait,
+    settings: &Settings,
+    event: &RequestEvent<'_>,
+) -> AppResult<StoredMessage> {
+    let tz = settings.time_zone;
+    let request = event.request;
+    let team_name = match event.team_id.or(request.team_id) {
+        Some(id) => Teams::find_by_id(id).one(db).await?.map(|t| t.name),
+        None => None,
+    };
+    let contact = Users::find_by_id(request.caseworker_id)
+        .one(db)
+        .await?
+        .map(|u| format!("{}（{}）", u.name, mask_phone(&u.phone)));
+    let data = match &event.data {
+        Some(data) => data.clone(),
+        None => serde_json::to_value(RequestView::build(request, event.resident, false, tz)?)
+            .map_err(AppError::internal)?,
+    };
+    Ok(StoredMessage {
+        occurred_at: local_time(chrono::Utc::now().timestamp(), tz),
+        request_title: request.title.clone(),
+        starts_at: local_time(request.starts_at, tz),
+        ends_at: local_time(request.ends_at, tz),
+        place: settings.community_name.clone(),
+        team_name,
+        contact,
+        detail: event.detail.clone(),
+        data,
+    })
+}

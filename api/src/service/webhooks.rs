@@ -1,0 +1,315 @@
+//! Webhooks: registration (with the SSRF checks), listing, deletion, the
+//! operators' view of deliveries, test sends and redelivery.
+
+use chrono_tz::Tz;
+use entity::outbox_event::{self, Entity as Events};
+use entity::webhook::{self, Entity as Webhooks};
+use entity::webhook_delivery::{self, Entity as Deliveries};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
+    EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait, sea_query::Expr,
+};
+use serde::Serialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::outbox::{self, STATUS_FAILED, STATUS_PENDING, StoredMessage};
+use super::paging::{PageRequest, finish};
+use super::{now, teams};
+use crate::config::Settings;
+use crate::domain::notify;
+use crate::domain::ssrf::{SsrfError, parse_webhook_url};
+use crate::domain::vocab::{EventType, WebhookKind};
+use crate::error::{AppError, AppResult};
+use crate::views::{local_time, stored, stored_list};
+use crate::webhook_target::check_target;
+
+pub struct NewWebhook {
+    pub url: String,
+    pub kind: WebhookKind,
+    pub secret: Option<String>,
+    pub team_id: Option<Uuid>,
+    pub events: Vec<EventType>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WebhookView {
+    pub id: Uuid,
+    /// The URL with its query values hidden but the last four characters
+    /// (robot keys travel in the query).
+    pub url: String,
+    pub kind: WebhookKind,
+    pub team_id: Option<Uuid>,
+    pub events: Vec<EventType>,
+    /// Whether deliveries are signed; the secret itself is never returned.
+    pub has_secret: bool,
+    pub created_at: chrono::DateTime<chrono::FixedOffset>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DeliveryView {
+    /// Stable across retries: the `webhook-id` receivers deduplicate on.
+    pub event_id: Uuid,
+    pub event: EventType,
+    /// `pending`, `delivered` or `failed`.
+    pub status: String,
+    pub attempts: i32,
+    pub last_status_code: Option<i32>,
+    pub last_error: Option<String>,
+    /// When the next attempt is due; `null` once delivered or failed.
+    pub next_attempt_at: Option<chrono::DateTime<chrono::FixedOffset>>,
+    pub created_at: chrono::DateTime<chrono::FixedOffset>,
+    pub delivered_at: Option<chrono::DateTime<chrono::FixedOffset>>,
+}
+
+fn forbidden(e: SsrfError) -> AppError {
+    AppError::unprocessable("webhook_url_forbidden", e.to_string())
+}
+
+/// Refuses URLs that are not http(s), and — unless private targets are
+/// allowed — hosts that are or resolve to internal addresses.
+pub async fn check_url(raw: &str, allow_private: bool) -> AppResult<url::Url> {
+    let url = parse_webhook_url(raw).map_err(|e| match e {
+        SsrfError::Malformed(_) | SsrfError::TooLong | SsrfError::NoHost => {
+            AppError::invalid("url", e.to_string())
+        }
+        other => forbidden(other),
+    })?;
+    check_target(&url, allow_private).await.map_err(|e| {
+        if e.is_resolution_failure() {
+            AppError::unprocessable("webhook_url_unresolvable", e.to_string())
+        } else {
+            forbidden(e)
+        }
+    })?;
+    Ok(url)
+}
+
+pub async fn create(
+    db: &DatabaseConnection,
+    settings: &Settings,
+    new: NewWebhook,
+    by: Uuid,
+) -> AppResult<webhook::Model> {
+    check_url(&new.url, settings.webhook_allow_private_targets).await?;
+    notify::validate_secret(new.kind, new.secret.as_deref())
+        .map_err(|e| AppError::invalid("secret", e.to_string()))?;
+    if let Some(team_id) = new.team_id {
+        if teams::find(db, team_id).await.is_err() {
+            return Err(AppError::invalid("team_id", "队伍不存在"));
+        }
+    }
+    let mut events: Vec<&str> = new.events.iter().map(|e| e.code()).collect();
+    events.sort_unstable();
+    events.dedup();
+    Ok(webhook::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        url: Set(new.url.trim().to_string()),
+        kind: Set(new.kind.code().into()),
+        secret: Set(new
+            .secret
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())),
+        team_id: Set(new.team_id),
+        events: Set(serde_json::to_string(&events).map_err(AppError::internal)?),
+        created_by: Set(by),
+        created_at: Set(now()),
+    }
+    .insert(db)
+    .await?)
+}
+
+pub async fn find(db: &impl ConnectionTrait, id: Uuid) -> AppResult<webhook::Model> {
+    Webhooks::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound)
+}
+
+pub async fn list(
+    db: &impl ConnectionTrait,
+    page: PageRequest,
+) -> AppResult<(Vec<webhook::Model>, Option<String>)> {
+    let mut query = Webhooks::find()
+        .order_by_desc(webhook::Column::Id)
+        .limit(page.limit + 1);
+    if let Some(after) = page.after {
+        query = query.filter(webhook::Column::Id.lt(after));
+    }
+    Ok(finish(query.all(db).await?, page.limit, |w| w.id))
+}
+
+/// Deletes a webhook; its deliveries go with it and are never sent.
+pub async fn delete(db: &DatabaseConnection, id: Uuid) -> AppResult<()> {
+    let txn = db.begin().await?;
+    find(&txn, id).await?;
+    Deliveries::delete_many()
+        .filter(webhook_delivery::Column::WebhookId.eq(id))
+        .exec(&txn)
+        .await?;
+    Webhooks::delete_by_id(id).exec(&txn).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+pub fn view(hook: &webhook::Model, tz: Tz) -> AppResult<WebhookView> {
+    Ok(WebhookView {
+        id: hook.id,
+        url: mask_query(&hook.url),
+        kind: stored(&hook.kind, WebhookKind::from_code)?,
+        team_id: hook.team_id,
+        events: stored_list(&hook.events, EventType::from_code)?,
+        has_secret: hook.secret.is_some(),
+        created_at: local_time(hook.created_at, tz),
+    })
+}
+
+/// `...send?key=693a91f6-...-abcd` → `...send?key=****abcd`.
+pub fn mask_query(raw: &str) -> String {
+    let Ok(mut url) = url::Url::parse(raw) else {
+        return "****".into();
+    };
+    if url.query().is_none() {
+        return url.to_string();
+    }
+    let pairs: Vec<(String, String)> = url
+        .query_pairs()
+        .map(|(k, v)| {
+            let tail: String = v
+                .chars()
+                .rev()
+                .take(4)
+                .collect::<Vec<_>>()
+                .into_iter()
+                .rev()
+                .collect();
+            (
+                k.into_owned(),
+                if v.chars().count() > 8 {
+                    format!("****{tail}")
+                } else {
+                    "****".into()
+                },
+            )
+        })
+        .collect();
+    url.query_pairs_mut().clear().extend_pairs(pairs);
+    url.to_string().replace("%2A", "*")
+}
+
+pub async fn deliveries(
+    db: &impl ConnectionTrait,
+    webhook_id: Uuid,
+    page: PageRequest,
+    tz: Tz,
+) -> AppResult<(Vec<DeliveryView>, Option<String>)> {
+    let mut query = Deliveries::find()
+        .filter(webhook_delivery::Column::WebhookId.eq(webhook_id))
+        .order_by_desc(webhook_delivery::Column::Id)
+        .limit(page.limit + 1);
+    if let Some(after) = page.after {
+        query = query.filter(webhook_delivery::Column::Id.lt(after));
+    }
+    let (rows, cursor) = finish(query.all(db).await?, page.limit, |d| d.id);
+    let event_ids: Vec<Uuid> = rows.iter().map(|d| d.event_id).collect();
+    let events: Vec<(Uuid, String)> = Events::find()
+        .select_only()
+        .column(outbox_event::Column::Id)
+        .column(outbox_event::Column::EventType)
+        .filter(outbox_event::Column::Id.is_in(event_ids))
+        .into_tuple()
+        .all(db)
+        .await?;
+    let ms = |t: i64| local_time(t.div_euclid(1000), tz);
+    let views = rows
+        .into_iter()
+        .map(|d| {
+            let code = events
+                .iter()
+                .find(|(id, _)| *id == d.event_id)
+                .map(|(_, c)| c.as_str())
+                .unwrap_or_default();
+            Ok(DeliveryView {
+                event_id: d.event_id,
+                event: stored(code, EventType::from_code)?,
+                next_attempt_at: (d.status == STATUS_PENDING).then(|| ms(d.next_attempt_at)),
+                status: d.status,
+                attempts: d.attempts,
+                last_status_code: d.last_status_code,
+                last_error: d.last_error,
+                created_at: ms(d.created_at),
+                delivered_at: d.delivered_at.map(ms),
+            })
+        })
+        .collect::<AppResult<Vec<_>>>()?;
+    Ok((views, cursor))
+}
+
+/// Queues a `webhook.test` message for this webhook alone.
+pub async fn test_send(
+    db: &DatabaseConnection,
+    settings: &Settings,
+    hook: &webhook::Model,
+) -> AppResult<Uuid> {
+    let tz = settings.time_zone;
+    let now = chrono::Utc::now();
+    let local = local_time(now.timestamp(), tz);
+    let message = StoredMessage {
+        occurred_at: local,
+        request_title: "测试消息：通知已接通".into(),
+        starts_at: local,
+        ends_at: local,
+        place: settings.community_name.clone(),
+        team_name: None,
+        contact: None,
+        detail: Some("这是一条测试消息，收到即表示机器人配置正确".into()),
+        data: serde_json::json!({"test": true}),
+    };
+    let txn = db.begin().await?;
+    let event_id = Uuid::now_v7();
+    outbox_event::ActiveModel {
+        id: Set(event_id),
+        event_type: Set(EventType::WebhookTest.code().into()),
+        payload: Set(serde_json::to_string(&message).map_err(AppError::internal)?),
+        created_at: Set(now.timestamp_millis()),
+    }
+    .insert(&txn)
+    .await?;
+    outbox::enqueue(&txn, event_id, hook.id, now.timestamp_millis()).await?;
+    txn.commit().await?;
+    Ok(event_id)
+}
+
+/// Sends a dead-lettered (`failed`) delivery again, with a fresh 24 hours.
+pub async fn redeliver(db: &DatabaseConnection, webhook_id: Uuid, event_id: Uuid) -> AppResult<()> {
+    let now = chrono::Utc::now().timestamp_millis();
+    let updated = Deliveries::update_many()
+        .col_expr(
+            webhook_delivery::Column::Status,
+            Expr::value(STATUS_PENDING),
+        )
+        .col_expr(webhook_delivery::Column::Attempts, Expr::value(0))
+        .col_expr(webhook_delivery::Column::NextAttemptAt, Expr::value(now))
+        .col_expr(webhook_delivery::Column::CreatedAt, Expr::value(now))
+        .col_expr(
+            webhook_delivery::Column::LeaseUntil,
+            Expr::value(Option::<i64>::None),
+        )
+        .filter(webhook_delivery::Column::WebhookId.eq(webhook_id))
+        .filter(webhook_delivery::Column::EventId.eq(event_id))
+        .filter(webhook_delivery::Column::Status.eq(STATUS_FAILED))
+        .exec(db)
+        .await?;
+    if updated.rows_affected == 0 {
+        let exists = Deliveries::find()
+            .filter(webhook_delivery::Column::WebhookId.eq(webhook_id))
+            .filter(webhook_delivery::Column::EventId.eq(event_id))
+            .one(db)
+            .await?;
+        return Err(match exists {
+            None => AppError::NotFound,
+            Some(_) => AppError::conflict("invalid_status", "只有失败的投递可以重新投递"),
+        });
+    }
+    Ok(())
+}
