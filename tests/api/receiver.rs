@@ -13,11 +13,16 @@ pub struct Received {
     pub path_and_query: String,
     pub headers: Vec<(String, String)>,
     pub body: serde_json::Value,
+    /// The body byte for byte, as signed.
+    pub raw: Vec<u8>,
 }
 
 impl Received {
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
     }
 }
 
@@ -38,20 +43,27 @@ impl Receiver {
         let shared = Arc::new(Mutex::new(Shared::default()));
         let state = shared.clone();
         let server = HttpServer::new(move || {
-            App::new().app_data(web::Data::new(state.clone())).default_service(web::to(handle))
+            App::new()
+                .app_data(web::Data::new(state.clone()))
+                .default_service(web::to(handle))
         })
         .workers(1)
         .bind("127.0.0.1:0")
         .expect("bind receiver");
         let port = server.addrs()[0].port();
         tokio::spawn(server.run());
-        Receiver { url: format!("http://127.0.0.1:{port}/hook"), shared }
+        Receiver {
+            url: format!("http://127.0.0.1:{port}/hook"),
+            shared,
+        }
     }
 
     /// Answers the next deliveries with these (status, body) pairs.
     pub fn script(&self, replies: &[(u16, &str)]) {
         let mut shared = self.shared.lock().unwrap();
-        shared.script.extend(replies.iter().map(|(s, b)| (*s, b.to_string())));
+        shared
+            .script
+            .extend(replies.iter().map(|(s, b)| (*s, b.to_string())));
     }
 
     pub fn received(&self) -> Vec<Received> {
@@ -71,14 +83,26 @@ impl Receiver {
     }
 }
 
-async fn handle(req: HttpRequest, body: web::Bytes, state: web::Data<Arc<Mutex<Shared>>>) -> HttpResponse {
+async fn handle(
+    req: HttpRequest,
+    body: web::Bytes,
+    state: web::Data<Arc<Mutex<Shared>>>,
+) -> HttpResponse {
     let mut shared = state.lock().unwrap();
     shared.received.push(Received {
         path_and_query: req.uri().to_string(),
-        headers: req.headers().iter().map(|(k, v)| (k.to_string(), v.to_str().unwrap_or("").to_string())).collect(),
+        headers: req
+            .headers()
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or("").to_string()))
+            .collect(),
         body: serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null),
+        raw: body.to_vec(),
     });
-    let (status, reply) = shared.script.pop_front().unwrap_or((200, "{\"errcode\":0,\"code\":0}".into()));
+    let (status, reply) = shared
+        .script
+        .pop_front()
+        .unwrap_or((200, "{\"errcode\":0,\"code\":0}".into()));
     HttpResponse::build(actix_web::http::StatusCode::from_u16(status).unwrap())
         .content_type("application/json")
         .body(reply)

@@ -68,7 +68,10 @@ pub fn spawn(db: DatabaseConnection, settings: Arc<Settings>) {
     });
 }
 
-/// Claims and sends one batch; returns how many were claimed.
+/// Claims and sends one batch; returns how many were claimed. Different
+/// webhooks are served at once; one webhook's deliveries go one after the
+/// other, in order, so each sees the sends before it when it checks the
+/// robot's rate limit.
 pub async fn run_once(
     db: &DatabaseConnection,
     client: &reqwest::Client,
@@ -76,12 +79,24 @@ pub async fn run_once(
 ) -> AppResult<usize> {
     let claimed = claim(db, Utc::now().timestamp_millis()).await?;
     let count = claimed.len();
-    let sends = claimed.into_iter().map(|c| async move {
-        if let Err(err) = deliver(db, client, settings, &c).await {
-            tracing::warn!(%err, delivery = %c.id, "delivery attempt could not be recorded");
+    let mut by_webhook: Vec<Vec<Claimed>> = Vec::new();
+    for c in claimed {
+        match by_webhook
+            .iter_mut()
+            .find(|group| group[0].webhook_id == c.webhook_id)
+        {
+            Some(group) => group.push(c),
+            None => by_webhook.push(vec![c]),
+        }
+    }
+    let lanes = by_webhook.into_iter().map(|group| async move {
+        for c in group {
+            if let Err(err) = deliver(db, client, settings, &c).await {
+                tracing::warn!(%err, delivery = %c.id, "delivery attempt could not be recorded");
+            }
         }
     });
-    futures::future::join_all(sends).await;
+    futures::future::join_all(lanes).await;
     Ok(count)
 }
 
