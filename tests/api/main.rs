@@ -6,6 +6,7 @@ mod helpers;
 
 mod accounts;
 mod authorization;
+mod durability;
 mod errors;
 mod idempotency;
 mod matching;

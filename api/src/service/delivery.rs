@@ -29,7 +29,7 @@ use crate::error::{AppError, AppResult};
 use crate::webhook_target::{self, check_target, ssrf_error_of};
 
 /// How long a claimed delivery is ours; longer than any send can take.
-const LEASE_MS: i64 = 60_000;
+const LEASE_MS: i64 = 30_000;
 const BATCH: i64 = 16;
 const IDLE_POLL: Duration = Duration::from_millis(200);
 /// The most of a receiver's answer we read and keep.
