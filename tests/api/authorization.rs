@@ -27,7 +27,7 @@ struct World {
 
 impl World {
     async fn new() -> Self {
-        let app = spawn_app().await;
+        let app = spawn_app_with(&[("WEBHOOK_ALLOW_PRIVATE_TARGETS", "true")]).await;
         let c = community(&app, 2).await;
         let volunteer = app.volunteer("路人").await;
         let member = app.volunteer("队员").await;
@@ -287,4 +287,112 @@ async fn only_the_requests_caseworker_and_managers_read_the_residents_details() 
             "the ID number is never in a request"
         );
     }
+}
+
+const VOLUNTEERS_ONLY: [u16; 8] = [401, 403, 201, 201, 403, 403, 403, 403];
+const MANAGERS: [u16; 8] = [401, 403, 403, 403, 403, 403, 200, 200];
+
+fn minutes_ago(m: i64) -> String {
+    (chrono::Utc::now() - chrono::Duration::minutes(m)).to_rfc3339()
+}
+
+#[tokio::test]
+async fn sign_up_hour_statistics_and_webhook_routes_answer_as_the_contract_says() {
+    let w = World::new().await;
+    let app = &w.app;
+    let request = w.request.clone();
+    let member = w.actors[2].clone().unwrap();
+
+    let path = format!("/requests/{request}/signups");
+    w.check("POST /requests/{id}/signups", VOLUNTEERS_ONLY, |a, _| {
+        let p = path.clone();
+        async move { app.post_empty(&p, a.as_ref()).await }
+    })
+    .await;
+    let path = format!("/requests/{request}/signups/me");
+    w.check(
+        "DELETE /requests/{id}/signups/me",
+        [401, 404, 204, 204, 403, 403, 403, 403],
+        |a, _| {
+            let p = path.clone();
+            async move { app.delete(&p, a.as_ref()).await }
+        },
+    )
+    .await;
+    for signed in [&w.actors[2], &w.actors[3]] {
+        app.post_empty(&format!("/requests/{request}/signups"), signed.as_ref())
+            .await
+            .expect(201);
+    }
+    let path = format!("/requests/{request}/check-in");
+    w.check(
+        "POST /requests/{id}/check-in",
+        [401, 403, 201, 201, 403, 403, 403, 403],
+        |a, _| {
+            let p = path.clone();
+            async move { app.post_empty(&p, a.as_ref()).await }
+        },
+    )
+    .await;
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let path = format!("/requests/{request}/check-out");
+    w.check(
+        "POST /requests/{id}/check-out",
+        [401, 403, 200, 200, 403, 403, 403, 403],
+        |a, _| {
+            let p = path.clone();
+            async move { app.post_empty(&p, a.as_ref()).await }
+        },
+    )
+    .await;
+
+    let member_ref = &member;
+    let request_ref = &request;
+    w.check("POST /service-records", [401, 403, 403, 403, 201, 201, 201, 201], |a, i| async move {
+        let start = 600 + 100 * i as i64;
+        let body = json!({"volunteer_id": member_ref.id, "request_id": request_ref, "started_at": minutes_ago(start), "ended_at": minutes_ago(start - 30)});
+        app.post("/service-records", a.as_ref(), body).await
+    })
+    .await;
+    w.check("GET /service-records", EVERYONE, |a, _| async move {
+        app.get("/service-records", a.as_ref()).await
+    })
+    .await;
+    let caseworker = &w.caseworker;
+    w.check("POST /service-records/{id}/approve", [401, 404, 403, 200, 200, 403, 200, 200], |a, i| async move {
+        let start = 3000 + 100 * i as i64;
+        let body = json!({"volunteer_id": member_ref.id, "request_id": request_ref, "started_at": minutes_ago(start), "ended_at": minutes_ago(start - 30)});
+        let record = app.post("/service-records", Some(caseworker), body).await.expect(201);
+        app.post_empty(&format!("/service-records/{}/approve", id(&record)), a.as_ref()).await
+    })
+    .await;
+
+    w.check("GET /stats/service-hours", MANAGERS, |a, _| async move {
+        app.get("/stats/service-hours?group_by=team", a.as_ref())
+            .await
+    })
+    .await;
+    w.check("GET /exports/service-hours", MANAGERS, |a, _| async move {
+        let mut req = app.client.get(app.url("/exports/service-hours?format=csv"));
+        if let Some(actor) = a.as_ref() {
+            req = req.bearer_auth(&actor.token);
+        }
+        let res = req.send().await.unwrap();
+        let status = res.status();
+        let text = res.text().await.unwrap();
+        Reply {
+            status,
+            body: serde_json::from_str(&text).unwrap_or(Value::String(text)),
+            headers: Default::default(),
+        }
+    })
+    .await;
+    w.check("POST /webhooks", [401, 403, 403, 403, 403, 403, 201, 201], |a, _| async move {
+        app.post("/webhooks", a.as_ref(), json!({"url": "http://127.0.0.1:9/hook", "kind": "generic", "events": ["request.created"]})).await
+    })
+    .await;
+    w.check("GET /webhooks", MANAGERS, |a, _| async move {
+        app.get("/webhooks", a.as_ref()).await
+    })
+    .await;
 }

@@ -63,3 +63,44 @@ async fn a_refusal_is_replayed_too() {
     assert_eq!(second.status, 422);
     assert_eq!(second.body, first.body);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn simultaneous_retries_with_one_key_create_one_sign_up() {
+    let app = spawn_app().await;
+    let c = community(&app, 5).await;
+    let v = app.volunteer("甲").await;
+    app.join(&c.team_id, &v).await;
+    let url = app.url(&format!("/requests/{}/signups", c.request_id));
+    let replies = futures::future::join_all((0..8).map(|_| {
+        app.send(
+            app.client
+                .post(&url)
+                .bearer_auth(&v.token)
+                .header("Idempotency-Key", "tap-1"),
+        )
+    }))
+    .await;
+    let created: Vec<&serde_json::Value> = replies
+        .iter()
+        .filter(|r| r.status == 201)
+        .map(|r| &r.body)
+        .collect();
+    assert!(!created.is_empty());
+    assert!(
+        created.iter().all(|b| b["id"] == created[0]["id"]),
+        "replays carry the first answer"
+    );
+    for r in &replies {
+        assert!(
+            r.status == 201 || (r.status == 409 && r.code() == "idempotency_key_in_flight"),
+            "{} {}",
+            r.status,
+            r.body
+        );
+    }
+    let request = app
+        .get(&format!("/requests/{}", c.request_id), Some(&c.caseworker))
+        .await
+        .expect(200);
+    assert_eq!(request["signups_count"], 1);
+}

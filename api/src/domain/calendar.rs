@@ -23,10 +23,10 @@ pub fn local_range(
     to: Option<NaiveDate>,
     tz: Tz,
 ) -> Result<(Option<i64>, Option<i64>), &'static str> {
-    if let (Some(f), Some(t)) = (from, to) {
-        if t < f {
-            return Err("to 不能早于 from");
-        }
+    if let (Some(f), Some(t)) = (from, to)
+        && t < f
+    {
+        return Err("to 不能早于 from");
     }
     let until = match to {
         Some(t) => Some(day_start(t.succ_opt().ok_or("日期超出范围")?, tz)),

@@ -220,6 +220,9 @@ pub async fn check_out(
     let txn = db.begin().await?;
     lock_volunteer(&txn, volunteer).await?;
     let request = requests::find(&txn, request_id).await?;
+    if !signups::is_signed_up(&txn, request_id, volunteer).await? {
+        return Err(AppError::Forbidden);
+    }
     let open = Records::find()
         .filter(service_record::Column::RequestId.eq(request_id))
         .filter(service_record::Column::VolunteerId.eq(volunteer))

@@ -95,8 +95,10 @@ pub async fn create(
     notify::validate_secret(new.kind, new.secret.as_deref())
         .map_err(|e| AppError::invalid("secret", e.to_string()))?;
     if let Some(team_id) = new.team_id {
-        if teams::find(db, team_id).await.is_err() {
-            return Err(AppError::invalid("team_id", "队伍不存在"));
+        match teams::find(db, team_id).await {
+            Ok(_) => {}
+            Err(AppError::NotFound) => return Err(AppError::invalid("team_id", "队伍不存在")),
+            Err(e) => return Err(e),
         }
     }
     let mut events: Vec<&str> = new.events.iter().map(|e| e.code()).collect();
