@@ -212,6 +212,18 @@ async fn health_openapi_and_docs_answer() {
         "/api/v1/requests/{id}/cancel",
         "/api/v1/requests/{id}/complete",
         "/api/v1/me/recommended-requests",
+        "/api/v1/requests/{id}/signups",
+        "/api/v1/requests/{id}/signups/me",
+        "/api/v1/requests/{id}/check-in",
+        "/api/v1/requests/{id}/check-out",
+        "/api/v1/service-records",
+        "/api/v1/service-records/{id}/approve",
+        "/api/v1/service-records/{id}/reject",
+        "/api/v1/stats/service-hours",
+        "/api/v1/exports/service-hours",
+        "/api/v1/webhooks",
+        "/api/v1/webhooks/{id}",
+        "/api/v1/webhooks/{id}/deliveries",
     ] {
         assert!(
             paths.contains_key(path),

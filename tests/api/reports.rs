@@ -369,6 +369,29 @@ async fn the_xlsx_export_is_a_workbook() {
             .contains(".xlsx")
     );
     let bytes = res.bytes().await.unwrap();
-    assert_eq!(&bytes[..2], b"PK", "an OOXML zip");
-    assert!(bytes.len() > 3000);
+    use calamine::{Data, Reader, Xlsx};
+    let mut workbook: Xlsx<_> =
+        calamine::open_workbook_from_rs(std::io::Cursor::new(bytes.to_vec())).expect("a workbook");
+    let sheet = workbook.worksheet_range("服务时长").expect("the sheet");
+    let rows: Vec<Vec<Data>> = sheet.rows().map(|r| r.to_vec()).collect();
+    assert_eq!(rows.len(), 4, "header and the three approved records");
+    assert_eq!(rows[0][0], Data::String("志愿者".into()));
+    assert_eq!(rows[0][7], Data::String("时长(小时)".into()));
+    assert_eq!(rows[1][0], Data::String("张三".into()));
+    let phone = rows[1][1].to_string();
+    assert!(
+        phone.contains("****") && !phone.contains(&d.a.phone[3..7]),
+        "{phone}"
+    );
+    assert_eq!(rows[1][5], Data::String("2025-01-20 09:00".into()));
+    assert_eq!(
+        rows[1][7],
+        Data::Float(1.5),
+        "hours are numbers the sheet can sum"
+    );
+    let total: f64 = rows[1..]
+        .iter()
+        .map(|r| if let Data::Float(h) = r[7] { h } else { 0.0 })
+        .sum();
+    assert!((total - 196.0 / 60.0).abs() < 0.02);
 }

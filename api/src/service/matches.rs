@@ -147,7 +147,9 @@ async fn situations(
         if status == RequestStatus::Assigned.code() || status == RequestStatus::InProgress.code() {
             entry.open_assignments += 1;
         }
-        if resident_id == request.resident_id && status != RequestStatus::Cancelled.code() {
+        let served =
+            status == RequestStatus::Completed.code() || status == RequestStatus::InProgress.code();
+        if resident_id == request.resident_id && served {
             entry.served_resident_before = true;
         }
     }
