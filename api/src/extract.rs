@@ -21,6 +21,10 @@ pub struct Json<T>(pub T);
 /// A JSON body that may be left out (or `{}`) by a POST needing no fields.
 pub struct OptionalJson<T>(pub T);
 
+/// The body of a POST that needs no fields: `{}` or nothing.
+#[derive(serde::Deserialize, utoipa::ToSchema, Default)]
+pub struct EmptyBody {}
+
 impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
     type Error = AppError;
     type Future = Pin<Box<dyn Future<Output = AppResult<Self>>>>;

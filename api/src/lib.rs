@@ -2,6 +2,8 @@
 //! of the SeaORM entities. `startup` builds the server; everything else is
 //! reached from there.
 
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
+
 pub mod auth;
 pub mod config;
 pub mod domain;

@@ -2,6 +2,8 @@
 //! with its own fresh database (SQLite, or PostgreSQL when
 //! `TEST_DATABASE_URL` is set) and talks to it over HTTP.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod helpers;
 
 mod accounts;

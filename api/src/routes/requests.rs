@@ -16,7 +16,7 @@ use crate::domain::recommend::{self, OpenRequestFacts, VolunteerFacts};
 use crate::domain::text;
 use crate::domain::vocab::{RequestStatus, ServiceCategory, Urgency};
 use crate::error::{AppError, AppResult, ErrorBody};
-use crate::extract::{Json, OptionalJson};
+use crate::extract::{EmptyBody, Json, OptionalJson};
 use crate::service::paging::PageParams;
 use crate::service::requests::{self, ListFilter, NewRequest, Reader};
 use crate::service::{accounts, matches, residents};
@@ -61,10 +61,6 @@ fn normal() -> Urgency {
 pub struct AssignBody {
     team_id: Uuid,
 }
-
-/// No fields.
-#[derive(Deserialize, ToSchema, Default)]
-pub struct EmptyBody {}
 
 #[derive(Deserialize, IntoParams)]
 pub struct RequestFilter {

@@ -13,7 +13,7 @@ use crate::domain::calendar::local_range;
 use crate::domain::text;
 use crate::domain::vocab::{RecordStatus, Role};
 use crate::error::{AppError, AppResult, ErrorBody};
-use crate::extract::{Json, OptionalJson};
+use crate::extract::{EmptyBody, Json, OptionalJson};
 use crate::service::paging::PageParams;
 use crate::service::record_views::{self, ServiceRecordView};
 use crate::service::service_records::{self, Correction, Decision, ListFilter, PaperEntry};
@@ -54,9 +54,6 @@ pub struct CorrectionBody {
     reason: String,
 }
 
-#[derive(Deserialize, ToSchema, Default)]
-pub struct EmptyBody {}
-
 #[derive(Deserialize, IntoParams)]
 pub struct RecordFilter {
     volunteer_id: Option<Uuid>,
@@ -83,16 +80,9 @@ async fn respond(
     state: &AppState,
     me: &AuthUser,
     record: entity::service_record::Model,
-    status: u16,
+    mut response: actix_web::HttpResponseBuilder,
 ) -> AppResult<HttpResponse> {
-    let view = record_views::views(&state.db, &[record], me, &state.settings)
-        .await?
-        .pop();
-    let mut response = if status == 201 {
-        HttpResponse::Created()
-    } else {
-        HttpResponse::Ok()
-    };
+    let view = record_views::one(&state.db, record, me, &state.settings).await?;
     Ok(response.json(view))
 }
 
@@ -120,7 +110,7 @@ async fn create_record(
         note,
     };
     let record = service_records::create_paper(&state.db, entry, staff.0.id).await?;
-    respond(&state, &staff.0, record, 201).await
+    respond(&state, &staff.0, record, HttpResponse::Created()).await
 }
 
 /// Records, newest first. Volunteers see their own (and, as a team leader,
@@ -198,7 +188,7 @@ async fn get_record(
     id: web::Path<Uuid>,
 ) -> AppResult<HttpResponse> {
     let record = readable(&state, &me, *id).await?;
-    respond(&state, &me, record, 200).await
+    respond(&state, &me, record, HttpResponse::Ok()).await
 }
 
 /// Every change to a record, oldest first: who, when and why.
@@ -242,7 +232,7 @@ async fn approve_record(
 ) -> AppResult<HttpResponse> {
     let record =
         service_records::review(&state.db, &state.settings, *id, &me, Decision::Approve).await?;
-    respond(&state, &me, record, 200).await
+    respond(&state, &me, record, HttpResponse::Ok()).await
 }
 
 /// Rejects a pending record with a reason.
@@ -267,7 +257,7 @@ async fn reject_record(
         Decision::Reject(reason),
     )
     .await?;
-    respond(&state, &me, record, 200).await
+    respond(&state, &me, record, HttpResponse::Ok()).await
 }
 
 /// Corrects an approved record: a new pending record that supersedes it.
@@ -296,5 +286,5 @@ async fn correct_record(
         reason,
     };
     let record = service_records::correct(&state.db, *id, &me, correction).await?;
-    respond(&state, &me, record, 201).await
+    respond(&state, &me, record, HttpResponse::Created()).await
 }

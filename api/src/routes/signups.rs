@@ -77,22 +77,6 @@ async fn withdraw(
     Ok(HttpResponse::NoContent().finish())
 }
 
-async fn respond(
-    state: &AppState,
-    me: &Volunteer,
-    record: entity::service_record::Model,
-    created: bool,
-) -> AppResult<HttpResponse> {
-    let mut views = record_views::views(&state.db, &[record], &me.0, &state.settings).await?;
-    let view: Option<ServiceRecordView> = views.pop();
-    let mut response = if created {
-        HttpResponse::Created()
-    } else {
-        HttpResponse::Ok()
-    };
-    Ok(response.json(view))
-}
-
 /// Checks in at the resident's; `lat`/`lng` are optional.
 #[utoipa::path(tag = "sign-ups", security(("bearer" = [])), params(("id" = Uuid, Path)), request_body(content = Option<PositionBody>), responses(
     (status = 201, body = ServiceRecordView), (status = 401, body = ErrorBody),
@@ -108,7 +92,8 @@ async fn check_in(
 ) -> AppResult<HttpResponse> {
     let at = body.0.parse()?;
     let record = service_records::check_in(&state.db, *id, me.0.id, at).await?;
-    respond(&state, &me, record, true).await
+    let view = record_views::one(&state.db, record, &me.0, &state.settings).await?;
+    Ok(HttpResponse::Created().json(view))
 }
 
 /// Checks out; the record becomes `pending` with its whole minutes.
@@ -126,5 +111,6 @@ async fn check_out(
 ) -> AppResult<HttpResponse> {
     let at = body.0.parse()?;
     let record = service_records::check_out(&state.db, *id, me.0.id, at).await?;
-    respond(&state, &me, record, false).await
+    let view = record_views::one(&state.db, record, &me.0, &state.settings).await?;
+    Ok(HttpResponse::Ok().json(view))
 }

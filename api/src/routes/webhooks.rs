@@ -9,7 +9,7 @@ use uuid::Uuid;
 use crate::auth::Manager;
 use crate::domain::vocab::{EventType, WebhookKind};
 use crate::error::{AppError, AppResult, ErrorBody};
-use crate::extract::{Json, OptionalJson};
+use crate::extract::{EmptyBody, Json, OptionalJson};
 use crate::service::paging::PageParams;
 use crate::service::webhooks::{self, DeliveryView, NewWebhook, WebhookView};
 use crate::startup::AppState;
@@ -35,9 +35,6 @@ pub struct CreateWebhookBody {
     team_id: Option<Uuid>,
     events: Vec<EventType>,
 }
-
-#[derive(Deserialize, ToSchema, Default)]
-pub struct EmptyBody {}
 
 /// Registers a webhook. The secret is never returned by any route.
 #[utoipa::path(tag = "notifications", security(("bearer" = [])), request_body = CreateWebhookBody, responses(

@@ -57,3 +57,23 @@ pub fn finish<T>(
     };
     (rows, cursor)
 }
+
+/// Runs `query` newest first (by its UUIDv7 `id` column), one page.
+pub async fn newest_first<E, C>(
+    db: &impl sea_orm::ConnectionTrait,
+    query: sea_orm::Select<E>,
+    id: C,
+    page: PageRequest,
+    id_of: impl Fn(&E::Model) -> Uuid,
+) -> AppResult<(Vec<E::Model>, Option<String>)>
+where
+    E: sea_orm::EntityTrait,
+    C: sea_orm::ColumnTrait,
+{
+    use sea_orm::{QueryFilter, QueryOrder, QuerySelect};
+    let mut query = query.order_by_desc(id).limit(page.limit + 1);
+    if let Some(after) = page.after {
+        query = query.filter(id.lt(after));
+    }
+    Ok(finish(query.all(db).await?, page.limit, id_of))
+}

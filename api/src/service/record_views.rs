@@ -181,3 +181,16 @@ pub async fn views(
         })
         .collect()
 }
+
+/// One record as `viewer` sees it.
+pub async fn one(
+    db: &impl ConnectionTrait,
+    record: service_record::Model,
+    viewer: &AuthUser,
+    settings: &Settings,
+) -> AppResult<ServiceRecordView> {
+    views(db, &[record], viewer, settings)
+        .await?
+        .pop()
+        .ok_or_else(|| crate::error::AppError::internal("record view missing"))
+}

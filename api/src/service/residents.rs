@@ -2,14 +2,11 @@
 
 use chrono_tz::Tz;
 use entity::resident::{self, Entity as Residents};
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect,
-};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, EntityTrait};
 use uuid::Uuid;
 
 use super::now;
-use super::paging::{PageRequest, finish};
+use super::paging::{PageRequest, newest_first};
 use crate::domain::geo::Coordinates;
 use crate::domain::masking::mask_id_number;
 use crate::domain::vocab::ResidentCategory;
@@ -63,13 +60,7 @@ pub async fn list(
     db: &impl ConnectionTrait,
     page: PageRequest,
 ) -> AppResult<(Vec<resident::Model>, Option<String>)> {
-    let mut query = Residents::find()
-        .order_by_desc(resident::Column::Id)
-        .limit(page.limit + 1);
-    if let Some(after) = page.after {
-        query = query.filter(resident::Column::Id.lt(after));
-    }
-    Ok(finish(query.all(db).await?, page.limit, |r| r.id))
+    newest_first(db, Residents::find(), resident::Column::Id, page, |r| r.id).await
 }
 
 pub fn view(r: &resident::Model, tz: Tz) -> AppResult<ResidentView> {

@@ -11,7 +11,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::now;
-use super::paging::{PageRequest, finish};
+use super::paging::{PageRequest, finish, newest_first};
 use crate::domain::geo::Coordinates;
 use crate::domain::phone::mask_phone;
 use crate::domain::vocab::{MemberRole, Role, ServiceCategory, TeamKind};
@@ -54,13 +54,7 @@ pub async fn list(
     db: &impl ConnectionTrait,
     page: PageRequest,
 ) -> AppResult<(Vec<team::Model>, Option<String>)> {
-    let mut query = Teams::find()
-        .order_by_desc(team::Column::Id)
-        .limit(page.limit + 1);
-    if let Some(after) = page.after {
-        query = query.filter(team::Column::Id.lt(after));
-    }
-    Ok(finish(query.all(db).await?, page.limit, |t| t.id))
+    newest_first(db, Teams::find(), team::Column::Id, page, |t| t.id).await
 }
 
 pub fn view(team: &team::Model, tz: Tz) -> AppResult<TeamView> {

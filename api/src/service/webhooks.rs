@@ -14,7 +14,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::outbox::{self, STATUS_FAILED, STATUS_PENDING, StoredMessage};
-use super::paging::{PageRequest, finish};
+use super::paging::{PageRequest, finish, newest_first};
 use super::{now, teams};
 use crate::config::Settings;
 use crate::domain::notify;
@@ -132,13 +132,7 @@ pub async fn list(
     db: &impl ConnectionTrait,
     page: PageRequest,
 ) -> AppResult<(Vec<webhook::Model>, Option<String>)> {
-    let mut query = Webhooks::find()
-        .order_by_desc(webhook::Column::Id)
-        .limit(page.limit + 1);
-    if let Some(after) = page.after {
-        query = query.filter(webhook::Column::Id.lt(after));
-    }
-    Ok(finish(query.all(db).await?, page.limit, |w| w.id))
+    newest_first(db, Webhooks::find(), webhook::Column::Id, page, |w| w.id).await
 }
 
 /// Deletes a webhook; its deliveries go with it and are never sent.
