@@ -240,3 +240,35 @@ async fn health_openapi_and_docs_answer() {
         "the docs UI needs no internet"
     );
 }
+
+#[tokio::test]
+async fn nul_bytes_and_control_characters_are_refused_not_crashed_on() {
+    let app = spawn_app_with(&[("WEBHOOK_ALLOW_PRIVATE_TARGETS", "true")]).await;
+    let r = app
+        .post(
+            "/auth/login",
+            None,
+            json!({"phone": "1380013\u{0}8000", "password": "x\u{0}y"}),
+        )
+        .await;
+    assert_eq!(r.status, 401);
+    let r = app
+        .post(
+            "/auth/register",
+            None,
+            json!({"phone": "13800138000", "password": "pass\u{0}word1", "name": "甲\u{0}"}),
+        )
+        .await;
+    assert_eq!(r.status, 422);
+    let r = app
+        .post("/webhooks", Some(&app.admin), json!({"url": "http://127.0.0.1:9/ho\u{0}ok", "kind": "generic", "events": ["request.created"]}))
+        .await;
+    assert!(
+        r.status.is_client_error() || r.status == 201,
+        "{} {}",
+        r.status,
+        r.body
+    );
+    let r = app.get("/teams?cursor=%00", Some(&app.admin)).await;
+    assert_eq!(r.status, 422);
+}

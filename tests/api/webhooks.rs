@@ -519,3 +519,29 @@ async fn two_server_processes_never_send_one_delivery_twice() {
     assert_eq!(ids.len(), 30);
     assert_eq!(total, 30, "each event was sent exactly once");
 }
+
+#[tokio::test]
+async fn a_wecom_group_hears_the_assignment_with_its_leaders_mentioned() {
+    let app = private_app().await;
+    let wecom = Receiver::start().await;
+    let c = community(&app, 2).await;
+    hook(&app, json!({"url": wecom.url, "kind": "wecom", "team_id": c.team_id, "events": ["request.assigned"]})).await;
+    let leader = app.volunteer("刘队长").await;
+    app.add_leader(&c.manager, &c.team_id, &leader).await;
+    let request = id(&app
+        .request(&c.caseworker, &c.resident_id, json!({"title": "周末送餐"}))
+        .await);
+    app.assign(&c.caseworker, &request, &c.team_id).await;
+    let got = wecom.wait_for(1, 10).await;
+    assert_eq!(got.len(), 1);
+    let body = &got[0].body;
+    assert_eq!(body["msgtype"], "text", "markdown cannot @ anyone");
+    assert_eq!(body["text"]["mentioned_mobile_list"], json!([leader.phone]));
+    let content = body["text"]["content"].as_str().unwrap();
+    assert!(
+        content.contains("周末送餐") && content.contains("阳光社区学雷锋志愿服务队"),
+        "{content}"
+    );
+    assert!(content.as_bytes().len() <= 2048);
+    assert_no_personal_data(&body.to_string());
+}

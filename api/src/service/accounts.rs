@@ -102,6 +102,11 @@ pub async fn login(
     password: String,
 ) -> AppResult<user::Model> {
     let now = now();
+    if Phone::parse(phone).is_err() {
+        // No account can have it; spend the same time as a real check.
+        verify_password(password, None).await?;
+        return Err(AppError::InvalidCredentials);
+    }
     if let Some(remaining) = login_throttle::lock_remaining(db, phone, now).await? {
         return Err(AppError::TooManyAttempts {
             retry_after_secs: remaining,

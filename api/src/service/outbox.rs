@@ -39,6 +39,10 @@ pub struct StoredMessage {
     pub contact: Option<String>,
     pub detail: Option<String>,
     pub data: Value,
+    /// WeCom @-mentions: the assigned team's leaders (volunteers' own
+    /// numbers, never a resident's).
+    #[serde(default)]
+    pub mention_mobiles: Vec<String>,
 }
 
 impl StoredMessage {
@@ -54,7 +58,7 @@ impl StoredMessage {
             team_name: self.team_name,
             contact: self.contact,
             detail: self.detail,
-            mention_mobiles: Vec::new(),
+            mention_mobiles: self.mention_mobiles,
             data: self.data,
         }
     }
@@ -199,7 +203,12 @@ async fn message_for(
         None => serde_json::to_value(RequestView::build(request, event.resident, false, tz)?)
             .map_err(AppError::internal)?,
     };
+    let mention_mobiles = match (event.event, event.team_id) {
+        (EventType::RequestAssigned, Some(team_id)) => leader_phones(db, team_id).await?,
+        _ => Vec::new(),
+    };
     Ok(StoredMessage {
+        mention_mobiles,
         occurred_at: local_time(chrono::Utc::now().timestamp(), tz),
         request_title: request.title.clone(),
         starts_at: local_time(request.starts_at, tz),
@@ -210,4 +219,28 @@ async fn message_for(
         detail: event.detail.clone(),
         data,
     })
+}
+
+/// The team's leaders' mobiles, to @ them in a WeCom group.
+async fn leader_phones(db: &impl ConnectionTrait, team_id: Uuid) -> AppResult<Vec<String>> {
+    use entity::team_member::{self, Entity as Members};
+    use sea_orm::{ColumnTrait, QueryFilter};
+    let leaders: Vec<Uuid> = Members::find()
+        .filter(team_member::Column::TeamId.eq(team_id))
+        .filter(team_member::Column::Role.eq(crate::domain::vocab::MemberRole::Leader.code()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|m| m.user_id)
+        .collect();
+    if leaders.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(Users::find()
+        .filter(entity::user::Column::Id.is_in(leaders))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|u| u.phone)
+        .collect())
 }

@@ -91,7 +91,7 @@ pub async fn create(
     new: NewWebhook,
     by: Uuid,
 ) -> AppResult<webhook::Model> {
-    check_url(&new.url, settings.webhook_allow_private_targets).await?;
+    let url = check_url(&new.url, settings.webhook_allow_private_targets).await?;
     notify::validate_secret(new.kind, new.secret.as_deref())
         .map_err(|e| AppError::invalid("secret", e.to_string()))?;
     if let Some(team_id) = new.team_id {
@@ -106,7 +106,7 @@ pub async fn create(
     events.dedup();
     Ok(webhook::ActiveModel {
         id: Set(Uuid::now_v7()),
-        url: Set(new.url.trim().to_string()),
+        url: Set(url.to_string()),
         kind: Set(new.kind.code().into()),
         secret: Set(new
             .secret
@@ -260,6 +260,7 @@ pub async fn test_send(
         contact: None,
         detail: Some("这是一条测试消息，收到即表示机器人配置正确".into()),
         data: serde_json::json!({"test": true}),
+        mention_mobiles: Vec::new(),
     };
     let txn = db.begin().await?;
     let event_id = Uuid::now_v7();
