@@ -24,7 +24,7 @@ impl FieldError {
     }
 }
 
-#[derive(Debug, thiserror::Error)]
+#[derive(thiserror::Error)]
 pub enum AppError {
     #[error("malformed JSON: {0}")]
     MalformedJson(String),
@@ -53,6 +53,21 @@ pub enum AppError {
     Conflict { code: &'static str, message: String },
     #[error("internal error: {0}")]
     Internal(String),
+}
+
+/// Logs show the code only: field messages can echo what the client sent,
+/// which may be a resident's phone or name.
+impl std::fmt::Debug for AppError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Internal(cause) => write!(f, "internal_error({cause})"),
+            Self::Validation(fields) => {
+                let names: Vec<&str> = fields.iter().map(|e| e.field.as_str()).collect();
+                write!(f, "validation_failed({names:?})")
+            }
+            other => f.write_str(other.code()),
+        }
+    }
 }
 
 impl AppError {
