@@ -34,15 +34,25 @@ impl From<TimesError> for AppError {
 /// Approved records that count for hours: those not replaced by an
 /// approved correction. Statistics and exports use the same rule.
 pub fn counts_as_approved() -> sea_orm::Condition {
-    let replaced = sea_orm::sea_query::Query::select()
-        .column(service_record::Column::SupersedesId)
-        .from(Records)
-        .and_where(Expr::col(service_record::Column::Status).eq(RecordStatus::Approved.code()))
-        .and_where(Expr::col(service_record::Column::SupersedesId).is_not_null())
+    use sea_orm::sea_query::{Alias, Query};
+    // Correlated NOT EXISTS: one index probe (supersedes_id) per record,
+    // where NOT IN (subquery) scanned the table for every page.
+    let correction = Alias::new("correction");
+    let replaced = Query::select()
+        .expr(Expr::val(1))
+        .from_as(Records, correction.clone())
+        .and_where(
+            Expr::col((correction.clone(), service_record::Column::Status))
+                .eq(RecordStatus::Approved.code()),
+        )
+        .and_where(
+            Expr::col((correction, service_record::Column::SupersedesId))
+                .equals((Records, service_record::Column::Id)),
+        )
         .to_owned();
     sea_orm::Condition::all()
         .add(service_record::Column::Status.eq(RecordStatus::Approved.code()))
-        .add(service_record::Column::Id.not_in_subquery(replaced))
+        .add(Expr::exists(replaced).not())
 }
 
 /// Records that count: not rejected, and not replaced by an approved
