@@ -210,14 +210,9 @@ type ExportRow = (
     Option<i32>,
 );
 
-/// One page of the export, after the record `after`, oldest first.
-pub async fn export_page(
-    db: &impl ConnectionTrait,
-    range: Range,
-    after: Option<Uuid>,
-    limit: u64,
-) -> AppResult<Vec<(Uuid, ExportRecord)>> {
-    let mut query = joined(range)
+/// The export's rows, oldest record first.
+fn export_query(range: Range) -> sea_orm::Select<Records> {
+    joined(range)
         .join(
             JoinType::InnerJoin,
             Records::belongs_to(Users)
@@ -249,27 +244,64 @@ pub async fn export_page(
         .column(service_record::Column::EndedAt)
         .column(service_record::Column::Minutes)
         .order_by_asc(service_record::Column::Id)
-        .limit(limit);
+}
+
+fn export_record(row: ExportRow) -> (Uuid, ExportRecord) {
+    let (id, name, phone, team, resident_category, category, started, ended, minutes) = row;
+    let record = ExportRecord {
+        volunteer_name: name,
+        volunteer_phone: phone,
+        team_name: team,
+        resident_category,
+        service_category: category,
+        started_at: started,
+        ended_at: ended.unwrap_or(started),
+        minutes: i64::from(minutes.unwrap_or(0)),
+    };
+    (id, record)
+}
+
+/// One page of the export, after the record `after`, oldest first.
+pub async fn export_page(
+    db: &impl ConnectionTrait,
+    range: Range,
+    after: Option<Uuid>,
+    limit: u64,
+) -> AppResult<Vec<(Uuid, ExportRecord)>> {
+    let mut query = export_query(range).limit(limit);
     if let Some(after) = after {
         query = query.filter(service_record::Column::Id.gt(after));
     }
     let rows: Vec<ExportRow> = query.into_tuple().all(db).await?;
-    Ok(rows
-        .into_iter()
-        .map(
-            |(id, name, phone, team, resident_category, category, started, ended, minutes)| {
-                let record = ExportRecord {
-                    volunteer_name: name,
-                    volunteer_phone: phone,
-                    team_name: team,
-                    resident_category,
-                    service_category: category,
-                    started_at: started,
-                    ended_at: ended.unwrap_or(started),
-                    minutes: i64::from(minutes.unwrap_or(0)),
-                };
-                (id, record)
-            },
-        )
-        .collect())
+    Ok(rows.into_iter().map(export_record).collect())
+}
+
+/// The whole export as one streamed query, handing `chunk`-row batches to
+/// `sink`; stops early when `sink` says the client went away.
+pub async fn export_streamed<C, F, Fut>(
+    db: &C,
+    range: Range,
+    chunk: usize,
+    mut sink: F,
+) -> AppResult<()>
+where
+    C: ConnectionTrait + StreamTrait,
+    F: FnMut(Vec<(Uuid, ExportRecord)>) -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let mut rows = export_query(range)
+        .into_tuple::<ExportRow>()
+        .stream(db)
+        .await?;
+    let mut batch = Vec::with_capacity(chunk);
+    while let Some(row) = rows.try_next().await? {
+        batch.push(export_record(row));
+        if batch.len() == chunk
+            && !sink(std::mem::replace(&mut batch, Vec::with_capacity(chunk))).await
+        {
+            return Ok(());
+        }
+    }
+    sink(batch).await;
+    Ok(())
 }
