@@ -50,8 +50,49 @@ enum CsvState {
     Done,
 }
 
-/// The CSV as a stream of chunks, one database page each.
+/// The CSV as a stream of chunks. PostgreSQL streams one query (its pool
+/// has room, and one query beats hundreds of page queries); SQLite reads
+/// page by page so its single connection is shared with other requests.
 pub fn csv_stream(
+    db: DatabaseConnection,
+    range: Range,
+    tz: Tz,
+) -> futures::stream::BoxStream<'static, Result<Bytes, AppError>> {
+    use futures::StreamExt;
+    if db.get_database_backend() == sea_orm::DbBackend::Postgres {
+        csv_single_query(db, range, tz).boxed()
+    } else {
+        csv_pages(db, range, tz).boxed()
+    }
+}
+
+fn csv_single_query(
+    db: DatabaseConnection,
+    range: Range,
+    tz: Tz,
+) -> impl Stream<Item = Result<Bytes, AppError>> {
+    // The query task fetches and the response stream formats; the bounded
+    // channel keeps the query at most a few batches ahead of the client, so
+    // memory stays flat however slow the download.
+    let (sender, receiver) = tokio::sync::mpsc::channel::<AppResult<Vec<(Uuid, ExportRecord)>>>(4);
+    tokio::spawn(async move {
+        let result = super::reports::export_streamed(&db, range, PAGE_ROWS as usize, |rows| {
+            let sender = sender.clone();
+            async move { sender.send(Ok(rows)).await.is_ok() }
+        })
+        .await;
+        if let Err(err) = result {
+            let _ = sender.send(Err(err)).await;
+        }
+    });
+    futures::stream::unfold((receiver, true), move |(mut receiver, header)| async move {
+        let batch = receiver.recv().await?;
+        let chunk = batch.and_then(|rows| csv_chunk(&rows, tz, header));
+        Some((chunk, (receiver, false)))
+    })
+}
+
+fn csv_pages(
     db: DatabaseConnection,
     range: Range,
     tz: Tz,
