@@ -161,18 +161,29 @@ async fn distance_to_resident(
     }))
 }
 
-pub async fn check_in(
+/// Opens the transaction of a phone check-in or check-out: the volunteer's
+/// row locked, the request loaded, and 403 unless they signed up for it.
+async fn begin_as_signed_up(
     db: &DatabaseConnection,
     request_id: Uuid,
     volunteer: Uuid,
-    at: Option<Coordinates>,
-) -> AppResult<service_record::Model> {
+) -> AppResult<(DatabaseTransaction, help_request::Model)> {
     let txn = db.begin().await?;
     lock_volunteer(&txn, volunteer).await?;
     let request = requests::find(&txn, request_id).await?;
     if !signups::is_signed_up(&txn, request_id, volunteer).await? {
         return Err(AppError::Forbidden);
     }
+    Ok((txn, request))
+}
+
+pub async fn check_in(
+    db: &DatabaseConnection,
+    request_id: Uuid,
+    volunteer: Uuid,
+    at: Option<Coordinates>,
+) -> AppResult<service_record::Model> {
+    let (txn, request) = begin_as_signed_up(db, request_id, volunteer).await?;
     if !matches!(RequestStatus::from_code(&request.status), Some(s) if s.is_active()) {
         return Err(AppError::conflict(
             "invalid_status",
@@ -227,12 +238,7 @@ pub async fn check_out(
     volunteer: Uuid,
     at: Option<Coordinates>,
 ) -> AppResult<service_record::Model> {
-    let txn = db.begin().await?;
-    lock_volunteer(&txn, volunteer).await?;
-    let request = requests::find(&txn, request_id).await?;
-    if !signups::is_signed_up(&txn, request_id, volunteer).await? {
-        return Err(AppError::Forbidden);
-    }
+    let (txn, request) = begin_as_signed_up(db, request_id, volunteer).await?;
     let open = Records::find()
         .filter(service_record::Column::RequestId.eq(request_id))
         .filter(service_record::Column::VolunteerId.eq(volunteer))
