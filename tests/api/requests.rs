@@ -187,7 +187,14 @@ async fn the_residents_address_reaches_only_its_caseworker_and_managers() {
         let r = app.get(&path, Some(actor)).await.expect(200);
         assert_eq!(r["resident"]["masked_name"], "王**");
         let text = r.to_string();
-        for secret in ["3 号楼", "13612345678", "110", "王秀英", "39.921"] {
+        for secret in [
+            "3 号楼",
+            "13612345678",
+            "11010519491231002X",
+            "110***********002X",
+            "王秀英",
+            "39.921",
+        ] {
             assert!(!text.contains(secret), "{secret} leaked: {text}");
         }
         let list = app

@@ -542,6 +542,6 @@ async fn a_wecom_group_hears_the_assignment_with_its_leaders_mentioned() {
         content.contains("周末送餐") && content.contains("阳光社区学雷锋志愿服务队"),
         "{content}"
     );
-    assert!(content.as_bytes().len() <= 2048);
+    assert!(content.len() <= 2048);
     assert_no_personal_data(&body.to_string());
 }
