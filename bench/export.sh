@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Export benchmark (issue 3 item 6; results in docs/benchmarks.md).
+# Export benchmark (results in docs/performance.md).
 # Seeds ROWS approved service records, then times GET /api/v1/exports/service-hours
 # (CSV, then XLSX) on the release server — a fresh server per run, peak RSS from
 # VmHWM — against `sqlite3 -csv` / `psql \copy` of the same rows and join.
@@ -36,7 +36,6 @@ fi
 
 if [[ ${SKIP_BUILD:-0} != 1 ]]; then
   cargo build --release
-  cargo build --release -p api --example seed_export
 fi
 
 if [[ ${SKIP_SEED:-0} != 1 ]]; then
@@ -45,8 +44,8 @@ if [[ ${SKIP_SEED:-0} != 1 ]]; then
   else
     rm -f "$DB" "$DB-wal" "$DB-shm"
   fi
-  /usr/bin/time -f 'seed: %e s, peak RSS %M KB' \
-    "$TARGET"/release/examples/seed_export "$URL" "$ROWS"
+  DATABASE_URL=$URL RUST_LOG=warn JWT_SECRET=unused-while-seeding /usr/bin/time -f 'seed: %e s, peak RSS %M KB' \
+    "$TARGET"/release/volunteer-service seed --records "$ROWS" --password "$PASSWORD"
 fi
 
 # The export's query and columns, in each dialect: approved records that no

@@ -1,30 +1,111 @@
-//! `cargo run --release`: the volunteer-service API on the settings of the
-//! environment (and `.env`).
+//! `volunteer-service`: the API server on the settings of the environment
+//! (and `.env`), or one of its maintenance commands.
+//!
+//! ```sh
+//! cargo run --release                              # serve
+//! cargo run --release -- seed --records 1000000    # demo data
+//! ```
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(version, about = "社区志愿服务 API")]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the API (the default).
+    Serve,
+    /// Fill the configured (empty) database with a demo community: teams of
+    /// every kind, volunteers, residents, help requests, sign-ups and
+    /// approved service records with their history.
+    Seed {
+        /// Approved service records to create (noise comes on top).
+        #[arg(long, default_value_t = 10_000)]
+        records: usize,
+        /// Volunteers; by default one per thousand records, at least 50.
+        #[arg(long)]
+        volunteers: Option<usize>,
+        /// Password of every seeded account (manager 13700000000,
+        /// caseworkers 1360000xxxx, volunteers).
+        #[arg(long, env = "SEED_PASSWORD", default_value = "demo-password")]
+        password: String,
+    },
+}
 
 #[tokio::main]
-async fn main() -> std::process::ExitCode {
+async fn main() -> ExitCode {
     api::telemetry::init();
+    let cli = Cli::parse();
     let settings = match api::Settings::from_env() {
         Ok(settings) => settings,
         Err(e) => {
             eprintln!("configuration error: {e}");
-            return std::process::ExitCode::FAILURE;
+            return ExitCode::FAILURE;
         }
     };
-    tracing::info!(?settings, "starting");
-    let app = match api::Application::build(settings).await {
-        Ok(app) => app,
-        Err(e) => {
-            eprintln!("start-up failed: {e}");
-            return std::process::ExitCode::FAILURE;
+    let outcome = match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(settings).await,
+        Command::Seed {
+            records,
+            volunteers,
+            password,
+        } => {
+            let plan = api::seed::SeedPlan {
+                records,
+                volunteers,
+                password,
+                now: chrono::Utc::now().timestamp(),
+            };
+            seed(settings, plan).await
         }
     };
-    tracing::info!(port = app.port(), "listening");
-    match app.run_until_stopped().await {
-        Ok(()) => std::process::ExitCode::SUCCESS,
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("server error: {e}");
-            std::process::ExitCode::FAILURE
+            eprintln!("{e}");
+            ExitCode::FAILURE
         }
     }
+}
+
+async fn serve(settings: api::Settings) -> Result<(), String> {
+    tracing::info!(?settings, "starting");
+    let app = api::Application::build(settings)
+        .await
+        .map_err(|e| format!("start-up failed: {e}"))?;
+    tracing::info!(port = app.port(), "listening");
+    app.run_until_stopped()
+        .await
+        .map_err(|e| format!("server error: {e}"))
+}
+
+async fn seed(settings: api::Settings, plan: api::seed::SeedPlan) -> Result<(), String> {
+    let started = std::time::Instant::now();
+    let db = api::startup::connect(&settings.database_url).await?;
+    let report = api::seed::seed(&db, &plan)
+        .await
+        .map_err(|e| format!("seeding failed: {e}"))?;
+    println!(
+        "seeded in {:.1} s: {} users, {} teams, {} residents, {} requests, {} sign-ups, \
+         {} service records ({} approved, {} minutes), {} history events; \
+         manager {} / password as given",
+        started.elapsed().as_secs_f64(),
+        report.users,
+        report.teams,
+        report.residents,
+        report.requests,
+        report.signups,
+        report.records,
+        report.approved,
+        report.approved_minutes,
+        report.history_events,
+        api::seed::MANAGER_PHONE,
+    );
+    Ok(())
 }

@@ -22,6 +22,29 @@ pub struct Settings {
     /// The community's name: the place of service records and messages,
     /// so that no resident's address is ever needed there.
     pub community_name: String,
+    pub pool: PoolSettings,
+    /// How long a stopping server lets requests in flight, and webhook
+    /// sends in flight, finish.
+    pub shutdown_grace_secs: u64,
+}
+
+/// Database connections of one process. PostgreSQL only: SQLite always
+/// runs one connection (see `startup::connect`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolSettings {
+    pub max_connections: u32,
+    pub min_connections: u32,
+    pub acquire_timeout_secs: u64,
+}
+
+impl Default for PoolSettings {
+    fn default() -> Self {
+        Self {
+            max_connections: 10,
+            min_connections: 1,
+            acquire_timeout_secs: 10,
+        }
+    }
 }
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/volunteer.db?mode=rwc";
@@ -95,7 +118,33 @@ impl Settings {
                 .parse()
                 .map_err(|_| format!("ACCESS_TOKEN_TTL_SECS: not a number: {v}"))?,
         };
+        let number = |key: &str, default: u64| -> Result<u64, String> {
+            match non_empty(key) {
+                None => Ok(default),
+                Some(v) => v
+                    .trim()
+                    .parse()
+                    .map_err(|_| format!("{key}: not a whole number: {v}")),
+            }
+        };
+        let defaults = PoolSettings::default();
+        let pool = PoolSettings {
+            max_connections: number("DATABASE_MAX_CONNECTIONS", defaults.max_connections.into())?
+                .clamp(1, 1_000) as u32,
+            min_connections: number("DATABASE_MIN_CONNECTIONS", defaults.min_connections.into())?
+                .min(1_000) as u32,
+            acquire_timeout_secs: number(
+                "DATABASE_ACQUIRE_TIMEOUT_SECS",
+                defaults.acquire_timeout_secs,
+            )?
+            .max(1),
+        };
+        if pool.min_connections > pool.max_connections {
+            return Err("DATABASE_MIN_CONNECTIONS must not exceed DATABASE_MAX_CONNECTIONS".into());
+        }
         Ok(Self {
+            pool,
+            shutdown_grace_secs: number("SHUTDOWN_GRACE_SECS", 10)?,
             database_url: non_empty("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.into()),
             bind_addr: non_empty("BIND_ADDR").unwrap_or_else(|| DEFAULT_BIND_ADDR.into()),
             jwt_secret,
@@ -139,6 +188,8 @@ impl fmt::Debug for Settings {
             .field("star_thresholds", &self.star_thresholds)
             .field("time_zone", &self.time_zone)
             .field("community_name", &self.community_name)
+            .field("pool", &self.pool)
+            .field("shutdown_grace_secs", &self.shutdown_grace_secs)
             .finish()
     }
 }
@@ -196,5 +247,13 @@ mod tests {
         assert!(settings(&[("STAR_THRESHOLDS_HOURS", "100,50")]).is_err());
         assert!(settings(&[("BOOTSTRAP_ADMIN_PHONE", "13800000000")]).is_err());
         assert!(settings(&[("WEBHOOK_ALLOW_PRIVATE_TARGETS", "maybe")]).is_err());
+        assert!(settings(&[("DATABASE_MAX_CONNECTIONS", "many")]).is_err());
+        assert!(
+            settings(&[
+                ("DATABASE_MAX_CONNECTIONS", "2"),
+                ("DATABASE_MIN_CONNECTIONS", "5")
+            ])
+            .is_err()
+        );
     }
 }

@@ -255,7 +255,7 @@ async fn release(db: &DatabaseConnection, owner: &str, key: &str) {
 }
 
 /// Deletes expired keys once an hour.
-pub fn spawn_purger(db: DatabaseConnection) {
+pub fn spawn_purger(db: DatabaseConnection) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(3600));
         loop {
@@ -269,5 +269,5 @@ pub fn spawn_purger(db: DatabaseConnection) {
                 tracing::warn!(%err, "purging idempotency keys failed");
             }
         }
-    });
+    })
 }

@@ -8,25 +8,30 @@ use std::time::Duration;
 use actix_web::{App, HttpServer, dev::Server, middleware, web};
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend};
-use tracing_actix_web::TracingLogger;
 use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::auth::TokenKeys;
-use crate::config::Settings;
+use crate::config::{PoolSettings, Settings};
 use crate::error::AppError;
-use crate::{extract, idempotency, openapi, routes, service};
+use crate::metrics::{Metrics, StoredFigures};
+use crate::service::delivery::DeliveryWorker;
+use crate::{extract, idempotency, openapi, routes, service, telemetry};
 
 /// What every handler may reach.
 pub struct AppState {
     pub db: DatabaseConnection,
     pub tokens: TokenKeys,
     pub settings: Arc<Settings>,
+    pub metrics: Arc<Metrics>,
 }
 
 pub struct Application {
     port: u16,
     server: Server,
+    worker: DeliveryWorker,
+    purger: tokio::task::JoinHandle<()>,
+    grace: Duration,
 }
 
 impl Application {
@@ -34,7 +39,7 @@ impl Application {
     /// listener; the server runs once [`Application::run_until_stopped`]
     /// is awaited.
     pub async fn build(settings: Settings) -> Result<Self, String> {
-        let db = connect(&settings.database_url).await?;
+        let db = connect_with(&settings.database_url, settings.pool).await?;
         if let Some((phone, password)) = &settings.bootstrap_admin {
             service::accounts::ensure_bootstrap_admin(&db, phone, password)
                 .await
@@ -45,13 +50,20 @@ impl Application {
         let port = listener.local_addr().map_err(|e| e.to_string())?.port();
         let tokens = TokenKeys::new(&settings.jwt_secret, settings.token_ttl_secs)
             .map_err(|e| format!("JWT_SECRET: {e}"))?;
+        let metrics = Arc::new(Metrics::new().map_err(|e| format!("metrics: {e}"))?);
+        let grace = Duration::from_secs(settings.shutdown_grace_secs);
         let state = web::Data::new(AppState {
             tokens,
             db,
             settings: Arc::new(settings),
+            metrics,
         });
-        idempotency::spawn_purger(state.db.clone());
-        service::delivery::spawn(state.db.clone(), state.settings.clone());
+        let purger = idempotency::spawn_purger(state.db.clone());
+        let worker = service::delivery::spawn(
+            state.db.clone(),
+            state.settings.clone(),
+            state.metrics.clone(),
+        );
         let server = HttpServer::new(move || {
             let (app, api) = App::new()
                 .into_utoipa_app()
@@ -63,24 +75,69 @@ impl Application {
                 .split_for_parts();
             app.service(SwaggerUi::new("/docs/{_:.*}").url("/api-docs/openapi.json", api))
                 .service(web::redirect("/docs", "/docs/"))
+                .route("/metrics", web::get().to(serve_metrics))
                 .default_service(web::to(|| async { Err::<&str, _>(AppError::NotFound) }))
                 .wrap(middleware::from_fn(idempotency::middleware))
                 .wrap(middleware::Compress::default())
-                .wrap(TracingLogger::default())
+                .wrap(middleware::from_fn(telemetry::middleware))
         })
         .listen(listener)
         .map_err(|e| e.to_string())?
-        .shutdown_timeout(10)
+        .shutdown_timeout(grace.as_secs())
         .run();
-        Ok(Self { port, server })
+        Ok(Self {
+            port,
+            server,
+            worker,
+            purger,
+            grace,
+        })
     }
 
     pub fn port(&self) -> u16 {
         self.port
     }
 
+    /// Serves until SIGTERM or SIGINT, then shuts down gracefully: the
+    /// listener closes, requests in flight get `SHUTDOWN_GRACE_SECS` to
+    /// finish, and so do webhook sends in flight, after which the leases
+    /// of unfinished deliveries are given back for another process.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let served = self.server.await;
+        tracing::info!("HTTP server stopped; stopping the delivery worker");
+        self.purger.abort();
+        self.worker.shutdown(self.grace).await;
+        served
+    }
+}
+
+/// `GET /metrics`: Prometheus text format. Meant for the scraper on the
+/// internal network; it holds counts, never personal data.
+async fn serve_metrics(state: web::Data<AppState>) -> Result<actix_web::HttpResponse, AppError> {
+    let (pending_deliveries, failed_deliveries) = service::outbox::depth(&state.db).await?;
+    let (pool_size, pool_idle) = pool_figures(&state.db);
+    let text = state.metrics.render(StoredFigures {
+        pending_deliveries,
+        failed_deliveries,
+        pool_size,
+        pool_idle,
+    });
+    Ok(actix_web::HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4; charset=utf-8")
+        .body(text))
+}
+
+fn pool_figures(db: &DatabaseConnection) -> (u32, usize) {
+    match db.get_database_backend() {
+        DbBackend::Postgres => {
+            let pool = db.get_postgres_connection_pool();
+            (pool.size(), pool.num_idle())
+        }
+        DbBackend::Sqlite => {
+            let pool = db.get_sqlite_connection_pool();
+            (pool.size(), pool.num_idle())
+        }
+        _ => (0, 0),
     }
 }
 
@@ -91,14 +148,20 @@ impl Application {
 /// is what keeps capacity exact without `BEGIN IMMEDIATE`. PostgreSQL gets
 /// a pool; correctness there comes from row locks and conditional updates.
 pub async fn connect(url: &str) -> Result<DatabaseConnection, String> {
+    connect_with(url, PoolSettings::default()).await
+}
+
+/// [`connect`] with this process's pool settings.
+pub async fn connect_with(url: &str, pool: PoolSettings) -> Result<DatabaseConnection, String> {
     let is_sqlite = url.starts_with("sqlite:");
     if is_sqlite {
         ensure_sqlite_dir(url)?;
     }
     let mut options = ConnectOptions::new(url.to_string());
     options
-        .max_connections(if is_sqlite { 1 } else { 16 })
-        .acquire_timeout(Duration::from_secs(30))
+        .max_connections(if is_sqlite { 1 } else { pool.max_connections })
+        .min_connections(if is_sqlite { 1 } else { pool.min_connections })
+        .acquire_timeout(Duration::from_secs(pool.acquire_timeout_secs))
         .sqlx_logging(false);
     let db = Database::connect(options)
         .await

@@ -30,6 +30,8 @@ impl Received {
 struct Shared {
     received: Vec<Received>,
     script: VecDeque<(u16, String)>,
+    /// How long to sit on each delivery before answering.
+    stall: std::time::Duration,
 }
 
 #[derive(Clone)]
@@ -66,9 +68,17 @@ impl Receiver {
             .extend(replies.iter().map(|(s, b)| (*s, b.to_string())));
     }
 
-    /// Drops the replies not yet used: from now on every delivery succeeds.
+    /// Drops the replies not yet used: from now on every delivery succeeds
+    /// at once.
     pub fn heal(&self) {
-        self.shared.lock().unwrap().script.clear();
+        let mut shared = self.shared.lock().unwrap();
+        shared.script.clear();
+        shared.stall = std::time::Duration::ZERO;
+    }
+
+    /// Holds each delivery this long before answering.
+    pub fn stall(&self, duration: std::time::Duration) {
+        self.shared.lock().unwrap().stall = duration;
     }
 
     pub fn received(&self) -> Vec<Received> {
@@ -93,6 +103,10 @@ async fn handle(
     body: web::Bytes,
     state: web::Data<Arc<Mutex<Shared>>>,
 ) -> HttpResponse {
+    let stall = state.lock().unwrap().stall;
+    if !stall.is_zero() {
+        tokio::time::sleep(stall).await;
+    }
     let mut shared = state.lock().unwrap();
     shared.received.push(Received {
         path_and_query: req.uri().to_string(),

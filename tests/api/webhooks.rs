@@ -473,54 +473,6 @@ async fn a_burst_to_a_wecom_robot_queues_at_twenty_a_minute() {
 /// Several processes share PostgreSQL; SQLite is the one-process
 /// database (see docs/operations.md), so this runs on PostgreSQL only.
 #[tokio::test]
-async fn two_server_processes_never_send_one_delivery_twice() {
-    if !std::env::var("TEST_DATABASE_URL").is_ok_and(|u| u.starts_with("postgres")) {
-        eprintln!("skipped: several processes share PostgreSQL, not SQLite");
-        return;
-    }
-    let app = private_app().await;
-    let receiver = Receiver::start().await;
-    hook(
-        &app,
-        json!({"url": receiver.url, "kind": "generic", "events": ["request.created"]}),
-    )
-    .await;
-    // A second server on the same database runs its own delivery worker.
-    let settings = api::Settings::from_lookup(|key| match key {
-        "DATABASE_URL" => Some(app.database_url.clone()),
-        "BIND_ADDR" => Some("127.0.0.1:0".into()),
-        "WEBHOOK_ALLOW_PRIVATE_TARGETS" => Some("true".into()),
-        _ => None,
-    })
-    .unwrap();
-    let second = api::Application::build(settings).await.unwrap();
-    tokio::spawn(second.run_until_stopped());
-    let caseworker = app.staff("caseworker", "赵社工").await;
-    let resident = id(&app.resident(&caseworker, json!({})).await);
-    for i in 0..30 {
-        app.request(
-            &caseworker,
-            &resident,
-            json!({"title": format!("求助 {i}")}),
-        )
-        .await;
-    }
-    let got = receiver.wait_for(30, 15).await;
-    tokio::time::sleep(std::time::Duration::from_millis(1000)).await;
-    let got_after = receiver.received();
-    assert_eq!(got.len(), 30);
-    let mut ids: Vec<String> = got_after
-        .iter()
-        .map(|r| r.body["id"].as_str().unwrap().to_string())
-        .collect();
-    let total = ids.len();
-    ids.sort();
-    ids.dedup();
-    assert_eq!(ids.len(), 30);
-    assert_eq!(total, 30, "each event was sent exactly once");
-}
-
-#[tokio::test]
 async fn a_wecom_group_hears_the_assignment_with_its_leaders_mentioned() {
     let app = private_app().await;
     let wecom = Receiver::start().await;

@@ -7,7 +7,8 @@
 //! that expires, and the delivery is sent again (at least once). SQLite's
 //! single connection makes the same statement exclusive for one process.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::{DateTime, TimeZone, Utc};
@@ -18,6 +19,8 @@ use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, QueryFilter,
     QuerySelect, Statement, sea_query::Expr,
 };
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
 use uuid::Uuid;
 
 use super::outbox::{STATUS_DELIVERED, STATUS_FAILED, STATUS_PENDING, StoredMessage};
@@ -26,6 +29,7 @@ use crate::domain::notify::{self, Outcome};
 use crate::domain::ssrf::parse_webhook_url;
 use crate::domain::vocab::{EventType, WebhookKind};
 use crate::error::{AppError, AppResult};
+use crate::metrics::Metrics;
 use crate::webhook_target::{self, check_target, ssrf_error_of};
 
 /// How long a claimed delivery is ours; longer than any send can take.
@@ -44,8 +48,36 @@ struct Claimed {
     lease_until: i64,
 }
 
-pub fn spawn(db: DatabaseConnection, settings: Arc<Settings>) {
-    tokio::spawn(async move {
+/// Deliveries this process has claimed and not yet recorded: their lease
+/// times, so that a shutdown can give them back.
+type InHand = Arc<Mutex<HashMap<Uuid, i64>>>;
+
+/// The running worker of this process.
+pub struct DeliveryWorker {
+    stop: watch::Sender<bool>,
+    task: JoinHandle<()>,
+    in_hand: InHand,
+    db: DatabaseConnection,
+}
+
+struct Worker {
+    db: DatabaseConnection,
+    client: reqwest::Client,
+    settings: Arc<Settings>,
+    metrics: Arc<Metrics>,
+    in_hand: InHand,
+}
+
+pub fn spawn(
+    db: DatabaseConnection,
+    settings: Arc<Settings>,
+    metrics: Arc<Metrics>,
+) -> DeliveryWorker {
+    let (stop, mut stopped) = watch::channel(false);
+    let in_hand = InHand::default();
+    let worker_db = db.clone();
+    let worker_in_hand = in_hand.clone();
+    let task = tokio::spawn(async move {
         let client = match webhook_target::client_builder(settings.webhook_allow_private_targets)
             .build()
         {
@@ -55,49 +87,129 @@ pub fn spawn(db: DatabaseConnection, settings: Arc<Settings>) {
                 return;
             }
         };
-        loop {
-            match run_once(&db, &client, &settings).await {
-                Ok(0) => tokio::time::sleep(IDLE_POLL).await,
-                Ok(_) => {}
+        let worker = Worker {
+            db: worker_db,
+            client,
+            settings,
+            metrics,
+            in_hand: worker_in_hand,
+        };
+        // A round in progress is never cut short here: the stop signal is
+        // only looked at between rounds (and cuts the idle sleeps short).
+        while !*stopped.borrow() {
+            let pause = match worker.run_once().await {
+                Ok(0) => IDLE_POLL,
+                Ok(_) => Duration::ZERO,
                 Err(err) => {
                     tracing::warn!(%err, "delivery round failed");
-                    tokio::time::sleep(Duration::from_secs(1)).await;
+                    Duration::from_secs(1)
                 }
+            };
+            if !pause.is_zero() {
+                let _ = tokio::time::timeout(pause, stopped.changed()).await;
             }
         }
     });
+    DeliveryWorker {
+        stop,
+        task,
+        in_hand,
+        db,
+    }
 }
 
-/// Claims and sends one batch; returns how many were claimed. Different
-/// webhooks are served at once; one webhook's deliveries go one after the
-/// other, in order, so each sees the sends before it when it checks the
-/// robot's rate limit.
-pub async fn run_once(
-    db: &DatabaseConnection,
-    client: &reqwest::Client,
-    settings: &Settings,
-) -> AppResult<usize> {
-    let claimed = claim(db, Utc::now().timestamp_millis()).await?;
-    let count = claimed.len();
-    let mut by_webhook: Vec<Vec<Claimed>> = Vec::new();
-    for c in claimed {
-        match by_webhook
-            .iter_mut()
-            .find(|group| group[0].webhook_id == c.webhook_id)
-        {
-            Some(group) => group.push(c),
-            None => by_webhook.push(vec![c]),
+impl DeliveryWorker {
+    /// Stops claiming, lets the sends in flight finish for up to `grace`,
+    /// then gives back the lease of every delivery still in hand, so that
+    /// another process sends it at once instead of after the lease.
+    pub async fn shutdown(self, grace: Duration) {
+        let _ = self.stop.send(true);
+        let mut task = self.task;
+        if tokio::time::timeout(grace, &mut task).await.is_err() {
+            task.abort();
+            let _ = task.await;
         }
-    }
-    let lanes = by_webhook.into_iter().map(|group| async move {
-        for c in group {
-            if let Err(err) = deliver(db, client, settings, &c).await {
-                tracing::warn!(%err, delivery = %c.id, "delivery attempt could not be recorded");
+        let in_hand: Vec<(Uuid, i64)> = match self.in_hand.lock() {
+            Ok(map) => map.iter().map(|(id, lease)| (*id, *lease)).collect(),
+            Err(_) => Vec::new(),
+        };
+        for (id, lease) in &in_hand {
+            let released = Deliveries::update_many()
+                .col_expr(
+                    webhook_delivery::Column::LeaseUntil,
+                    Expr::value(Option::<i64>::None),
+                )
+                .filter(webhook_delivery::Column::Id.eq(*id))
+                .filter(webhook_delivery::Column::LeaseUntil.eq(*lease))
+                .exec(&self.db)
+                .await;
+            if let Err(err) = released {
+                tracing::warn!(%err, delivery = %id, "could not release a delivery lease");
             }
         }
-    });
-    futures::future::join_all(lanes).await;
-    Ok(count)
+        tracing::info!(released = in_hand.len(), "delivery worker stopped");
+    }
+}
+
+impl Worker {
+    /// Claims and sends one batch; returns how many were claimed.
+    /// Different webhooks are served at once; one webhook's deliveries go
+    /// one after the other, in order, so each sees the sends before it
+    /// when it checks the robot's rate limit.
+    async fn run_once(&self) -> AppResult<usize> {
+        let claimed = claim(&self.db, Utc::now().timestamp_millis()).await?;
+        let count = claimed.len();
+        if let Ok(mut in_hand) = self.in_hand.lock() {
+            in_hand.extend(claimed.iter().map(|c| (c.id, c.lease_until)));
+        }
+        let mut by_webhook: Vec<Vec<Claimed>> = Vec::new();
+        for c in claimed {
+            match by_webhook
+                .iter_mut()
+                .find(|group| group[0].webhook_id == c.webhook_id)
+            {
+                Some(group) => group.push(c),
+                None => by_webhook.push(vec![c]),
+            }
+        }
+        let lanes = by_webhook.into_iter().map(|group| async move {
+            for c in group {
+                if let Err(err) = self.deliver(&c).await {
+                    tracing::warn!(%err, delivery = %c.id, "delivery attempt could not be recorded");
+                }
+                if let Ok(mut in_hand) = self.in_hand.lock() {
+                    in_hand.remove(&c.id);
+                }
+            }
+        });
+        futures::future::join_all(lanes).await;
+        Ok(count)
+    }
+
+    async fn deliver(&self, c: &Claimed) -> AppResult<()> {
+        let db = &self.db;
+        let Some(hook) = Webhooks::find_by_id(c.webhook_id).one(db).await? else {
+            return Ok(());
+        };
+        let Some(event) = Events::find_by_id(c.event_id).one(db).await? else {
+            return Ok(());
+        };
+        let kind = WebhookKind::from_code(&hook.kind)
+            .ok_or_else(|| AppError::internal("unknown webhook kind"))?;
+        let now = Utc::now();
+
+        // A burst waits its turn instead of being refused by the robot.
+        let recent = recent_sends(db, hook.id, now).await?;
+        let slot = notify::next_send_at_for(kind, &recent, now);
+        if slot > now {
+            return postpone(db, c, slot.timestamp_millis()).await;
+        }
+
+        let outcome = attempt(&self.client, &self.settings, &hook, kind, &event, now).await;
+        let recorded = record(db, &self.settings, c, outcome).await?;
+        self.metrics.delivery_attempt(recorded);
+        Ok(())
+    }
 }
 
 async fn claim(db: &DatabaseConnection, now: i64) -> AppResult<Vec<Claimed>> {
@@ -145,33 +257,6 @@ fn at_ms(ms: i64) -> DateTime<Utc> {
     Utc.timestamp_millis_opt(ms)
         .single()
         .unwrap_or_else(Utc::now)
-}
-
-async fn deliver(
-    db: &DatabaseConnection,
-    client: &reqwest::Client,
-    settings: &Settings,
-    c: &Claimed,
-) -> AppResult<()> {
-    let Some(hook) = Webhooks::find_by_id(c.webhook_id).one(db).await? else {
-        return Ok(());
-    };
-    let Some(event) = Events::find_by_id(c.event_id).one(db).await? else {
-        return Ok(());
-    };
-    let kind = WebhookKind::from_code(&hook.kind)
-        .ok_or_else(|| AppError::internal("unknown webhook kind"))?;
-    let now = Utc::now();
-
-    // A burst waits its turn instead of being refused by the robot.
-    let recent = recent_sends(db, hook.id, now).await?;
-    let slot = notify::next_send_at_for(kind, &recent, now);
-    if slot > now {
-        return postpone(db, c, slot.timestamp_millis()).await;
-    }
-
-    let outcome = attempt(client, settings, &hook, kind, &event, now).await;
-    record(db, settings, c, outcome).await
 }
 
 /// What one attempt found: the outcome and the HTTP status, if any.
@@ -296,7 +381,7 @@ async fn record(
     settings: &Settings,
     c: &Claimed,
     attempt: Attempt,
-) -> AppResult<()> {
+) -> AppResult<&'static str> {
     let now = Utc::now();
     let attempts = c.attempts + 1;
     let (status, next, delivered_at, error) = match &attempt.outcome {
@@ -349,5 +434,9 @@ async fn record(
         .filter(webhook_delivery::Column::LeaseUntil.eq(c.lease_until))
         .exec(db)
         .await?;
-    Ok(())
+    Ok(match status {
+        STATUS_DELIVERED => "delivered",
+        STATUS_PENDING => "retry",
+        _ => "failed",
+    })
 }

@@ -10,8 +10,11 @@ use entity::resident;
 use entity::team::Entity as Teams;
 use entity::user::Entity as Users;
 use entity::webhook::{self, Entity as Webhooks};
-use entity::webhook_delivery;
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, EntityTrait};
+use entity::webhook_delivery::{self, Entity as Deliveries};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
+    EntityTrait, PaginatorTrait, QueryFilter,
+};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use uuid::Uuid;
@@ -243,4 +246,17 @@ async fn leader_phones(db: &impl ConnectionTrait, team_id: Uuid) -> AppResult<Ve
         .into_iter()
         .map(|u| u.phone)
         .collect())
+}
+
+/// Deliveries waiting to be sent (the outbox depth) and deliveries that
+/// failed for good, across all processes.
+pub async fn depth(db: &DatabaseConnection) -> AppResult<(i64, i64)> {
+    let count = |status: &'static str| {
+        Deliveries::find()
+            .filter(webhook_delivery::Column::Status.eq(status))
+            .count(db)
+    };
+    let pending = count(STATUS_PENDING).await?;
+    let failed = count(STATUS_FAILED).await?;
+    Ok((pending as i64, failed as i64))
 }

@@ -1,0 +1,199 @@
+//! Two server processes on one PostgreSQL database, as behind a load
+//! balancer: capacity, login throttling, idempotency keys and webhook
+//! delivery hold across them, because none of them lives in a process.
+//! (An SQLite file belongs to one process; these tests need PostgreSQL.)
+
+use std::collections::HashSet;
+
+use futures::future::join_all;
+use serde_json::json;
+
+use crate::helpers::*;
+use crate::process::{ServerProcess, on_postgres};
+use crate::receiver::Receiver;
+
+async fn two_processes() -> Option<(ServerProcess, ServerProcess, TestApp, TestApp)> {
+    if !on_postgres() {
+        eprintln!("skipped: several processes share PostgreSQL, not an SQLite file");
+        return None;
+    }
+    let database_url = fresh_database().await;
+    let a = ServerProcess::start(&database_url, &[]);
+    let app_a = a.connect(&database_url).await;
+    let b = ServerProcess::start(&database_url, &[]);
+    let app_b = b.connect(&database_url).await;
+    Some((a, b, app_a, app_b))
+}
+
+#[tokio::test]
+async fn a_rush_over_two_processes_fills_exactly_the_places() {
+    let Some((_a, _b, app_a, app_b)) = two_processes().await else {
+        return;
+    };
+    let manager = app_a.staff("manager", "钱主任").await;
+    let team = id(&app_a.team(&manager, json!({})).await);
+    let resident = id(&app_a.resident(&manager, json!({})).await);
+    let request = id(&app_a
+        .request(&manager, &resident, json!({"volunteers_needed": 7}))
+        .await);
+    app_a
+        .post(
+            &format!("/requests/{request}/assign"),
+            Some(&manager),
+            json!({"team_id": team}),
+        )
+        .await
+        .expect(200);
+    let mut volunteers = Vec::new();
+    for i in 0..40 {
+        let app = if i % 2 == 0 { &app_a } else { &app_b };
+        let volunteer = app.volunteer(&format!("志愿者{i}")).await;
+        app.join(&team, &volunteer).await;
+        volunteers.push(volunteer);
+    }
+    let answers = join_all(volunteers.iter().enumerate().map(|(i, v)| {
+        let app = if i % 2 == 0 { &app_a } else { &app_b };
+        let request = request.clone();
+        async move {
+            app.post_empty(&format!("/requests/{request}/signups"), Some(v))
+                .await
+        }
+    }))
+    .await;
+    let accepted = answers.iter().filter(|r| r.status == 201).count();
+    let full = answers
+        .iter()
+        .filter(|r| r.status == 409 && r.code() == "request_full")
+        .count();
+    assert_eq!(accepted, 7, "exactly the places were given");
+    assert_eq!(full, 33, "everyone else heard the request is full");
+    for app in [&app_a, &app_b] {
+        let seen = app
+            .get(&format!("/requests/{request}"), Some(&manager))
+            .await
+            .expect(200);
+        assert_eq!(seen["signups_count"], 7);
+        assert_eq!(seen["places_left"], 0);
+    }
+}
+
+#[tokio::test]
+async fn a_phone_locked_on_one_process_is_locked_on_the_other() {
+    let Some((_a, _b, app_a, app_b)) = two_processes().await else {
+        return;
+    };
+    let volunteer = app_a.volunteer("孙丽").await;
+    for _ in 0..5 {
+        let reply = app_a
+            .post(
+                "/auth/login",
+                None,
+                json!({"phone": volunteer.phone, "password": "wrong-password"}),
+            )
+            .await;
+        assert_eq!(reply.status, 401);
+    }
+    let reply = app_b
+        .post(
+            "/auth/login",
+            None,
+            json!({"phone": volunteer.phone, "password": PASSWORD}),
+        )
+        .await;
+    assert_eq!(reply.status, 429, "{}", reply.body);
+    assert_eq!(reply.code(), "too_many_attempts");
+}
+
+#[tokio::test]
+async fn one_idempotency_key_creates_one_request_whichever_process_answers() {
+    let Some((_a, _b, app_a, app_b)) = two_processes().await else {
+        return;
+    };
+    let caseworker = app_a.staff("caseworker", "周社工").await;
+    let resident = id(&app_a.resident(&caseworker, json!({})).await);
+    let body = json!({
+        "resident_id": resident, "category": "home_visit", "title": "代购米面油",
+        "description": "腿脚不便", "starts_at": "2030-12-03T09:00:00+08:00",
+        "ends_at": "2030-12-03T11:00:00+08:00", "volunteers_needed": 1, "urgency": "normal"
+    });
+    // A phone on a flaky network retries the same call; the balancer
+    // sends the retries to both processes, some at the same moment.
+    let answers = join_all((0..10).map(|i| {
+        let app = if i % 2 == 0 { &app_a } else { &app_b };
+        let req = app
+            .client
+            .post(app.url("/requests"))
+            .bearer_auth(&caseworker.token)
+            .header("Idempotency-Key", "rush-retry-1")
+            .json(&body);
+        app.send(req)
+    }))
+    .await;
+    let created: HashSet<String> = answers
+        .iter()
+        .filter(|r| r.status == 201)
+        .map(|r| r.body["id"].as_str().unwrap().to_string())
+        .collect();
+    assert!(
+        answers.iter().all(
+            |r| r.status == 201 || (r.status == 409 && r.code() == "idempotency_key_in_flight")
+        ),
+        "only the answer or 'still in flight'"
+    );
+    assert_eq!(created.len(), 1, "every 201 is the same request");
+    // A later retry on either process replays the first answer.
+    for app in [&app_a, &app_b] {
+        let req = app
+            .client
+            .post(app.url("/requests"))
+            .bearer_auth(&caseworker.token)
+            .header("Idempotency-Key", "rush-retry-1")
+            .json(&body);
+        let replay = app.send(req).await;
+        assert_eq!(replay.status, 201);
+        assert!(created.contains(replay.body["id"].as_str().unwrap()));
+    }
+    let listed = app_b.get("/requests", Some(&caseworker)).await.expect(200);
+    assert_eq!(
+        listed["items"].as_array().unwrap().len(),
+        1,
+        "one request exists"
+    );
+}
+
+#[tokio::test]
+async fn each_event_reaches_the_webhook_once_from_two_processes() {
+    let Some((_a, _b, app_a, app_b)) = two_processes().await else {
+        return;
+    };
+    let receiver = Receiver::start().await;
+    app_a
+        .post(
+            "/webhooks",
+            Some(&app_a.admin),
+            json!({"url": receiver.url, "kind": "generic", "events": ["request.created"]}),
+        )
+        .await
+        .expect(201);
+    let caseworker = app_a.staff("caseworker", "吴社工").await;
+    let resident = id(&app_a.resident(&caseworker, json!({})).await);
+    for i in 0..20 {
+        let app = if i % 2 == 0 { &app_a } else { &app_b };
+        app.request(
+            &caseworker,
+            &resident,
+            json!({"title": format!("求助 {i}")}),
+        )
+        .await;
+    }
+    receiver.wait_for(20, 20).await;
+    // Time for a duplicate to show up, were there one.
+    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    let received = receiver.received();
+    let ids: HashSet<&str> = received
+        .iter()
+        .map(|r| r.header("webhook-id").unwrap())
+        .collect();
+    assert_eq!(ids.len(), 20, "every event arrived");
+    assert_eq!(received.len(), 20, "and none twice");
+}
