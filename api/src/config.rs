@@ -35,6 +35,8 @@ pub struct PoolSettings {
     pub max_connections: u32,
     pub min_connections: u32,
     pub acquire_timeout_secs: u64,
+    /// SQLite: read-only connections beside the one writer.
+    pub sqlite_readers: u32,
 }
 
 impl Default for PoolSettings {
@@ -43,6 +45,7 @@ impl Default for PoolSettings {
             max_connections: 10,
             min_connections: 1,
             acquire_timeout_secs: 10,
+            sqlite_readers: 4,
         }
     }
 }
@@ -138,6 +141,8 @@ impl Settings {
                 defaults.acquire_timeout_secs,
             )?
             .max(1),
+            sqlite_readers: number("SQLITE_READ_CONNECTIONS", defaults.sqlite_readers.into())?
+                .clamp(1, 64) as u32,
         };
         if pool.min_connections > pool.max_connections {
             return Err("DATABASE_MIN_CONNECTIONS must not exceed DATABASE_MAX_CONNECTIONS".into());

@@ -20,7 +20,10 @@ use crate::{extract, idempotency, openapi, routes, service, telemetry};
 
 /// What every handler may reach.
 pub struct AppState {
+    /// Every write, and reads that belong to a write.
     pub db: DatabaseConnection,
+    /// Plain reads (GET handlers); see [`connect_reads`].
+    pub reads: DatabaseConnection,
     pub tokens: TokenKeys,
     pub settings: Arc<Settings>,
     pub metrics: Arc<Metrics>,
@@ -40,6 +43,7 @@ impl Application {
     /// is awaited.
     pub async fn build(settings: Settings) -> Result<Self, String> {
         let db = connect_with(&settings.database_url, settings.pool).await?;
+        let reads = connect_reads(&settings.database_url, &db, settings.pool).await?;
         if let Some((phone, password)) = &settings.bootstrap_admin {
             service::accounts::ensure_bootstrap_admin(&db, phone, password)
                 .await
@@ -55,6 +59,7 @@ impl Application {
         let state = web::Data::new(AppState {
             tokens,
             db,
+            reads,
             settings: Arc::new(settings),
             metrics,
         });
@@ -181,6 +186,35 @@ pub async fn connect_with(url: &str, pool: PoolSettings) -> Result<DatabaseConne
         .await
         .map_err(|e| format!("migrations failed: {e}"))?;
     Ok(db)
+}
+
+/// The connections GET handlers read through. PostgreSQL: the same pool.
+/// SQLite: a pool of its own beside the single writer — WAL lets readers
+/// run beside the writer and each other, each reading the last commit, so
+/// reads neither wait for the writer nor for one another. The readers are
+/// `query_only`: a write through them fails instead of escaping the
+/// writer's serial order.
+pub async fn connect_reads(
+    url: &str,
+    writer: &DatabaseConnection,
+    pool: PoolSettings,
+) -> Result<DatabaseConnection, String> {
+    if writer.get_database_backend() != DbBackend::Sqlite {
+        return Ok(writer.clone());
+    }
+    let mut options = ConnectOptions::new(url.to_string());
+    options
+        .max_connections(pool.sqlite_readers)
+        .min_connections(1)
+        .acquire_timeout(Duration::from_secs(pool.acquire_timeout_secs))
+        .sqlx_logging(false)
+        .map_sqlx_sqlite_opts(|opts| {
+            opts.pragma("query_only", "ON")
+                .busy_timeout(Duration::from_secs(5))
+        });
+    Database::connect(options)
+        .await
+        .map_err(|e| format!("cannot open database readers: {e}"))
 }
 
 fn ensure_sqlite_dir(url: &str) -> Result<(), String> {

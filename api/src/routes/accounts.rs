@@ -135,7 +135,7 @@ async fn login(state: web::Data<AppState>, body: Json<LoginBody>) -> AppResult<H
 ))]
 #[get("/me")]
 async fn get_me(state: web::Data<AppState>, me: AuthUser) -> AppResult<HttpResponse> {
-    let user = accounts::find(&state.db, me.id).await?;
+    let user = accounts::find(&state.reads, me.id).await?;
     Ok(HttpResponse::Ok().json(respond_user(&state, &user).await?))
 }
 

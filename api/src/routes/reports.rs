@@ -62,8 +62,13 @@ async fn service_hour_stats(
     query: web::Query<StatsQuery>,
 ) -> AppResult<HttpResponse> {
     let range = range(&state, query.from, query.to)?;
-    let stats =
-        reports::service_hours(&state.db, query.group_by, range, state.settings.time_zone).await?;
+    let stats = reports::service_hours(
+        &state.reads,
+        query.group_by,
+        range,
+        state.settings.time_zone,
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(stats))
 }
 
@@ -87,11 +92,11 @@ async fn export_service_hours(
             "text/csv; charset=utf-8",
             format!("service-hours-{stamp}.csv"),
             actix_web::body::BoxBody::new(actix_web::body::BodyStream::new(
-                export_files::csv_stream(state.db.clone(), range, tz),
+                export_files::csv_stream(state.reads.clone(), range, tz),
             )),
         ),
         ExportFormat::Xlsx => {
-            let file = export_files::xlsx_file(&state.db, range, tz).await?;
+            let file = export_files::xlsx_file(&state.reads, range, tz).await?;
             (
                 "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                 format!("service-hours-{stamp}.xlsx"),

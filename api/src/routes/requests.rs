@@ -138,13 +138,13 @@ async fn list_requests(
         cursor: query.cursor,
     }
     .parse()?;
-    let reader = Reader::load(&state.db, &me).await?;
+    let reader = Reader::load(&state.reads, &me).await?;
     let filter = ListFilter {
         status: query.status,
         category: query.category,
     };
-    let (rows, next_cursor) = requests::list(&state.db, &reader, filter, page).await?;
-    let items = requests::views_for(&state.db, &reader, &rows, state.settings.time_zone).await?;
+    let (rows, next_cursor) = requests::list(&state.reads, &reader, filter, page).await?;
+    let items = requests::views_for(&state.reads, &reader, &rows, state.settings.time_zone).await?;
     Ok(HttpResponse::Ok().json(Page { items, next_cursor }))
 }
 
@@ -154,8 +154,8 @@ async fn visible(
     me: &AuthUser,
     id: Uuid,
 ) -> AppResult<(entity::help_request::Model, Reader)> {
-    let request = requests::find(&state.db, id).await?;
-    let reader = Reader::load(&state.db, me).await?;
+    let request = requests::find(&state.reads, id).await?;
+    let reader = Reader::load(&state.reads, me).await?;
     if !reader.may_see(&request) {
         return Err(AppError::NotFound);
     }
@@ -175,7 +175,7 @@ async fn get_request(
 ) -> AppResult<HttpResponse> {
     let (request, reader) = visible(&state, &me, *id).await?;
     Ok(HttpResponse::Ok()
-        .json(requests::view_for(&state.db, &reader, &request, state.settings.time_zone).await?))
+        .json(requests::view_for(&state.reads, &reader, &request, state.settings.time_zone).await?))
 }
 
 /// Teams that pass the hard rules, best first, each with its score and
@@ -190,10 +190,10 @@ async fn request_matches(
     _: Staff,
     id: web::Path<Uuid>,
 ) -> AppResult<HttpResponse> {
-    let request = requests::find(&state.db, *id).await?;
-    let resident = residents::find(&state.db, request.resident_id).await?;
+    let request = requests::find(&state.reads, *id).await?;
+    let resident = residents::find(&state.reads, request.resident_id).await?;
     let items =
-        matches::for_request(&state.db, &request, &resident, state.settings.time_zone).await?;
+        matches::for_request(&state.reads, &request, &resident, state.settings.time_zone).await?;
     Ok(HttpResponse::Ok().json(Ranked { items }))
 }
 
@@ -272,7 +272,7 @@ async fn recommended_requests(
     volunteer: Volunteer,
 ) -> AppResult<HttpResponse> {
     let tz = state.settings.time_zone;
-    let me = accounts::find(&state.db, volunteer.0.id)
+    let me = accounts::find(&state.reads, volunteer.0.id)
         .await
         .map_err(|_| AppError::Unauthorized)?;
     let skills = stored_list(&me.skills, ServiceCategory::from_code)?;
@@ -291,9 +291,9 @@ async fn recommended_requests(
         slots: &slots,
     };
 
-    let reader = Reader::load(&state.db, &volunteer.0).await?;
-    let open = requests::open_for_volunteer(&state.db, &reader).await?;
-    let residents = requests::residents_of(&state.db, &open).await?;
+    let reader = Reader::load(&state.reads, &volunteer.0).await?;
+    let open = requests::open_for_volunteer(&state.reads, &reader).await?;
+    let residents = requests::residents_of(&state.reads, &open).await?;
     let mut items = Vec::with_capacity(open.len());
     for request in &open {
         let resident = residents

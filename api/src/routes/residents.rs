@@ -123,7 +123,7 @@ async fn list_residents(
     _: Staff,
     query: web::Query<PageParams>,
 ) -> AppResult<HttpResponse> {
-    let (rows, next_cursor) = residents::list(&state.db, query.parse()?).await?;
+    let (rows, next_cursor) = residents::list(&state.reads, query.parse()?).await?;
     let items = rows
         .iter()
         .map(|r| residents::view(r, state.settings.time_zone))
@@ -142,6 +142,6 @@ async fn get_resident(
     _: Staff,
     id: web::Path<Uuid>,
 ) -> AppResult<HttpResponse> {
-    let resident = residents::find(&state.db, *id).await?;
+    let resident = residents::find(&state.reads, *id).await?;
     Ok(HttpResponse::Ok().json(residents::view(&resident, state.settings.time_zone)?))
 }

@@ -148,15 +148,15 @@ async fn list_records(
         from,
         until,
     };
-    let (rows, next_cursor) = service_records::list(&state.db, filter, page).await?;
-    let items = record_views::views(&state.db, &rows, &me, &state.settings).await?;
+    let (rows, next_cursor) = service_records::list(&state.reads, filter, page).await?;
+    let items = record_views::views(&state.reads, &rows, &me, &state.settings).await?;
     Ok(HttpResponse::Ok().json(Page { items, next_cursor }))
 }
 
 async fn led_teams(state: &AppState, me: &AuthUser) -> AppResult<Vec<Uuid>> {
     let mut led = Vec::new();
-    for team in teams::team_ids_of(&state.db, me.id).await? {
-        if teams::membership(&state.db, team, me.id).await?
+    for team in teams::team_ids_of(&state.reads, me.id).await? {
+        if teams::membership(&state.reads, team, me.id).await?
             == Some(crate::domain::vocab::MemberRole::Leader)
         {
             led.push(team);
@@ -170,8 +170,8 @@ async fn readable(
     me: &AuthUser,
     id: Uuid,
 ) -> AppResult<entity::service_record::Model> {
-    let record = service_records::find(&state.db, id).await?;
-    if !service_records::may_read(&state.db, &record, me).await? {
+    let record = service_records::find(&state.reads, id).await?;
+    if !service_records::may_read(&state.reads, &record, me).await? {
         return Err(AppError::NotFound);
     }
     Ok(record)
@@ -203,7 +203,7 @@ async fn record_history(
 ) -> AppResult<HttpResponse> {
     let record = readable(&state, &me, *id).await?;
     let tz = state.settings.time_zone;
-    let items: Vec<HistoryEntry> = service_records::history(&state.db, record.id)
+    let items: Vec<HistoryEntry> = service_records::history(&state.reads, record.id)
         .await?
         .into_iter()
         .map(|e| HistoryEntry {

@@ -98,7 +98,7 @@ async fn list_teams(
     _: AuthUser,
     query: web::Query<PageParams>,
 ) -> AppResult<HttpResponse> {
-    let (rows, next_cursor) = teams::list(&state.db, query.parse()?).await?;
+    let (rows, next_cursor) = teams::list(&state.reads, query.parse()?).await?;
     let items = rows
         .iter()
         .map(|t| teams::view(t, state.settings.time_zone))
@@ -116,7 +116,7 @@ async fn get_team(
     _: AuthUser,
     id: web::Path<Uuid>,
 ) -> AppResult<HttpResponse> {
-    let team = teams::find(&state.db, *id).await?;
+    let team = teams::find(&state.reads, *id).await?;
     Ok(HttpResponse::Ok().json(teams::view(&team, state.settings.time_zone)?))
 }
 
@@ -168,8 +168,8 @@ async fn list_members(
     id: web::Path<Uuid>,
     query: web::Query<PageParams>,
 ) -> AppResult<HttpResponse> {
-    let team = teams::find(&state.db, *id).await?;
-    let is_member = teams::membership(&state.db, team.id, me.id)
+    let team = teams::find(&state.reads, *id).await?;
+    let is_member = teams::membership(&state.reads, team.id, me.id)
         .await?
         .is_some();
     if !me.role.is_manager() && !is_member {
@@ -177,7 +177,7 @@ async fn list_members(
     }
     let page = query.parse()?;
     let (items, next_cursor) = teams::members(
-        &state.db,
+        &state.reads,
         team.id,
         page,
         me.role.is_manager(),

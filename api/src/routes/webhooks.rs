@@ -80,7 +80,7 @@ async fn list_webhooks(
     _: Manager,
     query: web::Query<PageParams>,
 ) -> AppResult<HttpResponse> {
-    let (rows, next_cursor) = webhooks::list(&state.db, query.parse()?).await?;
+    let (rows, next_cursor) = webhooks::list(&state.reads, query.parse()?).await?;
     let items = rows
         .iter()
         .map(|w| webhooks::view(w, state.settings.time_zone))
@@ -114,9 +114,14 @@ async fn list_deliveries(
     id: web::Path<Uuid>,
     query: web::Query<PageParams>,
 ) -> AppResult<HttpResponse> {
-    let hook = webhooks::find(&state.db, *id).await?;
-    let (items, next_cursor) =
-        webhooks::deliveries(&state.db, hook.id, query.parse()?, state.settings.time_zone).await?;
+    let hook = webhooks::find(&state.reads, *id).await?;
+    let (items, next_cursor) = webhooks::deliveries(
+        &state.reads,
+        hook.id,
+        query.parse()?,
+        state.settings.time_zone,
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(Page { items, next_cursor }))
 }
 

@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# Read throughput against the cheapest path (docs/performance.md).
+# Starts the release server on a seeded database and runs wrk, one path
+# after the other, with the same connections and threads:
+#   GET /api/v1/nothing-here         (404 from the default service: no DB)
+#   GET /api/v1/requests/{id}        (one request, as its caseworker / a volunteer)
+#   GET /api/v1/requests?limit=20    (first page, as a manager / a volunteer)
+#
+#   bench/reads.sh                                    # SQLite under target/bench/
+#   bench/reads.sh postgres://postgres@127.0.0.1:5432 # database $PGDB there
+#
+# Env: RECORDS (100000: seeded once; SKIP_SEED=1 reuses), DURATION (10s),
+# CONNECTIONS (32), THREADS (1), PORT (18090), PGDB (vs_reads), SKIP_BUILD.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+RECORDS=${RECORDS:-100000}
+DURATION=${DURATION:-10s}
+CONNECTIONS=${CONNECTIONS:-32}
+THREADS=${THREADS:-1}
+PORT=${PORT:-18090}
+PGDB=${PGDB:-vs_reads}
+TARGET=${CARGO_TARGET_DIR:-target}
+WORK=$TARGET/bench
+PASSWORD=bench-password
+BIN=$TARGET/release/volunteer-service
+mkdir -p "$WORK"
+command -v wrk >/dev/null || { echo "wrk is needed: apt-get install wrk" >&2; exit 1; }
+
+if [[ ${1:-} == postgres* ]]; then
+  KIND=postgres; BASE=${1%/}; URL="$BASE/$PGDB"
+else
+  KIND=sqlite; DB="$WORK/reads.db"; URL="sqlite://$(realpath -m "$DB")?mode=rwc"
+fi
+[[ ${SKIP_BUILD:-0} == 1 ]] || cargo build --release
+if [[ ${SKIP_SEED:-0} != 1 ]]; then
+  if [[ $KIND == postgres ]]; then
+    psql -q "$BASE/postgres" -c "DROP DATABASE IF EXISTS $PGDB" -c "CREATE DATABASE $PGDB"
+  else
+    rm -f "$DB" "$DB-wal" "$DB-shm"
+  fi
+  DATABASE_URL=$URL RUST_LOG=warn JWT_SECRET=unused "$BIN" seed --records "$RECORDS" --password "$PASSWORD"
+fi
+
+DATABASE_URL=$URL BIND_ADDR=127.0.0.1:$PORT JWT_SECRET=bench-secret-bench-secret RUST_LOG=warn \
+  "$BIN" >"$WORK/reads-server.log" 2>&1 &
+SERVER=$!
+trap 'kill $SERVER 2>/dev/null || true' EXIT
+API=http://127.0.0.1:$PORT/api/v1
+for _ in $(seq 100); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.1; done
+
+token() {
+  curl -sf -H 'content-type: application/json' -d "{\"phone\":\"$1\",\"password\":\"$PASSWORD\"}" \
+    "$API/auth/login" | sed -n 's/.*"access_token":"\([^"]*\)".*/\1/p'
+}
+MANAGER=$(token 13700000000)
+VOLUNTEER=$(token 13800000001)
+# A request the volunteer may read: the first of their recommended ones.
+REQUEST=$(curl -sf -H "authorization: Bearer $VOLUNTEER" "$API/me/recommended-requests" |
+  sed -n 's/^{"items":\[{"id":"\([^"]*\)".*/\1/p')
+[[ -n $REQUEST ]] || { echo "no request found for the volunteer" >&2; exit 1; }
+
+rps() { # token path → requests/s
+  wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" -H "authorization: Bearer $1" "$API$2" |
+    awk '/Requests\/sec/ {printf "%.0f", $2} /Non-2xx/ {n=$4} END {}'
+}
+check() { # token path expected-status
+  local got; got=$(curl -s -o /dev/null -w '%{http_code}' -H "authorization: Bearer $1" "$API$2")
+  [[ $got == "$3" ]] || { echo "$2 answered $got, expected $3" >&2; exit 1; }
+}
+check "$VOLUNTEER" /nothing-here 404
+check "$VOLUNTEER" "/requests/$REQUEST" 200
+check "$VOLUNTEER" "/requests?limit=20" 200
+check "$MANAGER" "/requests?limit=20" 200
+
+echo "$KIND, $(nproc) cores, $RECORDS records seeded, wrk -t$THREADS -c$CONNECTIONS -d$DURATION"
+printf '%-44s %10s %8s\n' path "req/s" "vs 404"
+base=$(rps "$VOLUNTEER" /nothing-here)
+printf '%-44s %10s %8s\n' "GET /nothing-here (404)" "$base" 1.00
+for case in "$VOLUNTEER /requests/$REQUEST volunteer" "$MANAGER /requests/$REQUEST manager" \
+  "$VOLUNTEER /requests?limit=20 volunteer" "$MANAGER /requests?limit=20 manager"; do
+  set -- $case
+  r=$(rps "$1" "$2")
+  printf '%-44s %10s %8s\n' "GET ${2/$REQUEST/{id\}} ($3)" "$r" "$(awk -v a="$r" -v b="$base" 'BEGIN {printf "%.2f", a / b}')"
+done
+again=$(rps "$VOLUNTEER" /nothing-here)
+printf '%-44s %10s %8s\n' "GET /nothing-here (404, again)" "$again" "$(awk -v a="$again" -v b="$base" 'BEGIN {printf "%.2f", a / b}')"
