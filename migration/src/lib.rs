@@ -7,6 +7,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261129_000001_foundation;
 mod m20261129_000002_notifications;
 mod m20261129_000003_supersedes_index;
+mod m20261129_000004_volunteer_signups_index;
 
 pub struct Migrator;
 
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000001_foundation::Migration),
             Box::new(m20261129_000002_notifications::Migration),
             Box::new(m20261129_000003_supersedes_index::Migration),
+            Box::new(m20261129_000004_volunteer_signups_index::Migration),
         ]
     }
 }

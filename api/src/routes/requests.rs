@@ -116,7 +116,7 @@ async fn create_request(
 ) -> AppResult<HttpResponse> {
     let request =
         requests::create(&state.db, &state.settings, new_request(body.0)?, staff.0.id).await?;
-    let reader = Reader::load(&state.db, &staff.0).await?;
+    let reader = Reader::load(&state.db, &staff.0, &[]).await?;
     let view = requests::view_for(&state.db, &reader, &request, state.settings.time_zone).await?;
     Ok(HttpResponse::Created().json(view))
 }
@@ -138,12 +138,15 @@ async fn list_requests(
         cursor: query.cursor,
     }
     .parse()?;
-    let reader = Reader::load(&state.reads, &me).await?;
+    let mut reader = Reader::load(&state.reads, &me, &[]).await?;
     let filter = ListFilter {
         status: query.status,
         category: query.category,
     };
     let (rows, next_cursor) = requests::list(&state.reads, &reader, filter, page).await?;
+    // Now the sign-ups among this page, which decide what each view shows.
+    let shown: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
+    reader.load_signups(&state.reads, &shown).await?;
     let items = requests::views_for(&state.reads, &reader, &rows, state.settings.time_zone).await?;
     Ok(HttpResponse::Ok().json(Page { items, next_cursor }))
 }
@@ -155,7 +158,7 @@ async fn visible(
     id: Uuid,
 ) -> AppResult<(entity::help_request::Model, Reader)> {
     let request = requests::find(&state.reads, id).await?;
-    let reader = Reader::load(&state.reads, me).await?;
+    let reader = Reader::load(&state.reads, me, &[request.id]).await?;
     if !reader.may_see(&request) {
         return Err(AppError::NotFound);
     }
@@ -202,7 +205,7 @@ async fn respond(
     staff: &Staff,
     request: &entity::help_request::Model,
 ) -> AppResult<HttpResponse> {
-    let reader = Reader::load(&state.db, &staff.0).await?;
+    let reader = Reader::load(&state.db, &staff.0, &[]).await?;
     let view = requests::view_for(&state.db, &reader, request, state.settings.time_zone).await?;
     Ok(HttpResponse::Ok().json(view))
 }
@@ -291,7 +294,7 @@ async fn recommended_requests(
         slots: &slots,
     };
 
-    let reader = Reader::load(&state.reads, &volunteer.0).await?;
+    let reader = Reader::load(&state.reads, &volunteer.0, &[]).await?;
     let open = requests::open_for_volunteer(&state.reads, &reader).await?;
     let residents = requests::residents_of(&state.reads, &open).await?;
     let mut items = Vec::with_capacity(open.len());

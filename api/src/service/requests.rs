@@ -90,36 +90,59 @@ pub async fn find(db: &impl ConnectionTrait, id: Uuid) -> AppResult<help_request
         .ok_or(AppError::NotFound)
 }
 
-/// What one reader may see of requests: their teams and sign-ups.
+/// What one reader may see of requests: their teams, and their sign-ups
+/// among the requests at hand — never their whole history, which grows
+/// with every year of service.
 pub struct Reader {
     pub id: Uuid,
     pub role: Role,
     pub team_ids: Vec<Uuid>,
+    /// The reader's sign-ups among the requests passed to
+    /// [`Reader::load`] (volunteers only).
     pub signed_up: HashSet<Uuid>,
 }
 
 impl Reader {
-    pub async fn load(db: &impl ConnectionTrait, user: &AuthUser) -> AppResult<Self> {
-        let (team_ids, signed_up) = if user.role == Role::Volunteer {
-            let signed_up = Signups::find()
-                .select_only()
-                .column(signup::Column::RequestId)
-                .filter(signup::Column::VolunteerId.eq(user.id))
-                .into_tuple::<Uuid>()
-                .all(db)
-                .await?
-                .into_iter()
-                .collect();
-            (teams::team_ids_of(db, user.id).await?, signed_up)
+    /// `requests`: the requests about to be shown, whose sign-ups matter.
+    pub async fn load(
+        db: &impl ConnectionTrait,
+        user: &AuthUser,
+        requests: &[Uuid],
+    ) -> AppResult<Self> {
+        let team_ids = if user.role == Role::Volunteer {
+            teams::team_ids_of(db, user.id).await?
         } else {
-            (Vec::new(), HashSet::new())
+            Vec::new()
         };
-        Ok(Self {
+        let mut reader = Self {
             id: user.id,
             role: user.role,
             team_ids,
-            signed_up,
-        })
+            signed_up: HashSet::new(),
+        };
+        reader.load_signups(db, requests).await?;
+        Ok(reader)
+    }
+
+    /// Notes the reader's sign-ups among `requests`.
+    pub async fn load_signups(
+        &mut self,
+        db: &impl ConnectionTrait,
+        requests: &[Uuid],
+    ) -> AppResult<()> {
+        if self.role != Role::Volunteer || requests.is_empty() {
+            return Ok(());
+        }
+        let found: Vec<Uuid> = Signups::find()
+            .select_only()
+            .column(signup::Column::RequestId)
+            .filter(signup::Column::VolunteerId.eq(self.id))
+            .filter(signup::Column::RequestId.is_in(requests.iter().copied()))
+            .into_tuple()
+            .all(db)
+            .await?;
+        self.signed_up.extend(found);
+        Ok(())
     }
 
     pub fn may_see(&self, request: &help_request::Model) -> bool {
@@ -202,14 +225,18 @@ pub async fn list(
         .order_by_desc(help_request::Column::Id)
         .limit(page.limit + 1);
     if !reader.role.is_staff() {
+        // The reader's sign-ups as a subquery: a long history stays in the
+        // database instead of travelling as a list of ids.
+        let theirs = sea_orm::sea_query::Query::select()
+            .column(signup::Column::RequestId)
+            .from(Signups)
+            .and_where(signup::Column::VolunteerId.eq(reader.id))
+            .to_owned();
         query = query.filter(
             Condition::any()
                 .add(help_request::Column::Status.eq(RequestStatus::Open.code()))
                 .add(help_request::Column::TeamId.is_in(reader.team_ids.clone()))
-                .add(
-                    help_request::Column::Id
-                        .is_in(reader.signed_up.iter().copied().collect::<Vec<_>>()),
-                ),
+                .add(help_request::Column::Id.in_subquery(theirs)),
         );
     }
     if let Some(status) = filter.status {
@@ -333,8 +360,14 @@ pub async fn open_for_volunteer(
     if reader.team_ids.is_empty() {
         return Ok(Vec::new());
     }
+    let theirs = sea_orm::sea_query::Query::select()
+        .column(signup::Column::RequestId)
+        .from(Signups)
+        .and_where(signup::Column::VolunteerId.eq(reader.id))
+        .to_owned();
     let rows = Requests::find()
         .filter(help_request::Column::TeamId.is_in(reader.team_ids.clone()))
+        .filter(help_request::Column::Id.not_in_subquery(theirs))
         .filter(help_request::Column::Status.is_in([
             RequestStatus::Assigned.code(),
             RequestStatus::InProgress.code(),
@@ -346,8 +379,5 @@ pub async fn open_for_volunteer(
         .filter(help_request::Column::EndsAt.gt(now()))
         .all(db)
         .await?;
-    Ok(rows
-        .into_iter()
-        .filter(|r| !reader.signed_up.contains(&r.id))
-        .collect())
+    Ok(rows)
 }
