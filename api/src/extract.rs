@@ -56,7 +56,13 @@ impl<T: DeserializeOwned + Default + 'static> FromRequest for OptionalJson<T> {
                 return Ok(OptionalJson(T::default()));
             }
             checked?;
-            parse(&bytes).map(OptionalJson)
+            let value: serde_json::Value = serde_json::from_slice(&bytes)
+                .map_err(|e| AppError::MalformedJson(e.to_string()))?;
+            if value.is_null() {
+                // `null` says "no body" as well as an empty one does.
+                return Ok(OptionalJson(T::default()));
+            }
+            parse_value(value).map(OptionalJson)
         })
     }
 }
@@ -101,35 +107,37 @@ async fn read_body(mut payload: Payload) -> AppResult<web::BytesMut> {
     Ok(body)
 }
 
-/// Syntax errors are 400; well-formed JSON with a wrong type, a missing
-/// field or an unknown enum value is 422 naming the field.
+/// Syntax errors are 400; well-formed JSON that is not an object, or has
+/// a wrong type, a missing field or an unknown enum value is 422 naming
+/// the field. (Parsing to a `Value` first keeps the two apart: serde
+/// calls some shape errors, such as an array too long, syntax errors.)
 pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> AppResult<T> {
-    let mut de = serde_json::Deserializer::from_slice(bytes);
-    let value = serde_path_to_error::deserialize(&mut de);
-    if value.is_ok() {
-        // Anything after the value is a syntax error.
-        de.end()
-            .map_err(|e| AppError::MalformedJson(e.to_string()))?;
+    let value: serde_json::Value =
+        serde_json::from_slice(bytes).map_err(|e| AppError::MalformedJson(e.to_string()))?;
+    parse_value(value)
+}
+
+/// Every body of this API is a JSON object.
+pub fn parse_value<T: DeserializeOwned>(value: serde_json::Value) -> AppResult<T> {
+    if !value.is_object() {
+        return Err(AppError::Validation(vec![FieldError::new(
+            "body",
+            "请求体须为 JSON 对象",
+        )]));
     }
-    value.map_err(|err| {
+    serde_path_to_error::deserialize(value).map_err(|err| {
         let path = err.path().to_string();
-        let inner = err.into_inner();
-        match inner.classify() {
-            serde_json::error::Category::Data => {
-                let message = strip_position(&inner.to_string());
-                let field = missing_field(&message)
-                    .map(|name| {
-                        if path == "." {
-                            name.to_string()
-                        } else {
-                            format!("{path}.{name}")
-                        }
-                    })
-                    .unwrap_or(path);
-                AppError::Validation(vec![FieldError::new(field, message)])
-            }
-            _ => AppError::MalformedJson(inner.to_string()),
-        }
+        let message = strip_position(&err.into_inner().to_string());
+        let field = missing_field(&message)
+            .map(|name| {
+                if path == "." {
+                    name.to_string()
+                } else {
+                    format!("{path}.{name}")
+                }
+            })
+            .unwrap_or(path);
+        AppError::Validation(vec![FieldError::new(field, message)])
     })
 }
 
@@ -217,5 +225,22 @@ mod tests {
             code(parse(b"{\"count\": 1, \"inner\": {\"lat\": 1.5}}")).0,
             "ok"
         );
+    }
+
+    #[test]
+    fn well_formed_json_of_the_wrong_shape_is_422() {
+        assert_eq!(
+            code(parse(b"[null, null]")),
+            ("validation_failed", Some("body".into()))
+        );
+        assert_eq!(
+            code(parse(b"\"AAA\"")),
+            ("validation_failed", Some("body".into()))
+        );
+        assert_eq!(
+            code(parse(b"[]")),
+            ("validation_failed", Some("body".into()))
+        );
+        assert_eq!(code(parse(b"\x00")).0, "malformed_json");
     }
 }

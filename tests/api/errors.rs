@@ -231,6 +231,18 @@ async fn health_openapi_and_docs_answer() {
         );
     }
     assert!(doc["paths"]["/api/v1/teams"]["post"]["responses"]["422"].is_object());
+    // Clients generate code from the document: enums carry the wire codes.
+    let schemas = &doc["components"]["schemas"];
+    assert_eq!(
+        schemas["Role"]["enum"],
+        json!(["volunteer", "caseworker", "manager", "admin"])
+    );
+    assert!(
+        schemas["ServiceCategory"]["enum"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("home_visit"))
+    );
     let page = app.client.get(app.url("/docs/")).send().await.unwrap();
     assert_eq!(page.status(), 200);
     let html = page.text().await.unwrap();
@@ -239,6 +251,60 @@ async fn health_openapi_and_docs_answer() {
         !html.contains("cdn.") && !html.contains("unpkg.com"),
         "the docs UI needs no internet"
     );
+}
+
+#[tokio::test]
+async fn well_formed_json_of_the_wrong_shape_is_422_and_null_means_no_body() {
+    let app = spawn_app().await;
+    let before = team_count(&app).await;
+    for body in ["[null, null]", "[]", "\"AAA\"", "42"] {
+        let reply = app
+            .send(
+                app.client
+                    .post(app.url("/teams"))
+                    .bearer_auth(&app.admin.token)
+                    .header("content-type", "application/json")
+                    .body(body),
+            )
+            .await;
+        assert_eq!(reply.status, 422, "{body}: {}", reply.body);
+        assert_eq!(reply.body["error"]["details"][0]["field"], "body");
+    }
+    assert_eq!(team_count(&app).await, before);
+
+    let caseworker = app.staff("caseworker", "孔社工").await;
+    let resident = id(&app.resident(&caseworker, json!({})).await);
+    let request = id(&app.request(&caseworker, &resident, json!({})).await);
+    let reply = app
+        .send(
+            app.client
+                .post(app.url(&format!("/requests/{request}/cancel")))
+                .bearer_auth(&caseworker.token)
+                .header("content-type", "application/json")
+                .body("null"),
+        )
+        .await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert_eq!(reply.body["status"], "cancelled");
+}
+
+#[tokio::test]
+async fn times_outside_this_century_are_refused() {
+    let app = spawn_app().await;
+    let caseworker = app.staff("caseworker", "严社工").await;
+    let resident = id(&app.resident(&caseworker, json!({})).await);
+    let reply = app
+        .post(
+            "/requests",
+            Some(&caseworker),
+            json!({"resident_id": resident, "category": "home_visit", "title": "探访",
+                   "description": "", "starts_at": "9999-12-31T08:00:00+08:00",
+                   "ends_at": "9999-12-31T10:00:00+08:00", "volunteers_needed": 1,
+                   "urgency": "normal"}),
+        )
+        .await;
+    assert_eq!(reply.status, 422, "{}", reply.body);
+    assert_eq!(reply.body["error"]["details"][0]["field"], "starts_at");
 }
 
 #[tokio::test]

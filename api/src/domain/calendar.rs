@@ -35,6 +35,19 @@ pub fn local_range(
     Ok((from.map(|f| day_start(f, tz)), until))
 }
 
+/// 2000-01-01 and 2100-01-01 (UTC): service happens in between. Times
+/// outside are typos (or probes), and would not print as RFC 3339.
+pub const PLAUSIBLE_SECS: std::ops::Range<i64> = 946_684_800..4_102_444_800;
+
+/// A time a request or a record may carry.
+pub fn check_plausible(ts: i64) -> Result<(), &'static str> {
+    if PLAUSIBLE_SECS.contains(&ts) {
+        Ok(())
+    } else {
+        Err("时间须在 2000 年到 2099 年之间")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -59,5 +72,12 @@ mod tests {
         assert_eq!(until.unwrap() - from.unwrap(), 86_400);
         assert!(local_range(Some(f), Some(f.pred_opt().unwrap()), Shanghai).is_err());
         assert_eq!(local_range(None, None, Shanghai).unwrap(), (None, None));
+    }
+
+    #[test]
+    fn only_this_century_is_plausible() {
+        assert!(check_plausible(1_790_000_000).is_ok());
+        assert!(check_plausible(946_684_799).is_err());
+        assert!(check_plausible(8_210_266_876_800).is_err());
     }
 }

@@ -8,10 +8,28 @@ use utoipa::ToSchema;
 macro_rules! vocabulary {
     ($(#[$meta:meta])* $name:ident { $($variant:ident => $code:literal, $label:literal;)+ }) => {
         $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
         pub enum $name {
             $(#[serde(rename = $code)] $variant,)+
         }
+
+        // Written out rather than derived: the derive cannot see renames
+        // that reach it through a macro fragment, and would document the
+        // Rust variant names instead of the wire codes.
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                use utoipa::openapi::schema::{ObjectBuilder, SchemaType, Type};
+                let labels: Vec<String> =
+                    vec![$(format!("`{}` {}", $code, $label)),+];
+                ObjectBuilder::new()
+                    .schema_type(SchemaType::new(Type::String))
+                    .enum_values(Some([$($code),+]))
+                    .description(Some(labels.join(", ")))
+                    .into()
+            }
+        }
+
+        impl ToSchema for $name {}
 
         impl $name {
             pub const ALL: &'static [Self] = &[$(Self::$variant),+];

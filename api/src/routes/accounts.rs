@@ -113,6 +113,7 @@ async fn register(state: web::Data<AppState>, body: Json<RegisterBody>) -> AppRe
     (status = 400, body = ErrorBody), (status = 401, description = "invalid_credentials", body = ErrorBody),
     (status = 415, body = ErrorBody), (status = 422, body = ErrorBody),
     (status = 429, description = "too_many_attempts", body = ErrorBody),
+    (status = 413, body = ErrorBody),
 ))]
 #[post("/auth/login")]
 async fn login(state: web::Data<AppState>, body: Json<LoginBody>) -> AppResult<HttpResponse> {
@@ -143,6 +144,7 @@ async fn get_me(state: web::Data<AppState>, me: AuthUser) -> AppResult<HttpRespo
 #[utoipa::path(tag = "accounts", security(("bearer" = [])), request_body = ProfileBody, responses(
     (status = 200, body = UserView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
     (status = 415, body = ErrorBody), (status = 422, body = ErrorBody),
+    (status = 413, body = ErrorBody),
 ))]
 #[patch("/me")]
 async fn update_me(
@@ -192,6 +194,7 @@ fn profile_change(body: ProfileBody) -> AppResult<ProfileChange> {
     (status = 201, body = UserView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
     (status = 403, body = ErrorBody), (status = 409, description = "phone_taken", body = ErrorBody),
     (status = 415, body = ErrorBody), (status = 422, body = ErrorBody),
+    (status = 413, body = ErrorBody),
 ))]
 #[post("/users")]
 async fn create_user(

@@ -22,6 +22,7 @@ pub fn config(cfg: &mut ServiceConfig) {
 
 #[derive(Deserialize, IntoParams)]
 pub struct StatsQuery {
+    #[param(inline)]
     group_by: GroupBy,
     /// Inclusive date in `TIME_ZONE`, matched against a record's start.
     from: Option<NaiveDate>,
@@ -38,6 +39,7 @@ pub enum ExportFormat {
 
 #[derive(Deserialize, IntoParams)]
 pub struct ExportQuery {
+    #[param(inline)]
     format: ExportFormat,
     from: Option<NaiveDate>,
     to: Option<NaiveDate>,
@@ -75,7 +77,10 @@ async fn service_hour_stats(
 /// One row per approved record, phones masked: CSV (UTF-8 with BOM) or
 /// XLSX, streamed.
 #[utoipa::path(tag = "statistics", security(("bearer" = [])), params(ExportQuery), responses(
-    (status = 200, description = "the file: text/csv, or application/vnd.openxmlformats-officedocument.spreadsheetml.sheet for xlsx", content_type = "text/csv"),
+    (status = 200, description = "the file, as an attachment", content(
+        (String = "text/csv"),
+        (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    )),
     (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody),
 ))]
 #[get("/exports/service-hours")]

@@ -13,8 +13,8 @@ use crate::auth::{AuthUser, Staff, Volunteer};
 use crate::domain::availability::{Slot, WeeklySlot};
 use crate::domain::geo::Coordinates;
 use crate::domain::recommend::{self, OpenRequestFacts, VolunteerFacts};
-use crate::domain::text;
 use crate::domain::vocab::{RequestStatus, ServiceCategory, Urgency};
+use crate::domain::{calendar, text};
 use crate::error::{AppError, AppResult, ErrorBody};
 use crate::extract::{EmptyBody, Json, OptionalJson};
 use crate::service::paging::PageParams;
@@ -78,6 +78,11 @@ fn new_request(body: CreateRequestBody) -> AppResult<NewRequest> {
         text::clean_optional(Some(&body.description), 2000),
     );
     let (starts_at, ends_at) = (body.starts_at.timestamp(), body.ends_at.timestamp());
+    for (field, at) in [("starts_at", starts_at), ("ends_at", ends_at)] {
+        if let Err(e) = calendar::check_plausible(at) {
+            check.fail(field, e);
+        }
+    }
     if ends_at <= starts_at {
         check.fail("ends_at", "结束时间须晚于开始时间");
     } else if ends_at - starts_at > MAX_WINDOW_SECS {
@@ -217,6 +222,7 @@ async fn respond(
     (status = 200, body = RequestView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
     (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
     (status = 415, body = ErrorBody), (status = 422, description = "team_not_vetted or an unknown team", body = ErrorBody),
+    (status = 413, body = ErrorBody),
 ))]
 #[post("/requests/{id}/assign")]
 async fn assign_request(
@@ -233,6 +239,7 @@ async fn assign_request(
 #[utoipa::path(tag = "requests", security(("bearer" = [])), params(("id" = Uuid, Path)), request_body(content = Option<EmptyBody>), responses(
     (status = 200, body = RequestView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
     (status = 404, body = ErrorBody), (status = 409, description = "invalid_status", body = ErrorBody),
+    (status = 400, body = ErrorBody), (status = 413, body = ErrorBody), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody),
 ))]
 #[post("/requests/{id}/cancel")]
 async fn cancel_request(
@@ -251,6 +258,7 @@ async fn cancel_request(
 #[utoipa::path(tag = "requests", security(("bearer" = [])), params(("id" = Uuid, Path)), request_body(content = Option<EmptyBody>), responses(
     (status = 200, body = RequestView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
     (status = 404, body = ErrorBody), (status = 409, description = "invalid_status", body = ErrorBody),
+    (status = 400, body = ErrorBody), (status = 413, body = ErrorBody), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody),
 ))]
 #[post("/requests/{id}/complete")]
 async fn complete_request(

@@ -9,7 +9,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use crate::auth::{AuthUser, Staff};
-use crate::domain::calendar::local_range;
+use crate::domain::calendar::{self, local_range};
 use crate::domain::text;
 use crate::domain::vocab::{RecordStatus, Role};
 use crate::error::{AppError, AppResult, ErrorBody};
@@ -19,7 +19,7 @@ use crate::service::record_views::{self, ServiceRecordView};
 use crate::service::service_records::{self, Correction, Decision, ListFilter, PaperEntry};
 use crate::service::teams;
 use crate::startup::AppState;
-use crate::views::{Page, local_time};
+use crate::views::{Page, Ranked, local_time};
 
 pub fn config(cfg: &mut ServiceConfig) {
     cfg.service(create_record)
@@ -92,6 +92,7 @@ async fn respond(
     (status = 403, body = ErrorBody), (status = 409, description = "overlapping_record", body = ErrorBody),
     (status = 415, body = ErrorBody),
     (status = 422, description = "record_in_future, record_too_long, invalid_time_range, unknown volunteer or request", body = ErrorBody),
+    (status = 413, body = ErrorBody),
 ))]
 #[post("/service-records")]
 async fn create_record(
@@ -102,6 +103,7 @@ async fn create_record(
     let body = body.0;
     let note = text::clean_optional(body.note.as_deref(), 500)
         .map_err(|e| AppError::invalid("note", e))?;
+    plausible_span(&body.started_at, &body.ended_at)?;
     let entry = PaperEntry {
         volunteer_id: body.volunteer_id,
         request_id: body.request_id,
@@ -193,7 +195,7 @@ async fn get_record(
 
 /// Every change to a record, oldest first: who, when and why.
 #[utoipa::path(tag = "service records", security(("bearer" = [])), params(("id" = Uuid, Path)), responses(
-    (status = 200, body = Vec<HistoryEntry>), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
+    (status = 200, body = Ranked<HistoryEntry>), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
 ))]
 #[get("/service-records/{id}/history")]
 async fn record_history(
@@ -214,7 +216,7 @@ async fn record_history(
             at: local_time(e.at, tz),
         })
         .collect();
-    Ok(HttpResponse::Ok().json(serde_json::json!({ "items": items })))
+    Ok(HttpResponse::Ok().json(Ranked { items }))
 }
 
 /// Approves a pending record: the request's caseworker, the team's leader
@@ -222,6 +224,7 @@ async fn record_history(
 #[utoipa::path(tag = "service records", security(("bearer" = [])), params(("id" = Uuid, Path)), request_body(content = Option<EmptyBody>), responses(
     (status = 200, body = ServiceRecordView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
     (status = 404, body = ErrorBody), (status = 409, description = "invalid_status", body = ErrorBody),
+    (status = 400, body = ErrorBody), (status = 413, body = ErrorBody), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody),
 ))]
 #[post("/service-records/{id}/approve")]
 async fn approve_record(
@@ -240,6 +243,7 @@ async fn approve_record(
     (status = 200, body = ServiceRecordView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
     (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, description = "invalid_status", body = ErrorBody),
     (status = 415, body = ErrorBody), (status = 422, body = ErrorBody),
+    (status = 413, body = ErrorBody),
 ))]
 #[post("/service-records/{id}/reject")]
 async fn reject_record(
@@ -267,6 +271,7 @@ async fn reject_record(
     (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
     (status = 409, description = "invalid_status, correction_pending or overlapping_record", body = ErrorBody),
     (status = 415, body = ErrorBody), (status = 422, body = ErrorBody),
+    (status = 413, body = ErrorBody),
 ))]
 #[post("/service-records/{id}/corrections")]
 async fn correct_record(
@@ -279,6 +284,7 @@ async fn correct_record(
     let reason = text::clean(&body.reason, 500).map_err(|e| AppError::invalid("reason", e))?;
     let note = text::clean_optional(body.note.as_deref(), 500)
         .map_err(|e| AppError::invalid("note", e))?;
+    plausible_span(&body.started_at, &body.ended_at)?;
     let correction = Correction {
         started_at: body.started_at.timestamp(),
         ended_at: body.ended_at.timestamp(),
@@ -287,4 +293,13 @@ async fn correct_record(
     };
     let record = service_records::correct(&state.db, *id, &me, correction).await?;
     respond(&state, &me, record, HttpResponse::Created()).await
+}
+
+fn plausible_span(
+    started_at: &chrono::DateTime<chrono::FixedOffset>,
+    ended_at: &chrono::DateTime<chrono::FixedOffset>,
+) -> AppResult<()> {
+    calendar::check_plausible(started_at.timestamp())
+        .map_err(|e| AppError::invalid("started_at", e))?;
+    calendar::check_plausible(ended_at.timestamp()).map_err(|e| AppError::invalid("ended_at", e))
 }

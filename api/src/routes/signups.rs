@@ -82,6 +82,7 @@ async fn withdraw(
     (status = 201, body = ServiceRecordView), (status = 401, body = ErrorBody),
     (status = 403, description = "not signed up", body = ErrorBody), (status = 404, body = ErrorBody),
     (status = 409, description = "overlapping_record or invalid_status", body = ErrorBody), (status = 422, body = ErrorBody),
+    (status = 400, body = ErrorBody), (status = 413, body = ErrorBody), (status = 415, body = ErrorBody),
 ))]
 #[post("/requests/{id}/check-in")]
 async fn check_in(
@@ -101,6 +102,7 @@ async fn check_in(
     (status = 200, body = ServiceRecordView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
     (status = 404, body = ErrorBody), (status = 409, description = "not_checked_in", body = ErrorBody),
     (status = 422, description = "record_too_long", body = ErrorBody),
+    (status = 400, body = ErrorBody), (status = 413, body = ErrorBody), (status = 415, body = ErrorBody),
 ))]
 #[post("/requests/{id}/check-out")]
 async fn check_out(

@@ -122,10 +122,11 @@ async fn get_team(
 
 /// Joins a team (a volunteer, themselves) or adds a member (a manager,
 /// with `user_id` and `role`).
-#[utoipa::path(tag = "teams", security(("bearer" = [])), params(("id" = Uuid, Path)), request_body = AddMemberBody, responses(
+#[utoipa::path(tag = "teams", security(("bearer" = [])), params(("id" = Uuid, Path)), request_body(content = Option<AddMemberBody>), responses(
     (status = 201, body = MembershipView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
     (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
     (status = 409, description = "already_member", body = ErrorBody), (status = 422, body = ErrorBody),
+    (status = 413, body = ErrorBody), (status = 415, body = ErrorBody),
 ))]
 #[post("/teams/{id}/members")]
 async fn add_member(

@@ -41,6 +41,7 @@ pub struct CreateWebhookBody {
     (status = 201, body = WebhookView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
     (status = 403, body = ErrorBody), (status = 415, body = ErrorBody),
     (status = 422, description = "webhook_url_forbidden, or an invalid field", body = ErrorBody),
+    (status = 413, body = ErrorBody),
 ))]
 #[post("/webhooks")]
 async fn create_webhook(
@@ -129,6 +130,7 @@ async fn list_deliveries(
 #[utoipa::path(tag = "notifications", security(("bearer" = [])), params(("id" = Uuid, Path)), request_body(content = Option<EmptyBody>), responses(
     (status = 202, description = "queued: `{\"event_id\"}`"), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
     (status = 404, body = ErrorBody),
+    (status = 400, body = ErrorBody), (status = 413, body = ErrorBody), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody),
 ))]
 #[post("/webhooks/{id}/test")]
 async fn test_webhook(
@@ -146,6 +148,7 @@ async fn test_webhook(
 #[utoipa::path(tag = "notifications", security(("bearer" = [])), params(("id" = Uuid, Path), ("event_id" = Uuid, Path)), request_body(content = Option<EmptyBody>), responses(
     (status = 202, description = "queued again"), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
     (status = 404, body = ErrorBody), (status = 409, description = "the delivery has not failed", body = ErrorBody),
+    (status = 400, body = ErrorBody), (status = 413, body = ErrorBody), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody),
 ))]
 #[post("/webhooks/{id}/deliveries/{event_id}/redeliver")]
 async fn redeliver_event(
