@@ -3,7 +3,8 @@
 # Starts the release server on a seeded database and runs wrk, one path
 # after the other, with the same connections and threads:
 #   GET /api/v1/nothing-here         (404 from the default service: no DB)
-#   GET /api/v1/requests/{id}        (one request, as its caseworker / a volunteer)
+#   GET /api/v1/requests/{unknown}   (404 after the token check and one lookup)
+#   GET /api/v1/requests/{id}        (one request, as a manager / a volunteer)
 #   GET /api/v1/requests?limit=20    (first page, as a manager / a volunteer)
 #
 #   bench/reads.sh                                    # SQLite under target/bench/
@@ -77,11 +78,12 @@ echo "$KIND, $(nproc) cores, $RECORDS records seeded, wrk -t$THREADS -c$CONNECTI
 printf '%-44s %10s %8s\n' path "req/s" "vs 404"
 base=$(rps "$VOLUNTEER" /nothing-here)
 printf '%-44s %10s %8s\n' "GET /nothing-here (404)" "$base" 1.00
-for case in "$VOLUNTEER /requests/$REQUEST volunteer" "$MANAGER /requests/$REQUEST manager" \
+for case in "$MANAGER /requests/00000000-0000-7000-8000-000000000000 manager,404" \
+  "$VOLUNTEER /requests/$REQUEST volunteer" "$MANAGER /requests/$REQUEST manager" \
   "$VOLUNTEER /requests?limit=20 volunteer" "$MANAGER /requests?limit=20 manager"; do
   set -- $case
   r=$(rps "$1" "$2")
-  printf '%-44s %10s %8s\n' "GET ${2/$REQUEST/{id\}} ($3)" "$r" "$(awk -v a="$r" -v b="$base" 'BEGIN {printf "%.2f", a / b}')"
+  printf '%-44s %10s %8s\n' "GET $(sed -e "s/$REQUEST/{id}/" -e 's/0000.*0000/{unknown}/' <<<"$2") ($3)" "$r" "$(awk -v a="$r" -v b="$base" 'BEGIN {printf "%.2f", a / b}')"
 done
 again=$(rps "$VOLUNTEER" /nothing-here)
 printf '%-44s %10s %8s\n' "GET /nothing-here (404, again)" "$again" "$(awk -v a="$again" -v b="$base" 'BEGIN {printf "%.2f", a / b}')"
