@@ -24,10 +24,10 @@ if [[ ${SKIP_BUILD:-0} != 1 ]]; then
   cargo build --release
   cargo build --release -p api --example signup_rush
 fi
-psql -q "$BASE/postgres" -c "DROP DATABASE IF EXISTS $PGDB" -c "CREATE DATABASE $PGDB"
+psql -q "$BASE/postgres" -c "DROP DATABASE IF EXISTS $PGDB WITH (FORCE)" -c "CREATE DATABASE $PGDB"
 
 PIDS=()
-trap 'kill "${PIDS[@]}" 2>/dev/null || true' EXIT
+trap 'kill "${PIDS[@]}" 2>/dev/null; wait 2>/dev/null || true' EXIT
 SERVERS=""
 for port in "${PORTS[@]}"; do
   DATABASE_URL="$BASE/$PGDB" BIND_ADDR=127.0.0.1:$port JWT_SECRET=rush-secret-rush-secret \

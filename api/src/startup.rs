@@ -7,7 +7,9 @@ use std::time::Duration;
 
 use actix_web::{App, HttpServer, dev::Server, middleware, web};
 use migration::{Migrator, MigratorTrait};
-use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, TransactionTrait,
+};
 use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::SwaggerUi;
 
@@ -182,10 +184,25 @@ pub async fn connect_with(url: &str, pool: PoolSettings) -> Result<DatabaseConne
                 .map_err(|e| format!("{pragma}: {e}"))?;
         }
     }
-    Migrator::up(&db, None)
-        .await
-        .map_err(|e| format!("migrations failed: {e}"))?;
+    migrate(&db).await?;
     Ok(db)
+}
+
+/// Applies pending migrations. On PostgreSQL several processes may start
+/// at once: they queue on an advisory lock, and the migrations run in the
+/// lock's transaction (PostgreSQL's DDL is transactional), so one process
+/// migrates and the others find nothing left to do.
+async fn migrate(db: &DatabaseConnection) -> Result<(), String> {
+    let failed = |e: sea_orm::DbErr| format!("migrations failed: {e}");
+    if db.get_database_backend() != DbBackend::Postgres {
+        return Migrator::up(db, None).await.map_err(failed);
+    }
+    let txn = db.begin().await.map_err(failed)?;
+    txn.execute_unprepared("SELECT pg_advisory_xact_lock(4242020261129)")
+        .await
+        .map_err(failed)?;
+    Migrator::up(&txn, None).await.map_err(failed)?;
+    txn.commit().await.map_err(failed)
 }
 
 /// The connections GET handlers read through. PostgreSQL: the same pool.

@@ -18,9 +18,11 @@ async fn two_processes() -> Option<(ServerProcess, ServerProcess, TestApp, TestA
         return None;
     }
     let database_url = fresh_database().await;
+    // Both start at once on the empty database: one migrates, the other
+    // waits for it instead of failing on half-created tables.
     let a = ServerProcess::start(&database_url, &[]);
-    let app_a = a.connect(&database_url).await;
     let b = ServerProcess::start(&database_url, &[]);
+    let app_a = a.connect(&database_url).await;
     let app_b = b.connect(&database_url).await;
     Some((a, b, app_a, app_b))
 }

@@ -2,8 +2,6 @@
 //! straight to the response, XLSX through rust_xlsxwriter's
 //! constant-memory mode into a temporary file that is then streamed.
 
-use std::sync::mpsc;
-
 use actix_web::web::Bytes;
 use chrono_tz::Tz;
 use futures::Stream;
@@ -12,12 +10,12 @@ use sea_orm::DatabaseConnection;
 use tokio::io::AsyncReadExt;
 use uuid::Uuid;
 
-use super::reports::{Range, export_page};
+use super::reports::Range;
 use crate::domain::report::{EXPORT_HEADER, ExportRecord, defuse_formula};
 use crate::error::{AppError, AppResult};
 
-/// Rows fetched per query.
-pub const PAGE_ROWS: u64 = 2_000;
+/// Rows handed over (and formatted) at a time.
+const BATCH_ROWS: usize = 2_000;
 
 const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
 
@@ -44,39 +42,32 @@ fn csv_chunk(rows: &[(Uuid, ExportRecord)], tz: Tz, header: bool) -> AppResult<B
     Ok(Bytes::from(out))
 }
 
-enum CsvState {
-    Start,
-    After(Uuid),
-    Done,
-}
-
-/// The CSV as a stream of chunks. PostgreSQL streams one query (its pool
-/// has room, and one query beats hundreds of page queries); SQLite reads
-/// page by page so its single connection is shared with other requests.
+/// The CSV as a stream of chunks, from one streamed query: on PostgreSQL
+/// a pooled connection, on SQLite one of the query-only readers (see
+/// `startup::connect_reads`), so the writer is never held up.
 pub fn csv_stream(
     db: DatabaseConnection,
     range: Range,
     tz: Tz,
-) -> futures::stream::BoxStream<'static, Result<Bytes, AppError>> {
-    use futures::StreamExt;
-    if db.get_database_backend() == sea_orm::DbBackend::Postgres {
-        csv_single_query(db, range, tz).boxed()
-    } else {
-        csv_pages(db, range, tz).boxed()
-    }
+) -> impl Stream<Item = Result<Bytes, AppError>> {
+    let receiver = stream_rows(db, range);
+    futures::stream::unfold((receiver, true), move |(mut receiver, header)| async move {
+        let batch = receiver.recv().await?;
+        let chunk = batch.and_then(|rows| csv_chunk(&rows, tz, header));
+        Some((chunk, (receiver, false)))
+    })
 }
 
-fn csv_single_query(
-    db: DatabaseConnection,
-    range: Range,
-    tz: Tz,
-) -> impl Stream<Item = Result<Bytes, AppError>> {
-    // The query task fetches and the response stream formats; the bounded
-    // channel keeps the query at most a few batches ahead of the client, so
-    // memory stays flat however slow the download.
-    let (sender, receiver) = tokio::sync::mpsc::channel::<AppResult<Vec<(Uuid, ExportRecord)>>>(4);
+type Batch = AppResult<Vec<(Uuid, ExportRecord)>>;
+
+/// Runs the export query in a task of its own and hands its rows over in
+/// batches. The channel is bounded: the query stays at most a few batches
+/// ahead of whoever formats them, so memory stays flat however slow the
+/// download; when the receiver goes away, the query stops.
+fn stream_rows(db: DatabaseConnection, range: Range) -> tokio::sync::mpsc::Receiver<Batch> {
+    let (sender, receiver) = tokio::sync::mpsc::channel::<Batch>(4);
     tokio::spawn(async move {
-        let result = super::reports::export_streamed(&db, range, PAGE_ROWS as usize, |rows| {
+        let result = super::reports::export_streamed(&db, range, BATCH_ROWS, |rows| {
             let sender = sender.clone();
             async move { sender.send(Ok(rows)).await.is_ok() }
         })
@@ -85,65 +76,24 @@ fn csv_single_query(
             let _ = sender.send(Err(err)).await;
         }
     });
-    futures::stream::unfold((receiver, true), move |(mut receiver, header)| async move {
-        let batch = receiver.recv().await?;
-        let chunk = batch.and_then(|rows| csv_chunk(&rows, tz, header));
-        Some((chunk, (receiver, false)))
-    })
+    receiver
 }
 
-fn csv_pages(
-    db: DatabaseConnection,
-    range: Range,
-    tz: Tz,
-) -> impl Stream<Item = Result<Bytes, AppError>> {
-    futures::stream::try_unfold(CsvState::Start, move |state| {
-        let db = db.clone();
-        async move {
-            let (after, header) = match state {
-                CsvState::Done => return Ok(None),
-                CsvState::Start => (None, true),
-                CsvState::After(id) => (Some(id), false),
-            };
-            let rows = export_page(&db, range, after, PAGE_ROWS).await?;
-            let chunk = csv_chunk(&rows, tz, header)?;
-            let next = match rows.last() {
-                Some((id, _)) if rows.len() as u64 == PAGE_ROWS => CsvState::After(*id),
-                _ => CsvState::Done,
-            };
-            Ok(Some((chunk, next)))
-        }
-    })
-}
-
-/// Writes the XLSX into a temporary file; pages cross from the async
-/// reader to the blocking writer through a bounded channel, so only a few
-/// pages are ever in memory.
+/// Writes the XLSX into a temporary file: rows stream from the query to
+/// the blocking writer, so only a few batches are ever in memory.
 pub async fn xlsx_file(
     db: &DatabaseConnection,
     range: Range,
     tz: Tz,
 ) -> AppResult<tempfile::NamedTempFile> {
-    let (sender, receiver) = mpsc::sync_channel::<Vec<(Uuid, ExportRecord)>>(2);
-    let writer = tokio::task::spawn_blocking(move || write_xlsx(receiver, tz));
-    let mut after = None;
-    loop {
-        let rows = export_page(db, range, after, PAGE_ROWS).await?;
-        let full = rows.len() as u64 == PAGE_ROWS;
-        after = rows.last().map(|(id, _)| *id);
-        if sender.send(rows).is_err() {
-            break;
-        }
-        if !full {
-            break;
-        }
-    }
-    drop(sender);
-    writer.await.map_err(AppError::internal)?
+    let receiver = stream_rows(db.clone(), range);
+    tokio::task::spawn_blocking(move || write_xlsx(receiver, tz))
+        .await
+        .map_err(AppError::internal)?
 }
 
 fn write_xlsx(
-    pages: mpsc::Receiver<Vec<(Uuid, ExportRecord)>>,
+    mut batches: tokio::sync::mpsc::Receiver<Batch>,
     tz: Tz,
 ) -> AppResult<tempfile::NamedTempFile> {
     let mut workbook = Workbook::new();
@@ -158,8 +108,8 @@ fn write_xlsx(
             .map_err(AppError::internal)?;
     }
     let mut row_index: u32 = 1;
-    for page in pages {
-        for (_, record) in page {
+    while let Some(batch) = batches.blocking_recv() {
+        for (_, record) in batch? {
             let cells = record.cells(tz);
             for (col, cell) in cells.iter().enumerate().take(7) {
                 sheet

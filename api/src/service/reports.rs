@@ -261,21 +261,6 @@ fn export_record(row: ExportRow) -> (Uuid, ExportRecord) {
     (id, record)
 }
 
-/// One page of the export, after the record `after`, oldest first.
-pub async fn export_page(
-    db: &impl ConnectionTrait,
-    range: Range,
-    after: Option<Uuid>,
-    limit: u64,
-) -> AppResult<Vec<(Uuid, ExportRecord)>> {
-    let mut query = export_query(range).limit(limit);
-    if let Some(after) = after {
-        query = query.filter(service_record::Column::Id.gt(after));
-    }
-    let rows: Vec<ExportRow> = query.into_tuple().all(db).await?;
-    Ok(rows.into_iter().map(export_record).collect())
-}
-
 /// The whole export as one streamed query, handing `chunk`-row batches to
 /// `sink`; stops early when `sink` says the client went away.
 pub async fn export_streamed<C, F, Fut>(

@@ -83,6 +83,12 @@ pub async fn sign_up(
     if existing.is_some() {
         return Err(already_signed_up());
     }
+    // Full as last committed: say so at once rather than queue for the
+    // row lock behind everyone else in a rush. (Only "full" is decided
+    // here; a place is only ever taken by the conditional update below.)
+    if request.signups_count >= request.volunteers_needed {
+        return Err(request_full());
+    }
     let taken = Requests::update_many()
         .col_expr(
             help_request::Column::SignupsCount,
