@@ -9,8 +9,15 @@ use utoipa::ToSchema;
 /// One weekly slot; `weekday` 1 = Monday … 7 = Sunday, times `HH:MM`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct WeeklySlot {
+    #[schema(minimum = 1, maximum = 7)]
     pub weekday: u8,
+    #[schema(pattern = r"^([01][0-9]|2[0-3]):[0-5][0-9]$", example = "09:00")]
     pub start: String,
+    /// `24:00` may end a day.
+    #[schema(
+        pattern = r"^(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$",
+        example = "12:00"
+    )]
     pub end: String,
 }
 

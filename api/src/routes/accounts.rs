@@ -29,16 +29,22 @@ pub fn config(cfg: &mut ServiceConfig) {
 #[derive(Deserialize, ToSchema)]
 pub struct RegisterBody {
     /// Mainland mobile, `1[3-9]\d{9}`.
+    #[schema(pattern = r"^1[3-9]\d{9}$", example = "13800138000")]
     phone: String,
-    /// At least 8 characters.
+    /// 8 to 128 characters.
+    #[schema(min_length = 8, max_length = 128)]
     password: String,
+    #[schema(min_length = 1, max_length = 50)]
     name: String,
 }
 
 #[derive(Deserialize, ToSchema)]
 pub struct CreateUserBody {
+    #[schema(pattern = r"^1[3-9]\d{9}$", example = "13800138000")]
     phone: String,
+    #[schema(min_length = 8, max_length = 128)]
     password: String,
+    #[schema(min_length = 1, max_length = 50)]
     name: String,
     role: Role,
 }
@@ -52,6 +58,7 @@ pub struct LoginBody {
 /// Any subset of the profile; `location: null` clears the location.
 #[derive(Deserialize, ToSchema, Default)]
 pub struct ProfileBody {
+    #[schema(min_length = 1, max_length = 50)]
     name: Option<String>,
     skills: Option<Vec<ServiceCategory>>,
     #[serde(default, deserialize_with = "validate::present")]

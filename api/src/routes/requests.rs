@@ -42,12 +42,15 @@ const MAX_WINDOW_SECS: i64 = 7 * 24 * 3600;
 pub struct CreateRequestBody {
     resident_id: Uuid,
     category: ServiceCategory,
+    #[schema(min_length = 1, max_length = 100)]
     title: String,
     #[serde(default)]
+    #[schema(max_length = 2000)]
     description: String,
     starts_at: DateTime<FixedOffset>,
     ends_at: DateTime<FixedOffset>,
-    /// At least 1.
+    /// 1 to 1000.
+    #[schema(minimum = 1, maximum = 1000)]
     volunteers_needed: i64,
     #[serde(default = "normal")]
     urgency: Urgency,

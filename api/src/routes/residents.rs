@@ -28,15 +28,22 @@ pub fn config(cfg: &mut ServiceConfig) {
 
 #[derive(Deserialize, ToSchema)]
 pub struct CreateResidentBody {
+    #[schema(min_length = 1, max_length = 50)]
     name: String,
     category: ResidentCategory,
+    /// A mobile or landline number (7–15 digits, `-`, `+`, spaces).
+    #[schema(pattern = r"^[0-9+ -]{7,20}$", example = "010-62345678")]
     phone: Option<String>,
+    #[schema(min_length = 1, max_length = 200)]
     address: String,
     location: Coordinates,
     /// 居民身份证号; only its masked form is kept.
     id_number: Option<String>,
+    #[schema(min_length = 1, max_length = 50)]
     guardian_name: Option<String>,
+    #[schema(pattern = r"^[0-9+ -]{7,20}$", example = "13812345678")]
     guardian_phone: Option<String>,
+    #[schema(max_length = 2000)]
     notes: Option<String>,
 }
 

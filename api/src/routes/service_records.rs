@@ -37,11 +37,13 @@ pub struct PaperRecordBody {
     request_id: Uuid,
     started_at: DateTime<FixedOffset>,
     ended_at: DateTime<FixedOffset>,
+    #[schema(max_length = 500)]
     note: Option<String>,
 }
 
 #[derive(Deserialize, ToSchema)]
 pub struct RejectBody {
+    #[schema(min_length = 1, max_length = 500)]
     reason: String,
 }
 
@@ -49,8 +51,10 @@ pub struct RejectBody {
 pub struct CorrectionBody {
     started_at: DateTime<FixedOffset>,
     ended_at: DateTime<FixedOffset>,
+    #[schema(max_length = 500)]
     note: Option<String>,
     /// Why the approved record was wrong.
+    #[schema(min_length = 1, max_length = 500)]
     reason: String,
 }
 

@@ -26,7 +26,9 @@ pub fn config(cfg: &mut ServiceConfig) {
 /// Where the phone is, if the volunteer lets it say.
 #[derive(Deserialize, ToSchema, Default)]
 pub struct PositionBody {
+    #[schema(minimum = -90.0, maximum = 90.0)]
     lat: Option<f64>,
+    #[schema(minimum = -180.0, maximum = 180.0)]
     lng: Option<f64>,
 }
 

@@ -29,11 +29,14 @@ pub fn config(cfg: &mut ServiceConfig) {
 
 #[derive(Deserialize, ToSchema)]
 pub struct CreateTeamBody {
+    #[schema(min_length = 1, max_length = 100)]
     name: String,
     kind: TeamKind,
+    #[schema(min_items = 1)]
     service_categories: Vec<ServiceCategory>,
     location: Coordinates,
     /// Greater than 0, at most 100.
+    #[schema(exclusive_minimum = 0.0, maximum = 100.0)]
     service_radius_km: f64,
     /// Vetted teams may serve left-behind children and disabled residents.
     #[serde(default)]

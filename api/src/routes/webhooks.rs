@@ -33,6 +33,8 @@ pub struct CreateWebhookBody {
     secret: Option<String>,
     /// Only events about this team (and new requests it matches).
     team_id: Option<Uuid>,
+    /// At least one; `webhook.test` is sent by the test route only.
+    #[schema(min_items = 1)]
     events: Vec<EventType>,
 }
 
