@@ -12,6 +12,8 @@ pub struct Settings {
     pub database_url: String,
     pub bind_addr: String,
     pub jwt_secret: Vec<u8>,
+    /// No `JWT_SECRET` was set: tokens die with the process.
+    pub jwt_secret_is_random: bool,
     pub bootstrap_admin: Option<(String, String)>,
     pub webhook_allow_private_targets: bool,
     pub webhook_retry_base_ms: u64,
@@ -66,15 +68,10 @@ impl Settings {
     /// Builds settings from any key lookup; tests pass their own.
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, String> {
         let non_empty = |key: &str| get(key).filter(|v| !v.trim().is_empty());
+        let jwt_secret_is_random = non_empty("JWT_SECRET").is_none();
         let jwt_secret = match non_empty("JWT_SECRET") {
             Some(secret) => secret.into_bytes(),
-            None => {
-                tracing::warn!(
-                    "JWT_SECRET is not set: using a random key, so tokens die with this process"
-                );
-                let key: [u8; 32] = rand::random();
-                key.to_vec()
-            }
+            None => rand::random::<[u8; 32]>().to_vec(),
         };
         let bootstrap_admin = match (
             non_empty("BOOTSTRAP_ADMIN_PHONE"),
@@ -148,6 +145,7 @@ impl Settings {
             return Err("DATABASE_MIN_CONNECTIONS must not exceed DATABASE_MAX_CONNECTIONS".into());
         }
         Ok(Self {
+            jwt_secret_is_random,
             pool,
             shutdown_grace_secs: number("SHUTDOWN_GRACE_SECS", 10)?,
             database_url: non_empty("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.into()),

@@ -44,6 +44,11 @@ impl Application {
     /// listener; the server runs once [`Application::run_until_stopped`]
     /// is awaited.
     pub async fn build(settings: Settings) -> Result<Self, String> {
+        if settings.jwt_secret_is_random {
+            tracing::warn!(
+                "JWT_SECRET is not set: using a random key, so tokens die with this process"
+            );
+        }
         let db = connect_with(&settings.database_url, settings.pool).await?;
         let reads = connect_reads(&settings.database_url, &db, settings.pool).await?;
         if let Some((phone, password)) = &settings.bootstrap_admin {

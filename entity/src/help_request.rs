@@ -25,6 +25,20 @@ pub struct Model {
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
+pub enum Relation {
+    /// The resident the request is for: read with the request in one query.
+    #[sea_orm(
+        belongs_to = "super::resident::Entity",
+        from = "Column::ResidentId",
+        to = "super::resident::Column::Id"
+    )]
+    Resident,
+}
+
+impl Related<super::resident::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Resident.def()
+    }
+}
 
 impl ActiveModelBehavior for ActiveModel {}

@@ -106,22 +106,29 @@ pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
     let app = api::Application::build(settings).await.expect("app builds");
     let base = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until_stopped());
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("client");
-    let mut app = TestApp {
-        base,
-        client,
-        database_url,
-        admin: Actor {
-            id: String::new(),
-            token: String::new(),
-            phone: ADMIN_PHONE.into(),
-        },
-    };
-    app.admin = app.login(ADMIN_PHONE, ADMIN_PASSWORD).await;
-    app
+    TestApp::with_admin(base, database_url).await
+}
+
+impl TestApp {
+    /// A client for the server at `base`, logged in as the bootstrap admin.
+    pub async fn with_admin(base: String, database_url: String) -> TestApp {
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client");
+        let mut app = TestApp {
+            base,
+            client,
+            database_url,
+            admin: Actor {
+                id: String::new(),
+                token: String::new(),
+                phone: ADMIN_PHONE.into(),
+            },
+        };
+        app.admin = app.login(ADMIN_PHONE, ADMIN_PASSWORD).await;
+        app
+    }
 }
 
 pub fn random_phone() -> String {

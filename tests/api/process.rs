@@ -60,10 +60,7 @@ impl ServerProcess {
     /// Waits for `/healthz`, then logs the admin in.
     pub async fn connect(&self, database_url: &str) -> TestApp {
         let base = format!("http://127.0.0.1:{}", self.port);
-        let client = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap();
+        let client = reqwest::Client::new();
         let deadline = Instant::now() + Duration::from_secs(30);
         while client
             .get(format!("{base}/healthz"))
@@ -75,18 +72,7 @@ impl ServerProcess {
             assert!(Instant::now() < deadline, "the server did not come up");
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        let mut app = TestApp {
-            base,
-            client,
-            database_url: database_url.into(),
-            admin: Actor {
-                id: String::new(),
-                token: String::new(),
-                phone: ADMIN_PHONE.into(),
-            },
-        };
-        app.admin = app.login(ADMIN_PHONE, ADMIN_PASSWORD).await;
-        app
+        TestApp::with_admin(base, database_url.to_string()).await
     }
 
     /// SIGTERM: what a process manager sends to stop a server.

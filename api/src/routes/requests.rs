@@ -159,20 +159,6 @@ async fn list_requests(
     Ok(HttpResponse::Ok().json(Page { items, next_cursor }))
 }
 
-/// Loads a request the caller may see; others get 404.
-async fn visible(
-    state: &AppState,
-    me: &AuthUser,
-    id: Uuid,
-) -> AppResult<(entity::help_request::Model, Reader)> {
-    let request = requests::find(&state.reads, id).await?;
-    let reader = Reader::load(&state.reads, me, &[request.id]).await?;
-    if !reader.may_see(&request) {
-        return Err(AppError::NotFound);
-    }
-    Ok((request, reader))
-}
-
 /// One request. The resident's address, phone and location appear only
 /// for its caseworker, managers and volunteers signed up for it.
 #[utoipa::path(tag = "requests", security(("bearer" = [])), params(("id" = Uuid, Path)), responses(
@@ -184,9 +170,14 @@ async fn get_request(
     me: AuthUser,
     id: web::Path<Uuid>,
 ) -> AppResult<HttpResponse> {
-    let (request, reader) = visible(&state, &me, *id).await?;
-    Ok(HttpResponse::Ok()
-        .json(requests::view_for(&state.reads, &reader, &request, state.settings.time_zone).await?))
+    let (request, resident) = requests::find_with_resident(&state.reads, *id).await?;
+    let reader = Reader::load(&state.reads, &me, &[request.id]).await?;
+    // A request the caller may not see does not exist for them.
+    if !reader.may_see(&request) {
+        return Err(AppError::NotFound);
+    }
+    let view = requests::view_with(&reader, &request, &resident, state.settings.time_zone)?;
+    Ok(HttpResponse::Ok().json(view))
 }
 
 /// Teams that pass the hard rules, best first, each with its score and

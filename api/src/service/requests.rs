@@ -161,6 +161,22 @@ impl Reader {
     }
 }
 
+/// A request with its resident, in one query.
+pub async fn find_with_resident(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+) -> AppResult<(help_request::Model, resident::Model)> {
+    match Requests::find_by_id(id)
+        .find_also_related(Residents)
+        .one(db)
+        .await?
+    {
+        Some((request, Some(resident))) => Ok((request, resident)),
+        Some((_, None)) => Err(AppError::internal("request without resident")),
+        None => Err(AppError::NotFound),
+    }
+}
+
 pub async fn view_for(
     db: &impl ConnectionTrait,
     reader: &Reader,
@@ -171,12 +187,17 @@ pub async fn view_for(
         .one(db)
         .await?
         .ok_or_else(|| AppError::internal("request without resident"))?;
-    RequestView::build(
-        request,
-        &resident,
-        reader.sees_resident_details(request),
-        tz,
-    )
+    view_with(reader, request, &resident, tz)
+}
+
+/// The request as `reader` may see it.
+pub fn view_with(
+    reader: &Reader,
+    request: &help_request::Model,
+    resident: &resident::Model,
+    tz: Tz,
+) -> AppResult<RequestView> {
+    RequestView::build(request, resident, reader.sees_resident_details(request), tz)
 }
 
 /// Views of many requests with their residents loaded in one query.
