@@ -8,12 +8,13 @@ use chrono_tz::Tz;
 use entity::help_request::{self, Entity as Requests};
 use entity::resident::{self, Entity as Residents};
 use entity::signup::{self, Entity as Signups};
+use entity::team_member::{self, Entity as Members};
 use sea_orm::{
     ActiveModelTrait,
     ActiveValue::Set,
     ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, TransactionTrait,
-    sea_query::{Expr, ExprTrait},
+    QueryOrder, QuerySelect, TransactionTrait, TryGetableMany,
+    sea_query::{Expr, ExprTrait, Query, UnionType},
 };
 use uuid::Uuid;
 
@@ -104,23 +105,53 @@ pub struct Reader {
 
 impl Reader {
     /// `requests`: the requests about to be shown, whose sign-ups matter.
+    /// A volunteer's teams and those sign-ups come in one query.
     pub async fn load(
         db: &impl ConnectionTrait,
         user: &AuthUser,
         requests: &[Uuid],
     ) -> AppResult<Self> {
-        let team_ids = if user.role == Role::Volunteer {
-            teams::team_ids_of(db, user.id).await?
-        } else {
-            Vec::new()
-        };
         let mut reader = Self {
             id: user.id,
             role: user.role,
-            team_ids,
+            team_ids: Vec::new(),
             signed_up: HashSet::new(),
         };
-        reader.load_signups(db, requests).await?;
+        if user.role != Role::Volunteer {
+            return Ok(reader);
+        }
+        let teams = Query::select()
+            .expr_as(Expr::val(0), "kind")
+            .column(team_member::Column::TeamId)
+            .from(Members)
+            .and_where(team_member::Column::UserId.eq(user.id))
+            .to_owned();
+        let signups = Query::select()
+            .expr_as(Expr::val(1), "kind")
+            .column(signup::Column::RequestId)
+            .from(Signups)
+            .and_where(signup::Column::VolunteerId.eq(user.id))
+            .and_where(signup::Column::RequestId.is_in(requests.iter().copied()))
+            .to_owned();
+        let both = if requests.is_empty() {
+            teams
+        } else {
+            teams.clone().union(UnionType::All, signups).to_owned()
+        };
+        let rows: Vec<(i32, Uuid)> = db
+            .query_all(&both)
+            .await?
+            .iter()
+            .map(<(i32, Uuid)>::try_get_many_by_index)
+            .collect::<Result<_, _>>()
+            .map_err(|e| AppError::internal(format!("{e:?}")))?;
+        for (kind, id) in rows {
+            if kind == 0 {
+                reader.team_ids.push(id);
+            } else {
+                reader.signed_up.insert(id);
+            }
+        }
         Ok(reader)
     }
 
@@ -248,7 +279,7 @@ pub async fn list(
     if !reader.role.is_staff() {
         // The reader's sign-ups as a subquery: a long history stays in the
         // database instead of travelling as a list of ids.
-        let theirs = sea_orm::sea_query::Query::select()
+        let theirs = Query::select()
             .column(signup::Column::RequestId)
             .from(Signups)
             .and_where(signup::Column::VolunteerId.eq(reader.id))
@@ -381,7 +412,7 @@ pub async fn open_for_volunteer(
     if reader.team_ids.is_empty() {
         return Ok(Vec::new());
     }
-    let theirs = sea_orm::sea_query::Query::select()
+    let theirs = Query::select()
         .column(signup::Column::RequestId)
         .from(Signups)
         .and_where(signup::Column::VolunteerId.eq(reader.id))
