@@ -181,7 +181,7 @@ impl fmt::Debug for Settings {
                 &self
                     .bootstrap_admin
                     .as_ref()
-                    .map(|(phone, _)| (phone, "<redacted>")),
+                    .map(|(phone, _)| (crate::domain::phone::mask_phone(phone), "<redacted>")),
             )
             .field(
                 "webhook_allow_private_targets",
@@ -242,6 +242,10 @@ mod tests {
         assert!(!shown.contains("topsecretvalue"));
         assert!(!shown.contains("adminpassword"));
         assert!(!shown.contains("dbpass"));
+        assert!(
+            !shown.contains("13800000000"),
+            "the admin's phone is masked"
+        );
     }
 
     #[test]

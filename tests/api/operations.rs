@@ -171,6 +171,7 @@ async fn logs_are_json_lines_with_request_ids_and_no_personal_data() {
         "欧阳淑珍",
         "11010519491231002X",
         "not-the-password",
+        ADMIN_PHONE,
         ADMIN_PASSWORD,
         &id(&resident),
     ] {
