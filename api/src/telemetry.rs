@@ -72,31 +72,17 @@ pub async fn middleware(
     // sole ownership of it.)
     let result = next.call(req).instrument(span.clone()).await;
     let elapsed = started.elapsed();
-    let mut response = match result {
-        Ok(response) => response.map_into_boxed_body(),
-        Err(err) => {
-            // Only middleware errors get here (handlers' errors are
-            // responses by now); actix renders them further out.
-            let status = err.as_response_error().status_code().as_u16();
-            if let Some(state) = &state {
-                state
-                    .metrics
-                    .observe_request(&method, &route, status, elapsed.as_secs_f64());
-            }
-            span.in_scope(|| tracing::info!(status, "request refused"));
-            return Err(err);
-        }
-    };
-    let status = response.status().as_u16();
-    if let Some(state) = state {
+    // Handlers' errors are responses by now; only a middleware's error is
+    // still an error here, which actix renders further out.
+    let status = match &result {
+        Ok(response) => response.status(),
+        Err(err) => err.as_response_error().status_code(),
+    }
+    .as_u16();
+    if let Some(state) = &state {
         state
             .metrics
             .observe_request(&method, &route, status, elapsed.as_secs_f64());
-    }
-    if let Ok(value) = HeaderValue::from_str(&request_id) {
-        response
-            .headers_mut()
-            .insert(HeaderName::from_static(REQUEST_ID_HEADER), value);
     }
     span.in_scope(|| {
         tracing::info!(
@@ -105,6 +91,12 @@ pub async fn middleware(
             "request finished"
         );
     });
+    let mut response = result?.map_into_boxed_body();
+    if let Ok(value) = HeaderValue::from_str(&request_id) {
+        response
+            .headers_mut()
+            .insert(HeaderName::from_static(REQUEST_ID_HEADER), value);
+    }
     Ok(response)
 }
 

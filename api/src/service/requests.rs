@@ -14,7 +14,7 @@ use sea_orm::{
     ActiveValue::Set,
     ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
     QueryOrder, QuerySelect, TransactionTrait, TryGetableMany,
-    sea_query::{Expr, ExprTrait, Query, UnionType},
+    sea_query::{Expr, ExprTrait, Query, SelectStatement, UnionType},
 };
 use uuid::Uuid;
 
@@ -176,6 +176,17 @@ impl Reader {
         Ok(())
     }
 
+    /// The ids of the requests the reader signed up for, as a subquery:
+    /// a long history stays in the database instead of travelling as a
+    /// list of ids.
+    pub fn own_signups(&self) -> SelectStatement {
+        Query::select()
+            .column(signup::Column::RequestId)
+            .from(Signups)
+            .and_where(signup::Column::VolunteerId.eq(self.id))
+            .to_owned()
+    }
+
     pub fn may_see(&self, request: &help_request::Model) -> bool {
         self.role.is_staff()
             || request.status == RequestStatus::Open.code()
@@ -277,18 +288,11 @@ pub async fn list(
         .order_by_desc(help_request::Column::Id)
         .limit(page.limit + 1);
     if !reader.role.is_staff() {
-        // The reader's sign-ups as a subquery: a long history stays in the
-        // database instead of travelling as a list of ids.
-        let theirs = Query::select()
-            .column(signup::Column::RequestId)
-            .from(Signups)
-            .and_where(signup::Column::VolunteerId.eq(reader.id))
-            .to_owned();
         query = query.filter(
             Condition::any()
                 .add(help_request::Column::Status.eq(RequestStatus::Open.code()))
                 .add(help_request::Column::TeamId.is_in(reader.team_ids.clone()))
-                .add(help_request::Column::Id.in_subquery(theirs)),
+                .add(help_request::Column::Id.in_subquery(reader.own_signups())),
         );
     }
     if let Some(status) = filter.status {
@@ -412,14 +416,9 @@ pub async fn open_for_volunteer(
     if reader.team_ids.is_empty() {
         return Ok(Vec::new());
     }
-    let theirs = Query::select()
-        .column(signup::Column::RequestId)
-        .from(Signups)
-        .and_where(signup::Column::VolunteerId.eq(reader.id))
-        .to_owned();
     let rows = Requests::find()
         .filter(help_request::Column::TeamId.is_in(reader.team_ids.clone()))
-        .filter(help_request::Column::Id.not_in_subquery(theirs))
+        .filter(help_request::Column::Id.not_in_subquery(reader.own_signups()))
         .filter(help_request::Column::Status.is_in([
             RequestStatus::Assigned.code(),
             RequestStatus::InProgress.code(),
