@@ -126,7 +126,7 @@ impl Application {
 /// `GET /metrics`: Prometheus text format. Meant for the scraper on the
 /// internal network; it holds counts, never personal data.
 async fn serve_metrics(state: web::Data<AppState>) -> Result<actix_web::HttpResponse, AppError> {
-    let (pending_deliveries, failed_deliveries) = service::outbox::depth(&state.db).await?;
+    let (pending_deliveries, failed_deliveries) = service::outbox::depth(&state.reads).await?;
     let (pool_size, pool_idle) = pool_figures(&state.db);
     let text = state.metrics.render(StoredFigures {
         pending_deliveries,
