@@ -6,6 +6,8 @@
 #   GET /api/v1/requests/{unknown}   (404 after the token check and one lookup)
 #   GET /api/v1/requests/{id}        (one request, as a manager / a volunteer)
 #   GET /api/v1/requests?limit=20    (first page, as a manager / a volunteer)
+# twice: with the read cache (the default) and without it (READ_CACHE_MB=0),
+# each against the 404 of the same server in the same run.
 #
 #   bench/reads.sh                                    # SQLite under target/bench/
 #   bench/reads.sh postgres://postgres@127.0.0.1:5432 # database $PGDB there
@@ -43,47 +45,67 @@ if [[ ${SKIP_SEED:-0} != 1 ]]; then
   DATABASE_URL=$URL RUST_LOG=warn JWT_SECRET=unused "$BIN" seed --records "$RECORDS" --password "$PASSWORD"
 fi
 
-DATABASE_URL=$URL BIND_ADDR=127.0.0.1:$PORT JWT_SECRET=bench-secret-bench-secret RUST_LOG=warn \
-  "$BIN" >"$WORK/reads-server.log" 2>&1 &
-SERVER=$!
-trap 'kill $SERVER 2>/dev/null || true' EXIT
 API=http://127.0.0.1:$PORT/api/v1
-for _ in $(seq 100); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.1; done
+SERVER=
+trap '[[ -z $SERVER ]] || kill $SERVER 2>/dev/null || true' EXIT
+
+start_server() { # extra env assignments…
+  env DATABASE_URL="$URL" BIND_ADDR=127.0.0.1:$PORT JWT_SECRET=bench-secret-bench-secret RUST_LOG=warn "$@" \
+    "$BIN" >>"$WORK/reads-server.log" 2>&1 &
+  SERVER=$!
+  for _ in $(seq 100); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && return; sleep 0.1; done
+  echo "the server did not start" >&2; exit 1
+}
+stop_server() { kill "$SERVER"; wait "$SERVER" 2>/dev/null || true; SERVER=; }
 
 token() {
   curl -sf -H 'content-type: application/json' -d "{\"phone\":\"$1\",\"password\":\"$PASSWORD\"}" \
     "$API/auth/login" | sed -n 's/.*"access_token":"\([^"]*\)".*/\1/p'
 }
-MANAGER=$(token 13700000000)
-VOLUNTEER=$(token 13800000001)
-# A request the volunteer may read: the first of their recommended ones.
-REQUEST=$(curl -sf -H "authorization: Bearer $VOLUNTEER" "$API/me/recommended-requests" |
-  sed -n 's/^{"items":\[{"id":"\([^"]*\)".*/\1/p')
-[[ -n $REQUEST ]] || { echo "no request found for the volunteer" >&2; exit 1; }
-
 rps() { # token path → requests/s
   wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" -H "authorization: Bearer $1" "$API$2" |
-    awk '/Requests\/sec/ {printf "%.0f", $2} /Non-2xx/ {n=$4} END {}'
+    awk '/Requests\/sec/ {printf "%.0f", $2}'
 }
 check() { # token path expected-status
   local got; got=$(curl -s -o /dev/null -w '%{http_code}' -H "authorization: Bearer $1" "$API$2")
   [[ $got == "$3" ]] || { echo "$2 answered $got, expected $3" >&2; exit 1; }
 }
-check "$VOLUNTEER" /nothing-here 404
-check "$VOLUNTEER" "/requests/$REQUEST" 200
-check "$VOLUNTEER" "/requests?limit=20" 200
-check "$MANAGER" "/requests?limit=20" 200
 
-echo "$KIND, $(nproc) cores, $RECORDS records seeded, wrk -t$THREADS -c$CONNECTIONS -d$DURATION"
-printf '%-44s %10s %8s\n' path "req/s" "vs 404"
-base=$(rps "$VOLUNTEER" /nothing-here)
-printf '%-44s %10s %8s\n' "GET /nothing-here (404)" "$base" 1.00
-for case in "$MANAGER /requests/00000000-0000-7000-8000-000000000000 manager,404" \
-  "$VOLUNTEER /requests/$REQUEST volunteer" "$MANAGER /requests/$REQUEST manager" \
-  "$VOLUNTEER /requests?limit=20 volunteer" "$MANAGER /requests?limit=20 manager"; do
-  set -- $case
-  r=$(rps "$1" "$2")
-  printf '%-44s %10s %8s\n' "GET $(sed -e "s/$REQUEST/{id}/" -e 's/0000.*0000/{unknown}/' <<<"$2") ($3)" "$r" "$(awk -v a="$r" -v b="$base" 'BEGIN {printf "%.2f", a / b}')"
-done
-again=$(rps "$VOLUNTEER" /nothing-here)
-printf '%-44s %10s %8s\n' "GET /nothing-here (404, again)" "$again" "$(awk -v a="$again" -v b="$base" 'BEGIN {printf "%.2f", a / b}')"
+suite() { # title, then the server's extra env
+  local title=$1; shift
+  start_server "$@"
+  local manager volunteer request base r again
+  manager=$(token 13700000000)
+  volunteer=$(token 13800000001)
+  # A request the volunteer may read: the first of their recommended ones.
+  request=$(curl -sf -H "authorization: Bearer $volunteer" "$API/me/recommended-requests" |
+    sed -n 's/^{"items":\[{"id":"\([^"]*\)".*/\1/p')
+  [[ -n $request ]] || { echo "no request found for the volunteer" >&2; exit 1; }
+  check "$volunteer" /nothing-here 404
+  check "$volunteer" "/requests/$request" 200
+  check "$volunteer" "/requests?limit=20" 200
+  check "$manager" "/requests?limit=20" 200
+
+  echo
+  echo "$KIND, $title: $(nproc) cores, $RECORDS records seeded, wrk -t$THREADS -c$CONNECTIONS -d$DURATION"
+  printf '%-44s %10s %8s\n' path "req/s" "vs 404"
+  base=$(rps "$volunteer" /nothing-here)
+  printf '%-44s %10s %8s\n' "GET /nothing-here (404)" "$base" 1.00
+  for case in "$manager /requests/00000000-0000-7000-8000-000000000000 manager,404" \
+    "$volunteer /requests/$request volunteer" "$manager /requests/$request manager" \
+    "$volunteer /requests?limit=20 volunteer" "$manager /requests?limit=20 manager"; do
+    set -- $case
+    r=$(rps "$1" "$2")
+    printf '%-44s %10s %8s\n' "GET $(sed -e "s/$request/{id}/" -e 's/0000.*0000/{unknown}/' <<<"$2") ($3)" "$r" \
+      "$(awk -v a="$r" -v b="$base" 'BEGIN {printf "%.2f", a / b}')"
+  done
+  again=$(rps "$volunteer" /nothing-here)
+  printf '%-44s %10s %8s\n' "GET /nothing-here (404, again)" "$again" \
+    "$(awk -v a="$again" -v b="$base" 'BEGIN {printf "%.2f", a / b}')"
+  curl -s "http://127.0.0.1:$PORT/metrics" | grep '^read_cache_lookups_total' || true
+  stop_server
+}
+
+: >"$WORK/reads-server.log"
+suite "read cache on (default)"
+suite "read cache off" READ_CACHE_MB=0

@@ -28,6 +28,9 @@ pub struct Settings {
     /// How long a stopping server lets requests in flight, and webhook
     /// sends in flight, finish.
     pub shutdown_grace_secs: u64,
+    /// Memory for answers of hot reads (`READ_CACHE_MB`); 0 turns the
+    /// read cache off. See `read_cache`.
+    pub read_cache_bytes: u64,
 }
 
 /// Database connections of one process. PostgreSQL only: SQLite always
@@ -148,6 +151,7 @@ impl Settings {
             jwt_secret_is_random,
             pool,
             shutdown_grace_secs: number("SHUTDOWN_GRACE_SECS", 10)?,
+            read_cache_bytes: number("READ_CACHE_MB", 32)?.min(64 * 1024) * 1024 * 1024,
             database_url: non_empty("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.into()),
             bind_addr: non_empty("BIND_ADDR").unwrap_or_else(|| DEFAULT_BIND_ADDR.into()),
             jwt_secret,
@@ -193,6 +197,7 @@ impl fmt::Debug for Settings {
             .field("community_name", &self.community_name)
             .field("pool", &self.pool)
             .field("shutdown_grace_secs", &self.shutdown_grace_secs)
+            .field("read_cache_bytes", &self.read_cache_bytes)
             .finish()
     }
 }

@@ -12,6 +12,7 @@ pub mod extract;
 pub mod idempotency;
 pub mod metrics;
 pub mod openapi;
+pub mod read_cache;
 pub mod routes;
 pub mod seed;
 pub mod service;

@@ -7,6 +7,7 @@
 //! by the path itself: ids would explode the label set, and paths are not
 //! for logs or metrics anyway.
 
+use crate::read_cache::Lookup;
 use prometheus::{
     Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGaugeVec, Opts, Registry, TextEncoder,
 };
@@ -18,6 +19,7 @@ pub struct Metrics {
     delivery_attempts: IntCounterVec,
     deliveries: IntGaugeVec,
     pool: IntGaugeVec,
+    read_cache: IntCounterVec,
 }
 
 /// Database figures gathered at scrape time.
@@ -70,7 +72,16 @@ impl Metrics {
             ),
             &["state"],
         )?;
+        let read_cache = IntCounterVec::new(
+            Opts::new(
+                "read_cache_lookups_total",
+                "Cached reads of this process by outcome: hit, miss, bypass (cache off, or \
+                 PostgreSQL change listener not connected)",
+            ),
+            &["outcome"],
+        )?;
         registry.register(Box::new(requests.clone()))?;
+        registry.register(Box::new(read_cache.clone()))?;
         registry.register(Box::new(latency.clone()))?;
         registry.register(Box::new(delivery_attempts.clone()))?;
         registry.register(Box::new(deliveries.clone()))?;
@@ -82,7 +93,17 @@ impl Metrics {
             delivery_attempts,
             deliveries,
             pool,
+            read_cache,
         })
+    }
+
+    pub fn read_cache_lookup(&self, lookup: Lookup) {
+        let outcome = match lookup {
+            Lookup::Hit => "hit",
+            Lookup::Miss => "miss",
+            Lookup::Bypass => "bypass",
+        };
+        self.read_cache.with_label_values(&[outcome]).inc();
     }
 
     pub fn observe_request(&self, method: &str, route: &str, status: u16, seconds: f64) {

@@ -17,6 +17,7 @@ use crate::auth::TokenKeys;
 use crate::config::{PoolSettings, Settings};
 use crate::error::AppError;
 use crate::metrics::{Metrics, StoredFigures};
+use crate::read_cache::{self, ReadCache};
 use crate::service::delivery::DeliveryWorker;
 use crate::{extract, idempotency, openapi, routes, service, telemetry};
 
@@ -29,6 +30,8 @@ pub struct AppState {
     pub tokens: TokenKeys,
     pub settings: Arc<Settings>,
     pub metrics: Arc<Metrics>,
+    /// Answers of hot reads; see [`crate::read_cache`].
+    pub read_cache: Arc<ReadCache>,
 }
 
 pub struct Application {
@@ -36,6 +39,8 @@ pub struct Application {
     server: Server,
     worker: DeliveryWorker,
     purger: tokio::task::JoinHandle<()>,
+    /// PostgreSQL: the read cache's change listener.
+    change_listener: Option<tokio::task::JoinHandle<()>>,
     grace: Duration,
 }
 
@@ -63,7 +68,18 @@ impl Application {
             .map_err(|e| format!("JWT_SECRET: {e}"))?;
         let metrics = Arc::new(Metrics::new().map_err(|e| format!("metrics: {e}"))?);
         let grace = Duration::from_secs(settings.shutdown_grace_secs);
+        // SQLite: this process makes every write, so the cache is live at
+        // once. PostgreSQL: only once the listener hears other processes.
+        let is_postgres = db.get_database_backend() == DbBackend::Postgres;
+        let read_cache = Arc::new(ReadCache::new(settings.read_cache_bytes, !is_postgres));
+        let change_listener = (is_postgres && settings.read_cache_bytes > 0).then(|| {
+            tokio::spawn(read_cache::listen(
+                settings.database_url.clone(),
+                read_cache.clone(),
+            ))
+        });
         let state = web::Data::new(AppState {
+            read_cache,
             tokens,
             db,
             reads,
@@ -89,6 +105,7 @@ impl Application {
                 .service(web::redirect("/docs", "/docs/"))
                 .route("/metrics", web::get().to(serve_metrics))
                 .default_service(web::to(|| async { Err::<&str, _>(AppError::NotFound) }))
+                .wrap(middleware::from_fn(read_cache::middleware))
                 .wrap(middleware::from_fn(idempotency::middleware))
                 .wrap(middleware::Compress::default())
                 .wrap(middleware::from_fn(telemetry::middleware))
@@ -102,6 +119,7 @@ impl Application {
             server,
             worker,
             purger,
+            change_listener,
             grace,
         })
     }
@@ -118,6 +136,9 @@ impl Application {
         let served = self.server.await;
         tracing::info!("HTTP server stopped; stopping the delivery worker");
         self.purger.abort();
+        if let Some(change_listener) = self.change_listener {
+            change_listener.abort();
+        }
         self.worker.shutdown(self.grace).await;
         served
     }

@@ -8,6 +8,7 @@ mod m20261129_000001_foundation;
 mod m20261129_000002_notifications;
 mod m20261129_000003_supersedes_index;
 mod m20261129_000004_volunteer_signups_index;
+mod m20261129_000005_change_notifications;
 
 pub struct Migrator;
 
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000002_notifications::Migration),
             Box::new(m20261129_000003_supersedes_index::Migration),
             Box::new(m20261129_000004_volunteer_signups_index::Migration),
+            Box::new(m20261129_000005_change_notifications::Migration),
         ]
     }
 }

@@ -208,6 +208,18 @@ impl TestApp {
             .await
     }
 
+    /// `GET /metrics` as text.
+    pub async fn metrics(&self) -> String {
+        let res = self
+            .client
+            .get(format!("{}/metrics", self.base))
+            .send()
+            .await
+            .expect("metrics");
+        assert_eq!(res.status(), 200);
+        res.text().await.expect("metrics text")
+    }
+
     pub async fn login(&self, phone: &str, password: &str) -> Actor {
         let body = self
             .post(
@@ -336,6 +348,16 @@ pub fn merge(base: &mut Value, overrides: Value) {
             base.insert(k, v);
         }
     }
+}
+
+/// The value of the first `/metrics` line starting with `prefix`; 0 when
+/// there is none (a counter never touched is not printed).
+pub fn metric(text: &str, prefix: &str) -> f64 {
+    text.lines()
+        .find(|line| line.starts_with(prefix))
+        .and_then(|line| line.rsplit(' ').next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0.0)
 }
 
 pub fn id(value: &Value) -> String {

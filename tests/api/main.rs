@@ -15,6 +15,7 @@ mod matching;
 mod operations;
 mod process;
 mod processes;
+mod reads;
 mod receiver;
 mod reports;
 mod requests;

@@ -10,14 +10,6 @@ use crate::helpers::*;
 use crate::process::ServerProcess;
 use crate::receiver::Receiver;
 
-fn metric(text: &str, prefix: &str) -> f64 {
-    text.lines()
-        .find(|line| line.starts_with(prefix))
-        .and_then(|line| line.rsplit(' ').next())
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0.0)
-}
-
 #[tokio::test]
 async fn metrics_count_requests_by_route_and_show_the_outbox() {
     let app = spawn_app_with(&[("WEBHOOK_ALLOW_PRIVATE_TARGETS", "true")]).await;

@@ -199,3 +199,59 @@ async fn each_event_reaches_the_webhook_once_from_two_processes() {
     assert_eq!(ids.len(), 20, "every event arrived");
     assert_eq!(received.len(), 20, "and none twice");
 }
+
+#[tokio::test]
+async fn a_write_on_one_process_reaches_remembered_reads_on_the_other() {
+    let Some((_a, _b, app_a, app_b)) = two_processes().await else {
+        return;
+    };
+    let manager = app_a.staff("manager", "孙主任").await;
+    let team = id(&app_a.team(&manager, json!({})).await);
+    let resident = id(&app_a.resident(&manager, json!({})).await);
+    let request = id(&app_a
+        .request(&manager, &resident, json!({"volunteers_needed": 3}))
+        .await);
+    app_a
+        .post(
+            &format!("/requests/{request}/assign"),
+            Some(&manager),
+            json!({"team_id": team}),
+        )
+        .await
+        .expect(200);
+    let (reader, other) = (
+        app_b.volunteer("读者").await,
+        app_a.volunteer("报名者").await,
+    );
+    app_b.join(&team, &reader).await;
+    app_a.join(&team, &other).await;
+    let path = format!("/requests/{request}");
+    let places = |body: serde_json::Value| body["places_left"].as_i64().unwrap();
+
+    // Process B answers the reader from memory once its listener is up.
+    let hits = r#"read_cache_lookups_total{outcome="hit"}"#;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while metric(&app_b.metrics().await, hits) < 2.0 {
+        assert!(std::time::Instant::now() < deadline, "B never cached");
+        assert_eq!(places(app_b.get(&path, Some(&reader)).await.expect(200)), 3);
+    }
+
+    // A sign-up through process A: B's remembered answer is dropped.
+    app_a
+        .post_empty(&format!("{path}/signups"), Some(&other))
+        .await
+        .expect(201);
+    let written = std::time::Instant::now();
+    loop {
+        let seen = places(app_b.get(&path, Some(&reader)).await.expect(200));
+        if seen == 2 {
+            break;
+        }
+        assert!(
+            written.elapsed() < std::time::Duration::from_secs(2),
+            "process B still shows {seen} places after 2 s"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    eprintln!("B saw A's write after {:?}", written.elapsed());
+}

@@ -2,7 +2,7 @@
 //! reader may see more), explained matches, assignment and the status
 //! changes; and a volunteer's recommended requests.
 
-use actix_web::{HttpResponse, get, post, web};
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use chrono::{DateTime, FixedOffset, TimeZone};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
@@ -139,6 +139,7 @@ async fn list_requests(
     state: web::Data<AppState>,
     me: AuthUser,
     query: web::Query<RequestFilter>,
+    req: HttpRequest,
 ) -> AppResult<HttpResponse> {
     let query = query.into_inner();
     let page = PageParams {
@@ -146,17 +147,21 @@ async fn list_requests(
         cursor: query.cursor,
     }
     .parse()?;
-    let mut reader = Reader::load(&state.reads, &me, &[]).await?;
     let filter = ListFilter {
         status: query.status,
         category: query.category,
     };
-    let (rows, next_cursor) = requests::list(&state.reads, &reader, filter, page).await?;
-    // Now the sign-ups among this page, which decide what each view shows.
-    let shown: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
-    reader.load_signups(&state.reads, &shown).await?;
-    let items = requests::views_for(&state.reads, &reader, &rows, state.settings.time_zone).await?;
-    Ok(HttpResponse::Ok().json(Page { items, next_cursor }))
+    let load = || async {
+        let mut reader = Reader::load(&state.reads, &me, &[]).await?;
+        let (rows, next_cursor) = requests::list(&state.reads, &reader, filter, page).await?;
+        // Now the sign-ups among this page, which decide what each view shows.
+        let shown: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
+        reader.load_signups(&state.reads, &shown).await?;
+        let items =
+            requests::views_for(&state.reads, &reader, &rows, state.settings.time_zone).await?;
+        Ok(Page { items, next_cursor })
+    };
+    state.read_cache.json(&state, &me, &req, load).await
 }
 
 /// One request. The resident's address, phone and location appear only
@@ -169,15 +174,18 @@ async fn get_request(
     state: web::Data<AppState>,
     me: AuthUser,
     id: web::Path<Uuid>,
+    req: HttpRequest,
 ) -> AppResult<HttpResponse> {
-    let (request, resident) = requests::find_with_resident(&state.reads, *id).await?;
-    let reader = Reader::load(&state.reads, &me, &[request.id]).await?;
-    // A request the caller may not see does not exist for them.
-    if !reader.may_see(&request) {
-        return Err(AppError::NotFound);
-    }
-    let view = requests::view_with(&reader, &request, &resident, state.settings.time_zone)?;
-    Ok(HttpResponse::Ok().json(view))
+    let load = || async {
+        let (request, resident) = requests::find_with_resident(&state.reads, *id).await?;
+        let reader = Reader::load(&state.reads, &me, &[request.id]).await?;
+        // A request the caller may not see does not exist for them.
+        if !reader.may_see(&request) {
+            return Err(AppError::NotFound);
+        }
+        requests::view_with(&reader, &request, &resident, state.settings.time_zone)
+    };
+    state.read_cache.json(&state, &me, &req, load).await
 }
 
 /// Teams that pass the hard rules, best first, each with its score and
