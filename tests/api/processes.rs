@@ -255,3 +255,92 @@ async fn a_write_on_one_process_reaches_remembered_reads_on_the_other() {
     }
     eprintln!("B saw A's write after {:?}", written.elapsed());
 }
+
+#[tokio::test]
+async fn a_process_whose_listener_is_cut_serves_no_stale_answer_and_recovers() {
+    use sea_orm::{ConnectionTrait, Database};
+    let Some((_a, _b, app_a, app_b)) = two_processes().await else {
+        return;
+    };
+    let manager = app_a.staff("manager", "周主任").await;
+    let team = id(&app_a.team(&manager, json!({})).await);
+    let resident = id(&app_a.resident(&manager, json!({})).await);
+    let request = id(&app_a
+        .request(&manager, &resident, json!({"volunteers_needed": 5}))
+        .await);
+    app_a
+        .post(
+            &format!("/requests/{request}/assign"),
+            Some(&manager),
+            json!({"team_id": team}),
+        )
+        .await
+        .expect(200);
+    let reader = app_b.volunteer("读者").await;
+    app_b.join(&team, &reader).await;
+    let path = format!("/requests/{request}");
+    let places = |body: serde_json::Value| body["places_left"].as_i64().unwrap();
+    let hits = r#"read_cache_lookups_total{outcome="hit"}"#;
+    // Reads on B until it answers from memory again, expecting `left`.
+    let warm = |left: i64| {
+        let (app_b, reader, path) = (&app_b, &reader, &path);
+        async move {
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+            let start = metric(&app_b.metrics().await, hits);
+            while metric(&app_b.metrics().await, hits) < start + 2.0 {
+                assert!(std::time::Instant::now() < deadline, "B never cached");
+                assert_eq!(
+                    places(app_b.get(path, Some(reader)).await.expect(200)),
+                    left
+                );
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            }
+        }
+    };
+    let sign_up_on_a = |name: &'static str| {
+        let (app_a, team, path) = (&app_a, &team, &path);
+        async move {
+            let volunteer = app_a.volunteer(name).await;
+            app_a.join(team, &volunteer).await;
+            app_a
+                .post_empty(&format!("{path}/signups"), Some(&volunteer))
+                .await
+                .expect(201);
+        }
+    };
+    let b_shows = |left: i64| {
+        let (app_b, reader, path) = (&app_b, &reader, &path);
+        async move {
+            let since = std::time::Instant::now();
+            while places(app_b.get(path, Some(reader)).await.expect(200)) != left {
+                assert!(
+                    since.elapsed() < std::time::Duration::from_secs(2),
+                    "B still stale after 2 s"
+                );
+                tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+            }
+        }
+    };
+    warm(5).await;
+
+    // Cut every listener (as a database restart or a network cut would),
+    // and write at once: B missed the notification, yet shows the write.
+    let db = Database::connect(&app_a.database_url).await.unwrap();
+    let cut = db
+        .execute_unprepared(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+             WHERE datname = current_database() AND pid <> pg_backend_pid() \
+             AND (query LIKE 'LISTEN%' OR query = 'SELECT 1')",
+        )
+        .await
+        .unwrap();
+    assert!(cut.rows_affected() >= 1, "no listener found to cut");
+    sign_up_on_a("报名一").await;
+    b_shows(4).await;
+
+    // B reconnects, answers from memory again, and follows writes again.
+    warm(4).await;
+    sign_up_on_a("报名二").await;
+    b_shows(3).await;
+    db.close().await.unwrap();
+}
