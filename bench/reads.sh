@@ -103,6 +103,29 @@ suite() { # title, then the server's extra env
   printf '%-44s %10s %8s\n' "GET /nothing-here (404, again)" "$again" \
     "$(awk -v a="$again" -v b="$base" 'BEGIN {printf "%.2f", a / b}')"
   curl -s "http://127.0.0.1:$PORT/metrics" | grep '^read_cache_lookups_total' || true
+
+  # The same detail read while another caller writes without pause: a
+  # manager signs the volunteer up and … the volunteer withdraws, over and
+  # over; every write retires every remembered answer.
+  local metrics_before writes=0 stop=$WORK/reads-writer.stop
+  metrics_before=$(curl -s "http://127.0.0.1:$PORT/metrics" | grep '^read_cache_lookups_total')
+  rm -f "$stop"
+  (
+    n=0
+    while [[ ! -e $stop ]]; do
+      curl -sf -o /dev/null -X POST -H "authorization: Bearer $volunteer" "$API/requests/$request/signups" && n=$((n + 1))
+      curl -sf -o /dev/null -X DELETE -H "authorization: Bearer $volunteer" "$API/requests/$request/signups/me" && n=$((n + 1))
+    done
+    echo "$n" >"$stop.count"
+  ) &
+  local writer=$!
+  r=$(rps "$volunteer" "/requests/$request")
+  touch "$stop"; wait "$writer"; writes=$(cat "$stop.count")
+  printf '%-44s %10s %8s   (%s writes meanwhile)\n' "GET /requests/{id} (volunteer), while writing" "$r" \
+    "$(awk -v a="$r" -v b="$base" 'BEGIN {printf "%.2f", a / b}')" "$writes"
+  curl -s "http://127.0.0.1:$PORT/metrics" | grep '^read_cache_lookups_total' |
+    awk -v before="$metrics_before" 'BEGIN { n = split(before, l, "\n"); for (i = 1; i <= n; i++) { split(l[i], f, " "); was[f[1]] = f[2] } }
+      { printf "  during it: %s %d\n", $1, $2 - was[$1] }'
   stop_server
 }
 
