@@ -14,8 +14,9 @@
 //!   leaves, so a caller always reads their own writes;
 //! - on PostgreSQL, triggers on the tables these views read (migration 5)
 //!   `NOTIFY` at commit, and [`listen`] bumps it for every other process's
-//!   write. While that listener is not connected, nothing is served from
-//!   memory, since another process's write could go unseen.
+//!   write. Unless that channel is proven to work (a heartbeat echoed
+//!   through it), nothing is served from memory, since another process's
+//!   write could go unseen.
 //!
 //! Loads capture the generation *before* they read, so a load that raced
 //! a write is stored under an old generation and never served.
@@ -201,47 +202,81 @@ pub async fn middleware(
 }
 
 /// PostgreSQL: keeps a connection listening on [`CHANGES_CHANNEL`] and
-/// bumps the generation for every notification — other processes'
-/// writes. Reconnects after a second when the connection drops, and
-/// checks an idle connection every few seconds, so a silently dead one
-/// turns the cache off instead of leaving it deaf.
+/// bumps the generation for every notification — other processes' writes
+/// (and this one's again, harmlessly). The cache is live only while the
+/// channel is proven to work end to end: after connecting, and whenever
+/// the connection has been quiet for a few seconds, the listener notifies
+/// itself and must hear the echo. A connection that died silently, or a
+/// pooler that does not pass notifications on, thus turns the cache off
+/// rather than leaving it deaf. After a failure it reconnects every second.
 pub async fn listen(database_url: String, cache: std::sync::Arc<ReadCache>) {
-    use sea_orm::sqlx::postgres::PgListener;
-    const IDLE_CHECK: Duration = Duration::from_secs(5);
     loop {
-        match PgListener::connect(&database_url).await {
-            Ok(mut listener) => {
-                listener.eager_reconnect(false);
-                if let Err(err) = listener.listen(CHANGES_CHANNEL).await {
-                    tracing::warn!(%err, "read cache: LISTEN failed");
-                } else {
-                    cache.set_live(true);
-                    tracing::debug!("read cache: listening for other processes' writes");
-                    loop {
-                        match tokio::time::timeout(IDLE_CHECK, listener.try_recv()).await {
-                            Ok(Ok(Some(_))) => cache.invalidate(),
-                            Ok(Ok(None)) => break,
-                            Ok(Err(err)) => {
-                                tracing::warn!(%err, "read cache: listener failed");
-                                break;
-                            }
-                            Err(_idle) => {
-                                let ping = sea_orm::sqlx::query("SELECT 1").execute(&mut listener);
-                                match tokio::time::timeout(IDLE_CHECK, ping).await {
-                                    Ok(Ok(_)) => {}
-                                    _ => break,
-                                }
-                            }
-                        }
-                    }
-                }
-                cache.set_live(false);
-                tracing::warn!("read cache: change listener lost; reads go to the database");
-            }
-            Err(err) => tracing::warn!(%err, "read cache: cannot connect the change listener"),
+        if let Err(err) = follow_changes(&database_url, &cache).await {
+            tracing::warn!(%err, "read cache: change listener lost; reads go to the database");
         }
+        cache.set_live(false);
         tokio::time::sleep(Duration::from_secs(1)).await;
     }
+}
+
+/// How long the channel may stay quiet before it is checked, and how long
+/// the check may take.
+const QUIET: Duration = Duration::from_secs(5);
+
+async fn follow_changes(database_url: &str, cache: &ReadCache) -> Result<(), String> {
+    use sea_orm::sqlx::postgres::PgListener;
+    let mut listener = PgListener::connect(database_url)
+        .await
+        .map_err(|e| format!("connect: {e}"))?;
+    listener.eager_reconnect(false);
+    listener
+        .listen(CHANGES_CHANNEL)
+        .await
+        .map_err(|e| format!("LISTEN: {e}"))?;
+    let heartbeat = format!("heartbeat {}", Uuid::now_v7());
+    echo(&mut listener, &heartbeat, cache).await?;
+    cache.set_live(true);
+    tracing::debug!("read cache: following other processes' writes");
+    loop {
+        match tokio::time::timeout(QUIET, listener.try_recv()).await {
+            Ok(Ok(Some(note))) => {
+                if note.payload() != heartbeat {
+                    cache.invalidate();
+                }
+            }
+            Ok(Ok(None)) => return Err("connection lost".into()),
+            Ok(Err(e)) => return Err(e.to_string()),
+            Err(_quiet) => echo(&mut listener, &heartbeat, cache).await?,
+        }
+    }
+}
+
+/// Sends `heartbeat` on the channel and waits for it to come back,
+/// retiring the cache for any change heard meanwhile.
+async fn echo(
+    listener: &mut sea_orm::sqlx::postgres::PgListener,
+    heartbeat: &str,
+    cache: &ReadCache,
+) -> Result<(), String> {
+    let waited = async {
+        sea_orm::sqlx::query("SELECT pg_notify($1, $2)")
+            .bind(CHANGES_CHANNEL)
+            .bind(heartbeat)
+            .execute(&mut *listener)
+            .await
+            .map_err(|e| format!("NOTIFY: {e}"))?;
+        loop {
+            match listener.try_recv().await {
+                Ok(Some(note)) if note.payload() == heartbeat => return Ok(()),
+                Ok(Some(_)) => cache.invalidate(),
+                Ok(None) => return Err("connection lost".to_string()),
+                Err(e) => return Err(e.to_string()),
+            }
+        }
+    };
+    tokio::time::timeout(QUIET, waited)
+        .await
+        .map_err(|_| "no echo of the heartbeat".to_string())?
 }
 
 #[cfg(test)]

@@ -330,7 +330,7 @@ async fn a_process_whose_listener_is_cut_serves_no_stale_answer_and_recovers() {
         .execute_unprepared(
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
              WHERE datname = current_database() AND pid <> pg_backend_pid() \
-             AND (query LIKE 'LISTEN%' OR query = 'SELECT 1')",
+             AND (query LIKE 'LISTEN%' OR query LIKE 'SELECT pg_notify%')",
         )
         .await
         .unwrap();

@@ -152,13 +152,11 @@ async fn list_requests(
         category: query.category,
     };
     let load = || async {
-        let mut reader = Reader::load(&state.reads, &me, &[]).await?;
-        let (rows, next_cursor) = requests::list(&state.reads, &reader, filter, page).await?;
-        // Now the sign-ups among this page, which decide what each view shows.
-        let shown: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
-        reader.load_signups(&state.reads, &shown).await?;
-        let items =
-            requests::views_for(&state.reads, &reader, &rows, state.settings.time_zone).await?;
+        let (rows, next_cursor) = requests::list(&state.reads, &me, filter, page).await?;
+        // The caller's sign-ups among this page decide what each view shows.
+        let shown: Vec<Uuid> = rows.iter().map(|(r, _)| r.id).collect();
+        let reader = Reader::load(&state.reads, &me, &shown).await?;
+        let items = requests::views_with(&reader, &rows, state.settings.time_zone)?;
         Ok(Page { items, next_cursor })
     };
     state.read_cache.json(&state, &me, &req, load).await

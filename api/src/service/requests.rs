@@ -120,32 +120,24 @@ impl Reader {
         if user.role != Role::Volunteer {
             return Ok(reader);
         }
-        let teams = Query::select()
-            .expr_as(Expr::val(0), "kind")
-            .column(team_member::Column::TeamId)
-            .from(Members)
-            .and_where(team_member::Column::UserId.eq(user.id))
-            .to_owned();
-        let signups = Query::select()
-            .expr_as(Expr::val(1), "kind")
-            .column(signup::Column::RequestId)
-            .from(Signups)
-            .and_where(signup::Column::VolunteerId.eq(user.id))
+        let teams = teams_of(user.id).expr_as(Expr::val(0), "kind").to_owned();
+        let signups = signups_of(user.id)
             .and_where(signup::Column::RequestId.is_in(requests.iter().copied()))
+            .expr_as(Expr::val(1), "kind")
             .to_owned();
         let both = if requests.is_empty() {
             teams
         } else {
             teams.clone().union(UnionType::All, signups).to_owned()
         };
-        let rows: Vec<(i32, Uuid)> = db
+        let rows: Vec<(Uuid, i32)> = db
             .query_all(&both)
             .await?
             .iter()
-            .map(<(i32, Uuid)>::try_get_many_by_index)
+            .map(<(Uuid, i32)>::try_get_many_by_index)
             .collect::<Result<_, _>>()
             .map_err(|e| AppError::internal(format!("{e:?}")))?;
-        for (kind, id) in rows {
+        for (id, kind) in rows {
             if kind == 0 {
                 reader.team_ids.push(id);
             } else {
@@ -155,36 +147,11 @@ impl Reader {
         Ok(reader)
     }
 
-    /// Notes the reader's sign-ups among `requests`.
-    pub async fn load_signups(
-        &mut self,
-        db: &impl ConnectionTrait,
-        requests: &[Uuid],
-    ) -> AppResult<()> {
-        if self.role != Role::Volunteer || requests.is_empty() {
-            return Ok(());
-        }
-        let found: Vec<Uuid> = Signups::find()
-            .select_only()
-            .column(signup::Column::RequestId)
-            .filter(signup::Column::VolunteerId.eq(self.id))
-            .filter(signup::Column::RequestId.is_in(requests.iter().copied()))
-            .into_tuple()
-            .all(db)
-            .await?;
-        self.signed_up.extend(found);
-        Ok(())
-    }
-
     /// The ids of the requests the reader signed up for, as a subquery:
     /// a long history stays in the database instead of travelling as a
     /// list of ids.
     pub fn own_signups(&self) -> SelectStatement {
-        Query::select()
-            .column(signup::Column::RequestId)
-            .from(Signups)
-            .and_where(signup::Column::VolunteerId.eq(self.id))
-            .to_owned()
+        signups_of(self.id)
     }
 
     pub fn may_see(&self, request: &help_request::Model) -> bool {
@@ -201,6 +168,24 @@ impl Reader {
             || request.caseworker_id == self.id
             || self.signed_up.contains(&request.id)
     }
+}
+
+/// The ids of the requests `volunteer` signed up for, as a subquery.
+fn signups_of(volunteer: Uuid) -> SelectStatement {
+    Query::select()
+        .column(signup::Column::RequestId)
+        .from(Signups)
+        .and_where(signup::Column::VolunteerId.eq(volunteer))
+        .to_owned()
+}
+
+/// The ids of `user`'s teams, as a subquery.
+fn teams_of(user: Uuid) -> SelectStatement {
+    Query::select()
+        .column(team_member::Column::TeamId)
+        .from(Members)
+        .and_where(team_member::Column::UserId.eq(user))
+        .to_owned()
 }
 
 /// A request with its resident, in one query.
@@ -242,22 +227,14 @@ pub fn view_with(
     RequestView::build(request, resident, reader.sees_resident_details(request), tz)
 }
 
-/// Views of many requests with their residents loaded in one query.
-pub async fn views_for(
-    db: &impl ConnectionTrait,
+/// Views of requests, each with its resident.
+pub fn views_with(
     reader: &Reader,
-    requests: &[help_request::Model],
+    rows: &[(help_request::Model, resident::Model)],
     tz: Tz,
 ) -> AppResult<Vec<RequestView>> {
-    let residents = residents_of(db, requests).await?;
-    requests
-        .iter()
-        .map(|r| {
-            let resident = residents
-                .get(&r.resident_id)
-                .ok_or_else(|| AppError::internal("request without resident"))?;
-            RequestView::build(r, resident, reader.sees_resident_details(r), tz)
-        })
+    rows.iter()
+        .map(|(request, resident)| view_with(reader, request, resident, tz))
         .collect()
 }
 
@@ -278,21 +255,26 @@ pub struct ListFilter {
     pub category: Option<ServiceCategory>,
 }
 
+/// A page of the requests `user` may see, newest first, each with its
+/// resident, in one query. Volunteers see open requests, their teams'
+/// and those they signed up for; both sets are subqueries, so the list
+/// needs nothing loaded beforehand.
 pub async fn list(
     db: &impl ConnectionTrait,
-    reader: &Reader,
+    user: &AuthUser,
     filter: ListFilter,
     page: PageRequest,
-) -> AppResult<(Vec<help_request::Model>, Option<String>)> {
+) -> AppResult<(Vec<(help_request::Model, resident::Model)>, Option<String>)> {
     let mut query = Requests::find()
+        .find_also_related(Residents)
         .order_by_desc(help_request::Column::Id)
         .limit(page.limit + 1);
-    if !reader.role.is_staff() {
+    if !user.role.is_staff() {
         query = query.filter(
             Condition::any()
                 .add(help_request::Column::Status.eq(RequestStatus::Open.code()))
-                .add(help_request::Column::TeamId.is_in(reader.team_ids.clone()))
-                .add(help_request::Column::Id.in_subquery(reader.own_signups())),
+                .add(help_request::Column::TeamId.in_subquery(teams_of(user.id)))
+                .add(help_request::Column::Id.in_subquery(signups_of(user.id))),
         );
     }
     if let Some(status) = filter.status {
@@ -304,7 +286,17 @@ pub async fn list(
     if let Some(after) = page.after {
         query = query.filter(help_request::Column::Id.lt(after));
     }
-    Ok(finish(query.all(db).await?, page.limit, |r| r.id))
+    let rows = query
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|(request, resident)| {
+            resident
+                .map(|resident| (request, resident))
+                .ok_or_else(|| AppError::internal("request without resident"))
+        })
+        .collect::<AppResult<Vec<_>>>()?;
+    Ok(finish(rows, page.limit, |(r, _)| r.id))
 }
 
 fn wrong_status(request: &help_request::Model, action: &str) -> AppError {
