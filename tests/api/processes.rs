@@ -32,20 +32,12 @@ async fn a_rush_over_two_processes_fills_exactly_the_places() {
     let Some((_a, _b, app_a, app_b)) = two_processes().await else {
         return;
     };
-    let manager = app_a.staff("manager", "钱主任").await;
-    let team = id(&app_a.team(&manager, json!({})).await);
-    let resident = id(&app_a.resident(&manager, json!({})).await);
-    let request = id(&app_a
-        .request(&manager, &resident, json!({"volunteers_needed": 7}))
-        .await);
-    app_a
-        .post(
-            &format!("/requests/{request}/assign"),
-            Some(&manager),
-            json!({"team_id": team}),
-        )
-        .await
-        .expect(200);
+    let Community {
+        manager,
+        team_id: team,
+        request_id: request,
+        ..
+    } = community(&app_a, 7).await;
     let mut volunteers = Vec::new();
     for i in 0..40 {
         let app = if i % 2 == 0 { &app_a } else { &app_b };
@@ -205,20 +197,11 @@ async fn a_write_on_one_process_reaches_remembered_reads_on_the_other() {
     let Some((_a, _b, app_a, app_b)) = two_processes().await else {
         return;
     };
-    let manager = app_a.staff("manager", "孙主任").await;
-    let team = id(&app_a.team(&manager, json!({})).await);
-    let resident = id(&app_a.resident(&manager, json!({})).await);
-    let request = id(&app_a
-        .request(&manager, &resident, json!({"volunteers_needed": 3}))
-        .await);
-    app_a
-        .post(
-            &format!("/requests/{request}/assign"),
-            Some(&manager),
-            json!({"team_id": team}),
-        )
-        .await
-        .expect(200);
+    let Community {
+        team_id: team,
+        request_id: request,
+        ..
+    } = community(&app_a, 3).await;
     let (reader, other) = (
         app_b.volunteer("读者").await,
         app_a.volunteer("报名者").await,
@@ -262,20 +245,11 @@ async fn a_process_whose_listener_is_cut_serves_no_stale_answer_and_recovers() {
     let Some((_a, _b, app_a, app_b)) = two_processes().await else {
         return;
     };
-    let manager = app_a.staff("manager", "周主任").await;
-    let team = id(&app_a.team(&manager, json!({})).await);
-    let resident = id(&app_a.resident(&manager, json!({})).await);
-    let request = id(&app_a
-        .request(&manager, &resident, json!({"volunteers_needed": 5}))
-        .await);
-    app_a
-        .post(
-            &format!("/requests/{request}/assign"),
-            Some(&manager),
-            json!({"team_id": team}),
-        )
-        .await
-        .expect(200);
+    let Community {
+        team_id: team,
+        request_id: request,
+        ..
+    } = community(&app_a, 5).await;
     let reader = app_b.volunteer("读者").await;
     app_b.join(&team, &reader).await;
     let path = format!("/requests/{request}");
