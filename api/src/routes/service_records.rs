@@ -143,7 +143,7 @@ async fn list_records(
         if query.volunteer_id.is_some_and(|v| v != me.id) {
             return Err(AppError::Forbidden);
         }
-        (Some(me.id), led_teams(&state, &me).await?)
+        (Some(me.id), teams::led_by(&state.reads, me.id).await?)
     } else {
         (query.volunteer_id, Vec::new())
     };
@@ -157,18 +157,6 @@ async fn list_records(
     let (rows, next_cursor) = service_records::list(&state.reads, filter, page).await?;
     let items = record_views::views(&state.reads, &rows, &me, &state.settings).await?;
     Ok(HttpResponse::Ok().json(Page { items, next_cursor }))
-}
-
-async fn led_teams(state: &AppState, me: &AuthUser) -> AppResult<Vec<Uuid>> {
-    let mut led = Vec::new();
-    for team in teams::team_ids_of(&state.reads, me.id).await? {
-        if teams::membership(&state.reads, team, me.id).await?
-            == Some(crate::domain::vocab::MemberRole::Leader)
-        {
-            led.push(team);
-        }
-    }
-    Ok(led)
 }
 
 async fn readable(

@@ -84,12 +84,13 @@ pub async fn membership(
         .transpose()
 }
 
-/// Ids of the teams a user belongs to.
-pub async fn team_ids_of(db: &impl ConnectionTrait, user_id: Uuid) -> AppResult<Vec<Uuid>> {
+/// Ids of the teams a user leads, in one query.
+pub async fn led_by(db: &impl ConnectionTrait, user_id: Uuid) -> AppResult<Vec<Uuid>> {
     Ok(Members::find()
         .select_only()
         .column(team_member::Column::TeamId)
         .filter(team_member::Column::UserId.eq(user_id))
+        .filter(team_member::Column::Role.eq(MemberRole::Leader.code()))
         .into_tuple()
         .all(db)
         .await?)
