@@ -73,8 +73,8 @@ pub struct ReadCache {
     entries: Option<quick_cache::sync::Cache<Key, Entry, BodySize>>,
     generation: AtomicU64,
     /// Whether every write that matters reaches [`ReadCache::invalidate`]:
-    /// always on SQLite (one process per file), only while the listener
-    /// is connected on PostgreSQL.
+    /// always on SQLite (one process per file); on PostgreSQL only while
+    /// the listener's channel is proven by its heartbeat.
     live: AtomicBool,
 }
 
@@ -109,8 +109,8 @@ impl ReadCache {
         self.generation.fetch_add(1, Ordering::SeqCst);
     }
 
-    /// On PostgreSQL: whether the change listener is connected. Either
-    /// way the entries so far are dropped, because notifications may have
+    /// On PostgreSQL: whether the change listener's channel works. Either
+    /// way the entries so far are retired, because notifications may have
     /// been missed.
     pub fn set_live(&self, live: bool) {
         self.invalidate();
