@@ -17,14 +17,7 @@ async fn events_pending_at_a_sigkill_are_delivered_after_restart() {
 
     let mut first = ServerProcess::start(&database_url, &[]);
     let app = first.connect(&database_url).await;
-    let webhook = app
-        .post(
-            "/webhooks",
-            Some(&app.admin),
-            json!({"url": receiver.url, "kind": "generic", "events": ["request.created"]}),
-        )
-        .await
-        .expect(201);
+    let webhook = app.request_webhook(&receiver.url).await;
     let caseworker = app.staff("caseworker", "赵社工").await;
     let resident = id(&app.resident(&caseworker, json!({})).await);
     for i in 0..5 {

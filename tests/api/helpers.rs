@@ -314,6 +314,17 @@ impl TestApp {
             .expect(201)
     }
 
+    /// A generic webhook for `request.created`, registered by the admin.
+    pub async fn request_webhook(&self, url: &str) -> Value {
+        self.post(
+            "/webhooks",
+            Some(&self.admin),
+            json!({"url": url, "kind": "generic", "events": ["request.created"]}),
+        )
+        .await
+        .expect(201)
+    }
+
     pub async fn join(&self, team_id: &str, volunteer: &Actor) {
         self.post_empty(&format!("/teams/{team_id}/members"), Some(volunteer))
             .await
@@ -349,6 +360,9 @@ pub fn merge(base: &mut Value, overrides: Value) {
         }
     }
 }
+
+/// The `/metrics` line of answers served from the read cache.
+pub const CACHE_HITS: &str = r#"read_cache_lookups_total{outcome="hit"}"#;
 
 /// The value of the first `/metrics` line starting with `prefix`; 0 when
 /// there is none (a counter never touched is not printed).

@@ -15,13 +15,7 @@ async fn metrics_count_requests_by_route_and_show_the_outbox() {
     let app = spawn_app_with(&[("WEBHOOK_ALLOW_PRIVATE_TARGETS", "true")]).await;
     let receiver = Receiver::start().await;
     receiver.script(&[(503, "down"); 50]);
-    app.post(
-        "/webhooks",
-        Some(&app.admin),
-        json!({"url": receiver.url, "kind": "generic", "events": ["request.created"]}),
-    )
-    .await
-    .expect(201);
+    app.request_webhook(&receiver.url).await;
     let caseworker = app.staff("caseworker", "郑社工").await;
     let resident = id(&app.resident(&caseworker, json!({})).await);
     let request = id(&app.request(&caseworker, &resident, json!({})).await);
@@ -293,14 +287,7 @@ async fn sigterm_gives_back_the_lease_of_a_send_in_flight() {
     receiver.stall(Duration::from_secs(60));
     let mut first = ServerProcess::start(&database_url, &[("SHUTDOWN_GRACE_SECS", "2")]);
     let app = first.connect(&database_url).await;
-    let webhook = app
-        .post(
-            "/webhooks",
-            Some(&app.admin),
-            json!({"url": receiver.url, "kind": "generic", "events": ["request.created"]}),
-        )
-        .await
-        .expect(201);
+    let webhook = app.request_webhook(&receiver.url).await;
     let caseworker = app.staff("caseworker", "陈社工").await;
     let resident = id(&app.resident(&caseworker, json!({})).await);
     app.request(&caseworker, &resident, json!({})).await;

@@ -4,6 +4,7 @@
 //! (An SQLite file belongs to one process; these tests need PostgreSQL.)
 
 use std::collections::HashSet;
+use std::time::{Duration, Instant};
 
 use futures::future::join_all;
 use serde_json::json;
@@ -161,14 +162,7 @@ async fn each_event_reaches_the_webhook_once_from_two_processes() {
         return;
     };
     let receiver = Receiver::start().await;
-    app_a
-        .post(
-            "/webhooks",
-            Some(&app_a.admin),
-            json!({"url": receiver.url, "kind": "generic", "events": ["request.created"]}),
-        )
-        .await
-        .expect(201);
+    app_a.request_webhook(&receiver.url).await;
     let caseworker = app_a.staff("caseworker", "吴社工").await;
     let resident = id(&app_a.resident(&caseworker, json!({})).await);
     for i in 0..20 {
@@ -182,7 +176,7 @@ async fn each_event_reaches_the_webhook_once_from_two_processes() {
     }
     receiver.wait_for(20, 20).await;
     // Time for a duplicate to show up, were there one.
-    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
     let received = receiver.received();
     let ids: HashSet<&str> = received
         .iter()
@@ -190,6 +184,48 @@ async fn each_event_reaches_the_webhook_once_from_two_processes() {
         .collect();
     assert_eq!(ids.len(), 20, "every event arrived");
     assert_eq!(received.len(), 20, "and none twice");
+}
+
+/// `places_left` of a request as `reader` reads it at `path` on `app`.
+async fn places_seen(app: &TestApp, reader: &Actor, path: &str) -> i64 {
+    app.get(path, Some(reader)).await.expect(200)["places_left"]
+        .as_i64()
+        .unwrap()
+}
+
+/// Reads until two more answers came from memory, each showing `left`.
+async fn read_until_cached(app: &TestApp, reader: &Actor, path: &str, left: i64) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let start = metric(&app.metrics().await, CACHE_HITS);
+    while metric(&app.metrics().await, CACHE_HITS) < start + 2.0 {
+        assert!(Instant::now() < deadline, "the process never cached");
+        assert_eq!(places_seen(app, reader, path).await, left);
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Reads until `left` places show, at most 2 s; how long that took.
+async fn read_until_places(app: &TestApp, reader: &Actor, path: &str, left: i64) -> Duration {
+    let since = Instant::now();
+    loop {
+        let seen = places_seen(app, reader, path).await;
+        if seen == left {
+            return since.elapsed();
+        }
+        assert!(
+            since.elapsed() < Duration::from_secs(2),
+            "the process still shows {seen} places after 2 s"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+async fn sign_up(app: &TestApp, team: &str, path: &str, name: &str) {
+    let volunteer = app.volunteer(name).await;
+    app.join(team, &volunteer).await;
+    app.post_empty(&format!("{path}/signups"), Some(&volunteer))
+        .await
+        .expect(201);
 }
 
 #[tokio::test]
@@ -202,41 +238,16 @@ async fn a_write_on_one_process_reaches_remembered_reads_on_the_other() {
         request_id: request,
         ..
     } = community(&app_a, 3).await;
-    let (reader, other) = (
-        app_b.volunteer("读者").await,
-        app_a.volunteer("报名者").await,
-    );
+    let reader = app_b.volunteer("读者").await;
     app_b.join(&team, &reader).await;
-    app_a.join(&team, &other).await;
     let path = format!("/requests/{request}");
-    let places = |body: serde_json::Value| body["places_left"].as_i64().unwrap();
 
     // Process B answers the reader from memory once its listener is up.
-    let hits = r#"read_cache_lookups_total{outcome="hit"}"#;
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    while metric(&app_b.metrics().await, hits) < 2.0 {
-        assert!(std::time::Instant::now() < deadline, "B never cached");
-        assert_eq!(places(app_b.get(&path, Some(&reader)).await.expect(200)), 3);
-    }
-
+    read_until_cached(&app_b, &reader, &path, 3).await;
     // A sign-up through process A: B's remembered answer is dropped.
-    app_a
-        .post_empty(&format!("{path}/signups"), Some(&other))
-        .await
-        .expect(201);
-    let written = std::time::Instant::now();
-    loop {
-        let seen = places(app_b.get(&path, Some(&reader)).await.expect(200));
-        if seen == 2 {
-            break;
-        }
-        assert!(
-            written.elapsed() < std::time::Duration::from_secs(2),
-            "process B still shows {seen} places after 2 s"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
-    }
-    eprintln!("B saw A's write after {:?}", written.elapsed());
+    sign_up(&app_a, &team, &path, "报名者").await;
+    let delay = read_until_places(&app_b, &reader, &path, 2).await;
+    eprintln!("B saw A's write after {delay:?}");
 }
 
 #[tokio::test]
@@ -253,49 +264,7 @@ async fn a_process_whose_listener_is_cut_serves_no_stale_answer_and_recovers() {
     let reader = app_b.volunteer("读者").await;
     app_b.join(&team, &reader).await;
     let path = format!("/requests/{request}");
-    let places = |body: serde_json::Value| body["places_left"].as_i64().unwrap();
-    let hits = r#"read_cache_lookups_total{outcome="hit"}"#;
-    // Reads on B until it answers from memory again, expecting `left`.
-    let warm = |left: i64| {
-        let (app_b, reader, path) = (&app_b, &reader, &path);
-        async move {
-            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-            let start = metric(&app_b.metrics().await, hits);
-            while metric(&app_b.metrics().await, hits) < start + 2.0 {
-                assert!(std::time::Instant::now() < deadline, "B never cached");
-                assert_eq!(
-                    places(app_b.get(path, Some(reader)).await.expect(200)),
-                    left
-                );
-                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-            }
-        }
-    };
-    let sign_up_on_a = |name: &'static str| {
-        let (app_a, team, path) = (&app_a, &team, &path);
-        async move {
-            let volunteer = app_a.volunteer(name).await;
-            app_a.join(team, &volunteer).await;
-            app_a
-                .post_empty(&format!("{path}/signups"), Some(&volunteer))
-                .await
-                .expect(201);
-        }
-    };
-    let b_shows = |left: i64| {
-        let (app_b, reader, path) = (&app_b, &reader, &path);
-        async move {
-            let since = std::time::Instant::now();
-            while places(app_b.get(path, Some(reader)).await.expect(200)) != left {
-                assert!(
-                    since.elapsed() < std::time::Duration::from_secs(2),
-                    "B still stale after 2 s"
-                );
-                tokio::time::sleep(std::time::Duration::from_millis(5)).await;
-            }
-        }
-    };
-    warm(5).await;
+    read_until_cached(&app_b, &reader, &path, 5).await;
 
     // Cut every listener (as a database restart or a network cut would),
     // and write at once: B missed the notification, yet shows the write.
@@ -309,12 +278,12 @@ async fn a_process_whose_listener_is_cut_serves_no_stale_answer_and_recovers() {
         .await
         .unwrap();
     assert!(cut.rows_affected() >= 1, "no listener found to cut");
-    sign_up_on_a("报名一").await;
-    b_shows(4).await;
+    sign_up(&app_a, &team, &path, "报名一").await;
+    read_until_places(&app_b, &reader, &path, 4).await;
 
     // B reconnects, answers from memory again, and follows writes again.
-    warm(4).await;
-    sign_up_on_a("报名二").await;
-    b_shows(3).await;
+    read_until_cached(&app_b, &reader, &path, 4).await;
+    sign_up(&app_a, &team, &path, "报名二").await;
+    read_until_places(&app_b, &reader, &path, 3).await;
     db.close().await.unwrap();
 }

@@ -6,8 +6,6 @@ use serde_json::Value;
 
 use crate::helpers::*;
 
-const HITS: &str = r#"read_cache_lookups_total{outcome="hit"}"#;
-
 async fn detail(app: &TestApp, request: &str, who: &Actor) -> Value {
     app.get(&format!("/requests/{request}"), Some(who))
         .await
@@ -36,9 +34,9 @@ async fn repeated_reads_come_from_memory_and_still_show_every_write_at_once() {
     // Read again until the answers come from memory. (On PostgreSQL this
     // process also hears its own writes' notifications a moment later,
     // which retire the entries once more; hence a loop, not one re-read.)
-    let hits_before = metric(&app.metrics().await, HITS);
+    let hits_before = metric(&app.metrics().await, CACHE_HITS);
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    while metric(&app.metrics().await, HITS) < hits_before + 2.0 {
+    while metric(&app.metrics().await, CACHE_HITS) < hits_before + 2.0 {
         assert!(
             std::time::Instant::now() < deadline,
             "repeated reads with no write between never came from memory"
@@ -144,7 +142,7 @@ async fn with_the_cache_off_every_read_goes_to_the_database() {
         detail(&app, &c.request_id, &c.caseworker).await;
     }
     let text = app.metrics().await;
-    assert_eq!(metric(&text, HITS), 0.0);
+    assert_eq!(metric(&text, CACHE_HITS), 0.0);
     assert_eq!(
         metric(&text, r#"read_cache_lookups_total{outcome="bypass"}"#),
         3.0
