@@ -193,15 +193,21 @@ pub async fn find_with_resident(
     db: &impl ConnectionTrait,
     id: Uuid,
 ) -> AppResult<(help_request::Model, resident::Model)> {
-    match Requests::find_by_id(id)
+    Requests::find_by_id(id)
         .find_also_related(Residents)
         .one(db)
         .await?
-    {
-        Some((request, Some(resident))) => Ok((request, resident)),
-        Some((_, None)) => Err(AppError::internal("request without resident")),
-        None => Err(AppError::NotFound),
-    }
+        .ok_or(AppError::NotFound)
+        .and_then(with_resident)
+}
+
+/// A joined row of a request and its resident; every request has one (a
+/// foreign key), so a missing one is a broken database, not a 404.
+fn with_resident(
+    (request, resident): (help_request::Model, Option<resident::Model>),
+) -> AppResult<(help_request::Model, resident::Model)> {
+    let resident = resident.ok_or_else(|| AppError::internal("request without resident"))?;
+    Ok((request, resident))
 }
 
 pub async fn view_for(
@@ -290,11 +296,7 @@ pub async fn list(
         .all(db)
         .await?
         .into_iter()
-        .map(|(request, resident)| {
-            resident
-                .map(|resident| (request, resident))
-                .ok_or_else(|| AppError::internal("request without resident"))
-        })
+        .map(with_resident)
         .collect::<AppResult<Vec<_>>>()?;
     Ok(finish(rows, page.limit, |(r, _)| r.id))
 }
