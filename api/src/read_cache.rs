@@ -139,43 +139,43 @@ impl ReadCache {
             entries.insert(key, Entry { generation, body });
         }
     }
+}
 
-    /// The JSON answer of `load` for this caller and URI: from memory when
-    /// nothing was written since it was loaded, else loaded (and kept if
-    /// it succeeded). Errors are never kept.
-    pub async fn json<T, F>(
-        &self,
-        state: &AppState,
-        caller: &AuthUser,
-        req: &HttpRequest,
-        load: impl FnOnce() -> F,
-    ) -> AppResult<HttpResponse>
-    where
-        T: Serialize,
-        F: Future<Output = AppResult<T>>,
-    {
-        let key = Key {
-            user: caller.id,
-            role: caller.role,
-            uri: req
-                .uri()
-                .path_and_query()
-                .map_or_else(String::new, |p| p.as_str().to_string()),
-        };
-        let (lookup, found) = self.get(&key);
-        state.metrics.read_cache_lookup(lookup);
-        if let Some(body) = found {
-            return Ok(ok_json(body));
-        }
-        let generation = self.current();
-        let value = load().await?;
-        let body =
-            Bytes::from(serde_json::to_vec(&value).map_err(|e| AppError::internal(e.to_string()))?);
-        if let Some(generation) = generation {
-            self.put(key, generation, body.clone());
-        }
-        Ok(ok_json(body))
+/// The JSON answer of `load` for this caller and URI: from memory when
+/// nothing was written since it was loaded, else loaded (and kept if it
+/// succeeded). Errors are never kept.
+pub async fn json<T, F>(
+    state: &AppState,
+    caller: &AuthUser,
+    req: &HttpRequest,
+    load: impl FnOnce() -> F,
+) -> AppResult<HttpResponse>
+where
+    T: Serialize,
+    F: Future<Output = AppResult<T>>,
+{
+    let cache = &state.read_cache;
+    let key = Key {
+        user: caller.id,
+        role: caller.role,
+        uri: req
+            .uri()
+            .path_and_query()
+            .map_or_else(String::new, |p| p.as_str().to_string()),
+    };
+    let (lookup, found) = cache.get(&key);
+    state.metrics.read_cache_lookup(lookup);
+    if let Some(body) = found {
+        return Ok(ok_json(body));
     }
+    let generation = cache.current();
+    let value = load().await?;
+    let body =
+        Bytes::from(serde_json::to_vec(&value).map_err(|e| AppError::internal(e.to_string()))?);
+    if let Some(generation) = generation {
+        cache.put(key, generation, body.clone());
+    }
+    Ok(ok_json(body))
 }
 
 fn ok_json(body: Bytes) -> HttpResponse {

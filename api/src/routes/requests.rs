@@ -17,6 +17,7 @@ use crate::domain::vocab::{RequestStatus, ServiceCategory, Urgency};
 use crate::domain::{calendar, text};
 use crate::error::{AppError, AppResult, ErrorBody};
 use crate::extract::{EmptyBody, Json, OptionalJson};
+use crate::read_cache;
 use crate::service::paging::PageParams;
 use crate::service::requests::{self, ListFilter, NewRequest, Reader};
 use crate::service::{accounts, matches, residents};
@@ -159,7 +160,7 @@ async fn list_requests(
         let items = requests::views_with(&reader, &rows, state.settings.time_zone)?;
         Ok(Page { items, next_cursor })
     };
-    state.read_cache.json(&state, &me, &req, load).await
+    read_cache::json(&state, &me, &req, load).await
 }
 
 /// One request. The resident's address, phone and location appear only
@@ -183,7 +184,7 @@ async fn get_request(
         }
         requests::view_with(&reader, &request, &resident, state.settings.time_zone)
     };
-    state.read_cache.json(&state, &me, &req, load).await
+    read_cache::json(&state, &me, &req, load).await
 }
 
 /// Teams that pass the hard rules, best first, each with its score and
