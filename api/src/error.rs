@@ -34,8 +34,22 @@ pub enum AppError {
     Unauthorized,
     #[error("invalid credentials")]
     InvalidCredentials,
+    /// 401 `token_revoked`: the token was issued before a password change.
+    #[error("token revoked")]
+    TokenRevoked,
+    /// 401 `account_disabled`: the token's account has been disabled.
+    #[error("account disabled")]
+    AccountDisabled,
     #[error("forbidden")]
     Forbidden,
+    /// 403 with a specific code (`not_your_request`, `own_entry`,
+    /// `volunteer_not_vetted`, `account_disabled` at login …).
+    #[error("{message}")]
+    Denied { code: &'static str, message: String },
+    /// 503 `busy`: more password hashes are waiting than the server runs
+    /// at once; the client retries after `Retry-After`.
+    #[error("busy")]
+    Busy { retry_after_secs: i64 },
     #[error("not found")]
     NotFound,
     #[error("request body too large")]
@@ -82,6 +96,13 @@ impl AppError {
         }
     }
 
+    pub fn denied(code: &'static str, message: impl Into<String>) -> Self {
+        Self::Denied {
+            code,
+            message: message.into(),
+        }
+    }
+
     pub fn unprocessable(code: &'static str, message: impl Into<String>) -> Self {
         Self::Unprocessable {
             code,
@@ -99,12 +120,17 @@ impl AppError {
             Self::UnsupportedMediaType => "unsupported_media_type",
             Self::Unauthorized => "unauthorized",
             Self::InvalidCredentials => "invalid_credentials",
+            Self::TokenRevoked => "token_revoked",
+            Self::AccountDisabled => "account_disabled",
             Self::Forbidden => "forbidden",
+            Self::Busy { .. } => "busy",
             Self::NotFound => "not_found",
             Self::PayloadTooLarge => "payload_too_large",
             Self::TooManyAttempts { .. } => "too_many_attempts",
             Self::Validation(_) => "validation_failed",
-            Self::Unprocessable { code, .. } | Self::Conflict { code, .. } => code,
+            Self::Unprocessable { code, .. }
+            | Self::Conflict { code, .. }
+            | Self::Denied { code, .. } => code,
             Self::Internal(_) => "internal_error",
         }
     }
@@ -115,12 +141,17 @@ impl AppError {
             Self::UnsupportedMediaType => "请求体须为 application/json".into(),
             Self::Unauthorized => "需要登录或令牌无效".into(),
             Self::InvalidCredentials => "手机号或密码错误".into(),
+            Self::TokenRevoked => "令牌已失效（密码已更改），请重新登录".into(),
+            Self::AccountDisabled => "账号已停用".into(),
             Self::Forbidden => "无权执行此操作".into(),
+            Self::Busy { .. } => "服务器繁忙，请稍后再试".into(),
             Self::NotFound => "资源不存在".into(),
             Self::PayloadTooLarge => "请求体超过 256 KiB".into(),
             Self::TooManyAttempts { .. } => "登录失败次数过多，请 15 分钟后再试".into(),
             Self::Validation(_) => "请求中的字段不合法".into(),
-            Self::Unprocessable { message, .. } | Self::Conflict { message, .. } => message.clone(),
+            Self::Unprocessable { message, .. }
+            | Self::Conflict { message, .. }
+            | Self::Denied { message, .. } => message.clone(),
             Self::Internal(_) => "服务器内部错误".into(),
         }
     }
@@ -145,8 +176,12 @@ impl ResponseError for AppError {
         match self {
             Self::MalformedJson(_) => StatusCode::BAD_REQUEST,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            Self::Unauthorized | Self::InvalidCredentials => StatusCode::UNAUTHORIZED,
-            Self::Forbidden => StatusCode::FORBIDDEN,
+            Self::Unauthorized
+            | Self::InvalidCredentials
+            | Self::TokenRevoked
+            | Self::AccountDisabled => StatusCode::UNAUTHORIZED,
+            Self::Forbidden | Self::Denied { .. } => StatusCode::FORBIDDEN,
+            Self::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
@@ -172,10 +207,10 @@ impl ResponseError for AppError {
             },
         };
         let mut response = HttpResponse::build(self.status_code());
-        if let Self::TooManyAttempts { retry_after_secs } = self {
+        if let Self::TooManyAttempts { retry_after_secs } | Self::Busy { retry_after_secs } = self {
             response.insert_header(("Retry-After", retry_after_secs.max(&1).to_string()));
         }
-        if matches!(self, Self::Unauthorized | Self::InvalidCredentials) {
+        if self.status_code() == StatusCode::UNAUTHORIZED {
             response.insert_header(("WWW-Authenticate", "Bearer"));
         }
         response.json(body)

@@ -255,7 +255,14 @@ impl Community {
             location_lng: None,
             availability: "[]".into(),
             created_at: created,
+            status: "active".into(),
+            vetted_until: None,
+            token_version: 0,
         };
+        // Every seeded team is vetted, so every seeded volunteer carries a
+        // background check valid for a year from the seed.
+        let vetted_until =
+            chrono::DateTime::from_timestamp(now + 365 * 86_400, 0).map(|at| at.date_naive());
 
         let mut next_phone = 0;
         let mut free_volunteer_phone = || loop {
@@ -317,6 +324,7 @@ impl Community {
                 location_lat: Some(lat),
                 location_lng: Some(lng),
                 availability: weekly_slots(&mut rng),
+                vetted_until,
                 ..user(
                     id,
                     free_volunteer_phone(),
@@ -329,6 +337,7 @@ impl Community {
                 user_id: id,
                 role: if i < teams.len() { "leader" } else { "member" }.into(),
                 joined_at: created,
+                status: "active".into(),
             });
             volunteers.push(id);
         }
@@ -358,6 +367,7 @@ impl Community {
                     guardian_phone: child.then(|| format!("133{:08}", i)),
                     notes: (category == ResidentCategory::Disabled)
                         .then(|| "肢体残疾，上下楼需搀扶".into()),
+                    active: true,
                     created_by: caseworkers[i % caseworkers.len()],
                     created_at: created,
                 }

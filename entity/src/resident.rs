@@ -19,6 +19,8 @@ pub struct Model {
     pub notes: Option<String>,
     pub created_by: Uuid,
     pub created_at: i64,
+    /// A retired resident (moved away, passed away) gets no new requests.
+    pub active: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

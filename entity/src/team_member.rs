@@ -10,6 +10,9 @@ pub struct Model {
     /// `member` or `leader`.
     pub role: String,
     pub joined_at: i64,
+    /// `active`, or `pending` until a vetted team's leader or a manager
+    /// approves. A pending member is not a member.
+    pub status: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

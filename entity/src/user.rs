@@ -17,6 +17,13 @@ pub struct Model {
     /// JSON array of `{weekday, start, end}` slots.
     pub availability: String,
     pub created_at: i64,
+    /// `active` or `disabled`.
+    pub status: String,
+    /// The last day the person's background check (无犯罪记录证明) is valid.
+    pub vetted_until: Option<Date>,
+    /// Tokens carry the version they were issued under; raising it (a
+    /// password change) ends every earlier token.
+    pub token_version: i32,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

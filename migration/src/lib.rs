@@ -9,6 +9,7 @@ mod m20261129_000002_notifications;
 mod m20261129_000003_supersedes_index;
 mod m20261129_000004_volunteer_signups_index;
 mod m20261129_000005_change_notifications;
+mod m20261130_000006_safeguarding;
 
 pub struct Migrator;
 
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000003_supersedes_index::Migration),
             Box::new(m20261129_000004_volunteer_signups_index::Migration),
             Box::new(m20261129_000005_change_notifications::Migration),
+            Box::new(m20261130_000006_safeguarding::Migration),
         ]
     }
 }

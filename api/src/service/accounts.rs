@@ -53,6 +53,9 @@ pub async fn create_account(
         location_lng: Set(None),
         availability: Set("[]".into()),
         created_at: Set(now()),
+        status: Set("active".into()),
+        vetted_until: Set(None),
+        token_version: Set(0),
     };
     // Two registrations racing for one phone: the unique index decides.
     model.insert(db).await.map_err(|e| {

@@ -45,6 +45,7 @@ pub async fn create(
         notes: Set(new.notes),
         created_by: Set(created_by),
         created_at: Set(now()),
+        active: Set(true),
     };
     Ok(model.insert(db).await?)
 }

@@ -118,6 +118,7 @@ pub async fn add_member(
         user_id: Set(user_id),
         role: Set(role.code().into()),
         joined_at: Set(now()),
+        status: Set("active".into()),
     };
     Members::insert(row).exec(db).await.map_err(|e| {
         if is_unique_violation(&e) {
