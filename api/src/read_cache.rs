@@ -24,6 +24,7 @@
 //! answers to GETs do.
 
 use std::future::Future;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
@@ -37,6 +38,7 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use crate::auth::AuthUser;
+use crate::disclosure::{self, Discloses};
 use crate::domain::vocab::Role;
 use crate::error::{AppError, AppResult};
 use crate::startup::AppState;
@@ -56,6 +58,9 @@ struct Key {
 struct Entry {
     generation: u64,
     body: Bytes,
+    /// Residents whose personal data the body carries: a hit is logged
+    /// like the answer it repeats (see `disclosure`).
+    residents: Arc<[Uuid]>,
 }
 
 /// Weighs entries by their size, so the bound is on memory, not count.
@@ -64,7 +69,7 @@ struct BodySize;
 
 impl quick_cache::Weighter<Key, Entry> for BodySize {
     fn weight(&self, key: &Key, entry: &Entry) -> u64 {
-        (key.uri.len() + entry.body.len() + 64) as u64
+        (key.uri.len() + entry.body.len() + entry.residents.len() * 16 + 64) as u64
     }
 }
 
@@ -124,26 +129,27 @@ impl ReadCache {
             .then(|| self.generation.load(Ordering::SeqCst))
     }
 
-    fn get(&self, key: &Key) -> (Lookup, Option<Bytes>) {
+    fn get(&self, key: &Key) -> (Lookup, Option<Entry>) {
         let (Some(entries), Some(generation)) = (&self.entries, self.current()) else {
             return (Lookup::Bypass, None);
         };
         match entries.get(key) {
-            Some(entry) if entry.generation == generation => (Lookup::Hit, Some(entry.body)),
+            Some(entry) if entry.generation == generation => (Lookup::Hit, Some(entry)),
             _ => (Lookup::Miss, None),
         }
     }
 
-    fn put(&self, key: Key, generation: u64, body: Bytes) {
+    fn put(&self, key: Key, entry: Entry) {
         if let Some(entries) = &self.entries {
-            entries.insert(key, Entry { generation, body });
+            entries.insert(key, entry);
         }
     }
 }
 
 /// The JSON answer of `load` for this caller and URI: from memory when
 /// nothing was written since it was loaded, else loaded (and kept if it
-/// succeeded). Errors are never kept.
+/// succeeded). Errors are never kept. Either way an answer carrying
+/// residents' personal data is logged first (`disclosure`).
 pub async fn json<T, F>(
     state: &AppState,
     caller: &AuthUser,
@@ -151,7 +157,7 @@ pub async fn json<T, F>(
     load: impl FnOnce() -> F,
 ) -> AppResult<HttpResponse>
 where
-    T: Serialize,
+    T: Serialize + Discloses,
     F: Future<Output = AppResult<T>>,
 {
     let cache = &state.read_cache;
@@ -165,15 +171,23 @@ where
     };
     let (lookup, found) = cache.get(&key);
     state.metrics.read_cache_lookup(lookup);
-    if let Some(body) = found {
-        return Ok(ok_json(body));
+    if let Some(entry) = found {
+        disclosure::log_residents(state, req, caller, &entry.residents).await?;
+        return Ok(ok_json(entry.body));
     }
     let generation = cache.current();
     let value = load().await?;
+    let residents: Arc<[Uuid]> = value.residents().into();
+    disclosure::log_residents(state, req, caller, &residents).await?;
     let body =
         Bytes::from(serde_json::to_vec(&value).map_err(|e| AppError::internal(e.to_string()))?);
     if let Some(generation) = generation {
-        cache.put(key, generation, body.clone());
+        let entry = Entry {
+            generation,
+            body: body.clone(),
+            residents,
+        };
+        cache.put(key, entry);
     }
     Ok(ok_json(body))
 }
@@ -293,11 +307,15 @@ mod tests {
 
     fn cached(cache: &ReadCache, user: u128, uri: &str, body: &'static str) {
         let generation = cache.current().expect("live");
-        cache.put(
-            key(user, uri),
+        cache.put(key(user, uri), entry(generation, body));
+    }
+
+    fn entry(generation: u64, body: &'static str) -> Entry {
+        Entry {
             generation,
-            Bytes::from_static(body.as_bytes()),
-        );
+            body: Bytes::from_static(body.as_bytes()),
+            residents: Arc::new([]),
+        }
     }
 
     #[test]
@@ -330,7 +348,7 @@ mod tests {
         // The load starts, a write commits and bumps, the load stores.
         let started_in = cache.current().unwrap();
         cache.invalidate();
-        cache.put(key(1, "/a"), started_in, Bytes::from_static(b"old"));
+        cache.put(key(1, "/a"), entry(started_in, "old"));
         assert_eq!(cache.get(&key(1, "/a")).0, Lookup::Miss);
     }
 
@@ -359,7 +377,12 @@ mod tests {
         let body = Bytes::from(vec![b'x'; 1000]);
         let generation = cache.current().unwrap();
         for user in 0..1000 {
-            cache.put(key(user, "/a"), generation, body.clone());
+            let entry = Entry {
+                generation,
+                body: body.clone(),
+                residents: Arc::new([]),
+            };
+            cache.put(key(user, "/a"), entry);
         }
         let entries = cache.entries.as_ref().unwrap();
         assert!(entries.weight() <= 64 * 1024, "{}", entries.weight());

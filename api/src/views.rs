@@ -113,6 +113,35 @@ pub struct ResidentView {
     pub created_at: DateTime<FixedOffset>,
 }
 
+/// One entry of a resident's access log: who received their personal
+/// data, when, through which route.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AccessLogEntryView {
+    pub id: Uuid,
+    pub resident_id: Uuid,
+    pub actor_id: Uuid,
+    /// The actor's name now; `null` if the account is gone.
+    pub actor_name: Option<String>,
+    pub actor_role: String,
+    /// Method and route pattern, e.g. `GET /api/v1/requests/{id}`.
+    pub route: String,
+    pub accessed_at: DateTime<FixedOffset>,
+}
+
+impl AccessLogEntryView {
+    pub fn new(row: entity::resident_access::Model, actor_name: Option<String>, tz: Tz) -> Self {
+        Self {
+            id: row.id,
+            resident_id: row.resident_id,
+            actor_id: row.actor_id,
+            actor_name,
+            actor_role: row.actor_role,
+            route: row.route,
+            accessed_at: local_time(row.accessed_at, tz),
+        }
+    }
+}
+
 /// The resident as a request shows them. `address`, `phone` and
 /// `location` are present only for the request's caseworker, managers and
 /// volunteers signed up for it.

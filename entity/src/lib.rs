@@ -9,6 +9,7 @@ pub mod idempotency_key;
 pub mod login_failure;
 pub mod outbox_event;
 pub mod resident;
+pub mod resident_access;
 pub mod service_record;
 pub mod service_record_event;
 pub mod signup;

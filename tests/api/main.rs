@@ -6,6 +6,7 @@
 
 mod helpers;
 
+mod access_log;
 mod accounts;
 mod authorization;
 mod durability;

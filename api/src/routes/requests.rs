@@ -10,6 +10,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use crate::auth::{AuthUser, Staff, Volunteer};
+use crate::disclosure;
 use crate::domain::availability::{Slot, WeeklySlot};
 use crate::domain::geo::Coordinates;
 use crate::domain::recommend::{self, OpenRequestFacts, VolunteerFacts};
@@ -122,11 +123,11 @@ async fn create_request(
     state: web::Data<AppState>,
     staff: Staff,
     body: Json<CreateRequestBody>,
+    req: HttpRequest,
 ) -> AppResult<HttpResponse> {
     let request =
         requests::create(&state.db, &state.settings, new_request(body.0)?, staff.0.id).await?;
-    let reader = Reader::load(&state.db, &staff.0, &[]).await?;
-    let view = requests::view_for(&state.db, &reader, &request, state.settings.time_zone).await?;
+    let view = view_of(&state, &staff, &request, &req).await?;
     Ok(HttpResponse::Created().json(view))
 }
 
@@ -206,14 +207,27 @@ async fn request_matches(
     Ok(HttpResponse::Ok().json(Ranked { items }))
 }
 
+/// The request as `staff` sees it after a change, logged when it carries
+/// the resident's personal data.
+async fn view_of(
+    state: &AppState,
+    staff: &Staff,
+    request: &entity::help_request::Model,
+    req: &HttpRequest,
+) -> AppResult<RequestView> {
+    let reader = Reader::load(&state.db, &staff.0, &[]).await?;
+    let view = requests::view_for(&state.db, &reader, request, state.settings.time_zone).await?;
+    disclosure::log(state, req, &staff.0, &view).await?;
+    Ok(view)
+}
+
 async fn respond(
     state: &AppState,
     staff: &Staff,
     request: &entity::help_request::Model,
+    req: &HttpRequest,
 ) -> AppResult<HttpResponse> {
-    let reader = Reader::load(&state.db, &staff.0, &[]).await?;
-    let view = requests::view_for(&state.db, &reader, request, state.settings.time_zone).await?;
-    Ok(HttpResponse::Ok().json(view))
+    Ok(HttpResponse::Ok().json(view_of(state, staff, request, req).await?))
 }
 
 /// Assigns a team; an assigned request may be re-assigned while nobody
@@ -231,9 +245,10 @@ async fn assign_request(
     staff: Staff,
     id: web::Path<Uuid>,
     body: Json<AssignBody>,
+    req: HttpRequest,
 ) -> AppResult<HttpResponse> {
     let request = requests::assign(&state.db, &state.settings, *id, body.0.team_id).await?;
-    respond(&state, &staff, &request).await
+    respond(&state, &staff, &request, &req).await
 }
 
 /// Cancels an open or assigned request; otherwise 409.
@@ -248,11 +263,12 @@ async fn cancel_request(
     staff: Staff,
     id: web::Path<Uuid>,
     _: OptionalJson<EmptyBody>,
+    req: HttpRequest,
 ) -> AppResult<HttpResponse> {
     let from = [RequestStatus::Open, RequestStatus::Assigned];
     let request =
         requests::transition(&state.db, *id, &from, RequestStatus::Cancelled, "取消").await?;
-    respond(&state, &staff, &request).await
+    respond(&state, &staff, &request, &req).await
 }
 
 /// Completes an assigned or in-progress request; otherwise 409.
@@ -267,11 +283,12 @@ async fn complete_request(
     staff: Staff,
     id: web::Path<Uuid>,
     _: OptionalJson<EmptyBody>,
+    req: HttpRequest,
 ) -> AppResult<HttpResponse> {
     let from = [RequestStatus::Assigned, RequestStatus::InProgress];
     let request =
         requests::transition(&state.db, *id, &from, RequestStatus::Completed, "完成").await?;
-    respond(&state, &staff, &request).await
+    respond(&state, &staff, &request, &req).await
 }
 
 /// The requests this volunteer can sign up for now, best first for them.

@@ -1,29 +1,32 @@
 //! Residents (服务对象): for caseworkers and managers only. Volunteers
 //! learn of residents through requests, masked.
 
-use actix_web::{HttpResponse, get, post, web};
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use serde::Deserialize;
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
-use crate::auth::Staff;
+use crate::auth::{Manager, Staff};
+use crate::disclosure;
 use crate::domain::geo::Coordinates;
 use crate::domain::masking::parse_id_number;
 use crate::domain::text;
 use crate::domain::vocab::ResidentCategory;
 use crate::error::{AppResult, ErrorBody};
 use crate::extract::Json;
+use crate::service::access_log;
 use crate::service::paging::PageParams;
 use crate::service::residents::{self, NewResident};
 use crate::startup::AppState;
 use crate::validate::{self, Checker};
-use crate::views::{Page, ResidentView};
+use crate::views::{AccessLogEntryView, Page, ResidentView};
 
 pub fn config(cfg: &mut ServiceConfig) {
     cfg.service(create_resident)
         .service(list_residents)
-        .service(get_resident);
+        .service(get_resident)
+        .service(resident_access_log);
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -114,9 +117,12 @@ async fn create_resident(
     state: web::Data<AppState>,
     staff: Staff,
     body: Json<CreateResidentBody>,
+    req: HttpRequest,
 ) -> AppResult<HttpResponse> {
     let resident = residents::create(&state.db, new_resident(body.0)?, staff.0.id).await?;
-    Ok(HttpResponse::Created().json(residents::view(&resident, state.settings.time_zone)?))
+    let view = residents::view(&resident, state.settings.time_zone)?;
+    disclosure::log(&state, &req, &staff.0, &view).await?;
+    Ok(HttpResponse::Created().json(view))
 }
 
 /// Lists residents, newest first (caseworkers, managers).
@@ -127,15 +133,18 @@ async fn create_resident(
 #[get("/residents")]
 async fn list_residents(
     state: web::Data<AppState>,
-    _: Staff,
+    staff: Staff,
     query: web::Query<PageParams>,
+    req: HttpRequest,
 ) -> AppResult<HttpResponse> {
     let (rows, next_cursor) = residents::list(&state.reads, query.parse()?).await?;
     let items = rows
         .iter()
         .map(|r| residents::view(r, state.settings.time_zone))
         .collect::<AppResult<_>>()?;
-    Ok(HttpResponse::Ok().json(Page { items, next_cursor }))
+    let page = Page { items, next_cursor };
+    disclosure::log(&state, &req, &staff.0, &page).await?;
+    Ok(HttpResponse::Ok().json(page))
 }
 
 /// One resident's record; the ID number is masked.
@@ -146,9 +155,36 @@ async fn list_residents(
 #[get("/residents/{id}")]
 async fn get_resident(
     state: web::Data<AppState>,
-    _: Staff,
+    staff: Staff,
     id: web::Path<Uuid>,
+    req: HttpRequest,
 ) -> AppResult<HttpResponse> {
     let resident = residents::find(&state.reads, *id).await?;
-    Ok(HttpResponse::Ok().json(residents::view(&resident, state.settings.time_zone)?))
+    let view = residents::view(&resident, state.settings.time_zone)?;
+    disclosure::log(&state, &req, &staff.0, &view).await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+/// Who received this resident's address, phone or ID number, when and
+/// through which route, newest first (managers, admins). Read-only.
+#[utoipa::path(tag = "residents", security(("bearer" = [])), params(("id" = Uuid, Path), PageParams), responses(
+    (status = 200, body = Page<AccessLogEntryView>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+    (status = 404, body = ErrorBody), (status = 422, body = ErrorBody),
+))]
+#[get("/residents/{id}/access-log")]
+async fn resident_access_log(
+    state: web::Data<AppState>,
+    _: Manager,
+    id: web::Path<Uuid>,
+    query: web::Query<PageParams>,
+) -> AppResult<HttpResponse> {
+    let page = query.parse()?;
+    residents::find(&state.reads, *id).await?;
+    let (rows, next_cursor) = access_log::for_resident(&state.reads, *id, page).await?;
+    let tz = state.settings.time_zone;
+    let items = rows
+        .into_iter()
+        .map(|(row, name)| AccessLogEntryView::new(row, name, tz))
+        .collect();
+    Ok(HttpResponse::Ok().json(Page { items, next_cursor }))
 }

@@ -2,6 +2,7 @@
 //! `ConnectionTrait`, so the same code runs inside or outside a
 //! transaction; rules themselves live in `domain`.
 
+pub mod access_log;
 pub mod accounts;
 pub mod delivery;
 pub mod export_files;
