@@ -8,7 +8,9 @@ mod helpers;
 
 mod accounts;
 mod authorization;
+mod distances;
 mod durability;
+mod edits;
 mod errors;
 mod idempotency;
 mod matching;
