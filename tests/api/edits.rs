@@ -464,3 +464,52 @@ async fn names_titles_and_descriptions_refuse_bidi_controls_and_zero_width_chara
         .expect(200);
     assert_eq!(r["title"], fine);
 }
+
+#[tokio::test]
+async fn sign_ups_racing_an_edit_of_the_places_never_overfill_the_request() {
+    let app = spawn_app().await;
+    let (c, _) = signed_up(&app, 6, 0).await;
+    let p = path(&c.request_id);
+    let mut volunteers = Vec::new();
+    for i in 0..5 {
+        let v = app.volunteer(&format!("抢报{i}")).await;
+        app.join(&c.team_id, &v).await;
+        volunteers.push(v);
+    }
+    let signups = format!("{p}/signups");
+    let sign_ups =
+        futures::future::join_all(volunteers.iter().map(|v| app.post_empty(&signups, Some(v))));
+    let edit = app.patch(&p, Some(&c.caseworker), json!({"volunteers_needed": 2}));
+    let (signed, edited) = tokio::join!(sign_ups, edit);
+    let taken = signed.iter().filter(|r| r.status == 201).count();
+    let request = app.get(&p, Some(&c.caseworker)).await.expect(200);
+    assert_eq!(request["signups_count"], taken);
+    match edited.status.as_u16() {
+        200 => {
+            assert!(taken <= 2, "{taken} sign-ups for 2 places");
+            assert_eq!(request["volunteers_needed"], 2);
+        }
+        409 => {
+            assert_eq!(edited.code(), "below_signups");
+            assert!(taken > 2);
+            assert_eq!(request["volunteers_needed"], 6);
+        }
+        other => panic!("edit answered {other}: {}", edited.body),
+    }
+    for r in signed.iter().filter(|r| r.status != 201) {
+        assert_eq!(r.code(), "request_full", "{}", r.body);
+    }
+}
+
+#[tokio::test]
+async fn the_edit_routes_are_in_the_openapi_document() {
+    let app = spawn_app().await;
+    let doc = app.get("/api-docs/openapi.json", None).await.expect(200);
+    for path in ["/api/v1/requests/{id}", "/api/v1/residents/{id}"] {
+        let patch = &doc["paths"][path]["patch"];
+        assert!(patch["requestBody"].is_object(), "{path}: {patch}");
+        assert!(patch["responses"]["422"].is_object(), "{path}");
+    }
+    let events = doc.to_string();
+    assert!(events.contains("request.updated"), "the event vocabulary");
+}

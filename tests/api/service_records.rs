@@ -660,3 +660,64 @@ async fn racing_corrections_of_one_record_leave_exactly_one() {
         );
     }
 }
+
+#[tokio::test]
+async fn the_database_itself_refuses_a_second_live_correction_of_a_record() {
+    use sea_orm::{ConnectionTrait, Database};
+    let app = spawn_app().await;
+    let s = setup(&app).await;
+    let original = id(&paper(
+        &app,
+        &s.c.caseworker,
+        &s.volunteer,
+        &s.c.request_id,
+        300,
+        200,
+    )
+    .await
+    .expect(201));
+    app.post_empty(
+        &format!("/service-records/{original}/approve"),
+        Some(&s.c.manager),
+    )
+    .await
+    .expect(200);
+    let correct = |minutes: i64| {
+        let app = &app;
+        let path = format!("/service-records/{original}/corrections");
+        let by = s.c.manager.clone();
+        async move {
+            app.post(
+                &path,
+                Some(&by),
+                json!({"started_at": ago(300), "ended_at": ago(300 - minutes), "reason": "更正"}),
+            )
+            .await
+            .expect(201)
+        }
+    };
+    let first = id(&correct(60).await);
+    app.post(
+        &format!("/service-records/{first}/reject"),
+        Some(&s.c.caseworker),
+        json!({"reason": "更正也错了"}),
+    )
+    .await
+    .expect(200);
+    // A rejected correction frees the record to be corrected again.
+    correct(30).await;
+    // Reviving the rejected one would give the record two live
+    // corrections: the unique index refuses, whatever writes it.
+    let db = Database::connect(&app.database_url).await.unwrap();
+    let revived = db
+        .execute_unprepared(
+            "UPDATE service_records SET status = 'pending' WHERE status = 'rejected'",
+        )
+        .await;
+    assert!(revived.is_err(), "two live corrections of one record");
+    // The same connection may write what keeps one live correction.
+    db.execute_unprepared("UPDATE service_records SET note = 'checked' WHERE status = 'rejected'")
+        .await
+        .unwrap();
+    db.close().await.unwrap();
+}

@@ -19,7 +19,8 @@ use crate::error::{AppError, AppResult, ErrorBody};
 use crate::extract::{EmptyBody, Json, OptionalJson};
 use crate::read_cache;
 use crate::service::paging::PageParams;
-use crate::service::requests::{self, ListFilter, NewRequest, Reader, RequestEdit};
+use crate::service::request_edits::{self, RequestEdit};
+use crate::service::requests::{self, ListFilter, NewRequest, Reader};
 use crate::service::{accounts, matches, residents};
 use crate::startup::AppState;
 use crate::validate::Checker;
@@ -286,7 +287,7 @@ async fn edit_request(
     // Another caseworker hears 403 before anything about the body.
     requests::find_changeable(&state.db, *id, &staff.0).await?;
     let edit = request_edit(body.0)?;
-    let request = requests::edit(&state.db, &state.settings, *id, &staff.0, edit).await?;
+    let request = request_edits::edit(&state.db, &state.settings, *id, &staff.0, edit).await?;
     respond(&state, &staff, &request).await
 }
 
