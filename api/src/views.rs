@@ -110,6 +110,8 @@ pub struct ResidentView {
     pub guardian_name: Option<String>,
     pub guardian_phone: Option<String>,
     pub notes: Option<String>,
+    /// `false` once retired (moved away, passed away): no new requests.
+    pub active: bool,
     pub created_at: DateTime<FixedOffset>,
 }
 

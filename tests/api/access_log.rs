@@ -120,18 +120,29 @@ async fn a_list_logs_each_resident_it_shows_and_only_in_that_residents_log() {
 async fn changes_that_answer_with_the_residents_details_are_logged() {
     let app = spawn_app().await;
     let c = community(&app, 2).await;
-    app.post_empty(
-        &format!("/requests/{}/cancel", c.request_id),
+    let request = format!("/requests/{}", c.request_id);
+    app.patch(&request, Some(&c.caseworker), json!({"title": "改期探访"}))
+        .await
+        .expect(200);
+    app.patch(
+        &format!("/residents/{}", c.resident_id),
         Some(&c.caseworker),
+        json!({"address": "阳光社区 4 号楼"}),
     )
     .await
     .expect(200);
-    let routes = routes_by(&access_log(&app, &c.resident_id).await, &c.caseworker);
+    app.post_empty(&format!("{request}/cancel"), Some(&c.caseworker))
+        .await
+        .expect(200);
+    let entries = access_log(&app, &c.resident_id).await;
+    let routes = routes_by(&entries, &c.caseworker);
     for route in [
         "POST /api/v1/residents",
         "POST /api/v1/requests",
         "POST /api/v1/requests/{id}/assign",
         "POST /api/v1/requests/{id}/cancel",
+        "PATCH /api/v1/requests/{id}",
+        "PATCH /api/v1/residents/{id}",
     ] {
         assert!(
             routes.contains(&route.to_string()),

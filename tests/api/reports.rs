@@ -74,6 +74,9 @@ async fn data() -> Data {
     app.assign(&c.caseworker, &repair, &second_team).await;
     let a = app.volunteer("张三").await;
     let b = app.volunteer("李四").await;
+    // Paper records are for members of the request's team.
+    app.join(&c.team_id, &a).await;
+    app.join(&second_team, &b).await;
     record(
         &app,
         &c,

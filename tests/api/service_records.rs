@@ -160,13 +160,15 @@ async fn approval_by_the_right_people_grows_approved_hours() {
 async fn a_leader_cannot_approve_their_own_record_but_the_caseworker_can() {
     let app = spawn_app().await;
     let s = setup(&app).await;
+    // Entered by the manager: the caseworker did not enter it themselves.
     let leaders_record = id(
-        &paper(&app, &s.c.caseworker, &s.leader, &s.c.request_id, 100, 40)
+        &paper(&app, &s.c.manager, &s.leader, &s.c.request_id, 100, 40)
             .await
             .expect(201),
     );
     let approve = format!("/service-records/{leaders_record}/approve");
-    assert_eq!(app.post_empty(&approve, Some(&s.leader)).await.status, 403);
+    let r = app.post_empty(&approve, Some(&s.leader)).await;
+    assert_eq!((r.status.as_u16(), r.code()), (403, "own_entry"));
     app.post(&approve, Some(&s.c.caseworker), json!({}))
         .await
         .expect(200);
@@ -238,9 +240,10 @@ async fn a_correction_is_a_new_entry_and_the_history_shows_it_all() {
     )
     .await
     .expect(201));
+    // The leader approves: the caseworker entered it.
     app.post_empty(
         &format!("/service-records/{original}/approve"),
-        Some(&s.c.caseworker),
+        Some(&s.leader),
     )
     .await
     .expect(200);
@@ -459,4 +462,262 @@ async fn star_levels_follow_configured_thresholds() {
         app.get("/me", Some(&s.volunteer)).await.expect(200)["star_level"],
         5
     );
+}
+
+#[tokio::test]
+async fn nobody_approves_or_rejects_a_record_they_entered_or_their_own() {
+    let app = spawn_app().await;
+    let s = setup(&app).await;
+    let entered = id(&paper(
+        &app,
+        &s.c.caseworker,
+        &s.volunteer,
+        &s.c.request_id,
+        200,
+        140,
+    )
+    .await
+    .expect(201));
+    let approve = format!("/service-records/{entered}/approve");
+    let reject = format!("/service-records/{entered}/reject");
+    for reply in [
+        app.post_empty(&approve, Some(&s.c.caseworker)).await,
+        app.post(&reject, Some(&s.c.caseworker), json!({"reason": "写错了"}))
+            .await,
+        app.post_empty(&approve, Some(&s.volunteer)).await,
+    ] {
+        assert_eq!(
+            (reply.status.as_u16(), reply.code()),
+            (403, "own_entry"),
+            "{}",
+            reply.body
+        );
+    }
+    app.post_empty(&approve, Some(&s.c.manager))
+        .await
+        .expect(200);
+
+    // A correction is entered by whoever corrects: they do not approve it.
+    let fix = id(&app
+        .post(
+            &format!("/service-records/{entered}/corrections"),
+            Some(&s.c.manager),
+            json!({"started_at": ago(200), "ended_at": ago(170), "reason": "只服务了半小时"}),
+        )
+        .await
+        .expect(201));
+    let r = app
+        .post_empty(
+            &format!("/service-records/{fix}/approve"),
+            Some(&s.c.manager),
+        )
+        .await;
+    assert_eq!((r.status.as_u16(), r.code()), (403, "own_entry"));
+    app.post_empty(
+        &format!("/service-records/{fix}/approve"),
+        Some(&s.c.caseworker),
+    )
+    .await
+    .expect(200);
+    assert_eq!(
+        app.get("/me", Some(&s.volunteer)).await.expect(200)["approved_hours"],
+        0.5
+    );
+}
+
+#[tokio::test]
+async fn a_paper_record_is_only_for_an_active_member_of_the_team_or_someone_signed_up() {
+    let app = spawn_app().await;
+    let s = setup(&app).await;
+    let stranger = app.volunteer("路人").await;
+    let r = paper(&app, &s.c.caseworker, &stranger, &s.c.request_id, 100, 40).await;
+    assert_eq!((r.status.as_u16(), r.code()), (422, "not_team_member"));
+    let records = app
+        .get(
+            &format!("/service-records?volunteer_id={}", stranger.id),
+            Some(&s.c.manager),
+        )
+        .await
+        .expect(200);
+    assert!(records["items"].as_array().unwrap().is_empty());
+    paper(
+        &app,
+        &s.c.caseworker,
+        &s.volunteer,
+        &s.c.request_id,
+        100,
+        40,
+    )
+    .await
+    .expect(201);
+}
+
+/// An approved paper record of 2 hours, and its approved correction.
+async fn corrected_once(app: &TestApp, s: &Setup) -> (String, String) {
+    let original = id(&paper(
+        app,
+        &s.c.caseworker,
+        &s.volunteer,
+        &s.c.request_id,
+        600,
+        480,
+    )
+    .await
+    .expect(201));
+    app.post_empty(
+        &format!("/service-records/{original}/approve"),
+        Some(&s.c.manager),
+    )
+    .await
+    .expect(200);
+    let fix = id(&app
+        .post(
+            &format!("/service-records/{original}/corrections"),
+            Some(&s.c.manager),
+            json!({"started_at": ago(600), "ended_at": ago(540), "reason": "实际 1 小时"}),
+        )
+        .await
+        .expect(201));
+    app.post_empty(&format!("/service-records/{fix}/approve"), Some(&s.leader))
+        .await
+        .expect(200);
+    (original, fix)
+}
+
+#[tokio::test]
+async fn only_the_newest_version_of_a_record_is_corrected_so_service_counts_once() {
+    let app = spawn_app().await;
+    let s = setup(&app).await;
+    let (original, fix) = corrected_once(&app, &s).await;
+    let hours =
+        || async { app.get("/me", Some(&s.volunteer)).await.expect(200)["approved_hours"].clone() };
+    assert_eq!(hours().await, 1.0);
+
+    // Times that overlap nothing live: before this rule, this second
+    // correction of the old version was approved and counted as well.
+    let r = app
+        .post(
+            &format!("/service-records/{original}/corrections"),
+            Some(&s.c.manager),
+            json!({"started_at": ago(530), "ended_at": ago(480), "reason": "再改一次"}),
+        )
+        .await;
+    assert_eq!((r.status.as_u16(), r.code()), (409, "already_corrected"));
+    assert_eq!(hours().await, 1.0);
+
+    // The newest version is corrected as usual.
+    let newer = app
+        .post(
+            &format!("/service-records/{fix}/corrections"),
+            Some(&s.c.manager),
+            json!({"started_at": ago(600), "ended_at": ago(510), "reason": "实际 1.5 小时"}),
+        )
+        .await
+        .expect(201);
+    assert_eq!(newer["supersedes_id"], fix.as_str());
+    app.post_empty(
+        &format!("/service-records/{}/approve", id(&newer)),
+        Some(&s.c.caseworker),
+    )
+    .await
+    .expect(200);
+    assert_eq!(hours().await, 1.5);
+}
+
+#[tokio::test]
+async fn racing_corrections_of_one_record_leave_exactly_one() {
+    let app = spawn_app().await;
+    let s = setup(&app).await;
+    let (_, fix) = corrected_once(&app, &s).await;
+    let path = format!("/service-records/{fix}/corrections");
+    let tries = (0..6).map(|i| {
+        let (app, path, by) = (&app, &path, &s.c.manager);
+        async move {
+            // Disjoint times, so overlap cannot be what refuses them.
+            let start = 470 - 20 * i;
+            app.post(
+                path,
+                Some(by),
+                json!({"started_at": ago(start), "ended_at": ago(start - 10), "reason": "并发更正"}),
+            )
+            .await
+        }
+    });
+    let replies = futures::future::join_all(tries).await;
+    let created = replies.iter().filter(|r| r.status == 201).count();
+    assert_eq!(
+        created,
+        1,
+        "{:?}",
+        replies.iter().map(|r| &r.body).collect::<Vec<_>>()
+    );
+    for r in replies.iter().filter(|r| r.status != 201) {
+        assert_eq!(r.status, 409, "{}", r.body);
+        assert!(
+            ["correction_pending", "already_corrected"].contains(&r.code()),
+            "{}",
+            r.body
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_database_itself_refuses_a_second_live_correction_of_a_record() {
+    use sea_orm::{ConnectionTrait, Database};
+    let app = spawn_app().await;
+    let s = setup(&app).await;
+    let original = id(&paper(
+        &app,
+        &s.c.caseworker,
+        &s.volunteer,
+        &s.c.request_id,
+        300,
+        200,
+    )
+    .await
+    .expect(201));
+    app.post_empty(
+        &format!("/service-records/{original}/approve"),
+        Some(&s.c.manager),
+    )
+    .await
+    .expect(200);
+    let correct = |minutes: i64| {
+        let app = &app;
+        let path = format!("/service-records/{original}/corrections");
+        let by = s.c.manager.clone();
+        async move {
+            app.post(
+                &path,
+                Some(&by),
+                json!({"started_at": ago(300), "ended_at": ago(300 - minutes), "reason": "更正"}),
+            )
+            .await
+            .expect(201)
+        }
+    };
+    let first = id(&correct(60).await);
+    app.post(
+        &format!("/service-records/{first}/reject"),
+        Some(&s.c.caseworker),
+        json!({"reason": "更正也错了"}),
+    )
+    .await
+    .expect(200);
+    // A rejected correction frees the record to be corrected again.
+    correct(30).await;
+    // Reviving the rejected one would give the record two live
+    // corrections: the unique index refuses, whatever writes it.
+    let db = Database::connect(&app.database_url).await.unwrap();
+    let revived = db
+        .execute_unprepared(
+            "UPDATE service_records SET status = 'pending' WHERE status = 'rejected'",
+        )
+        .await;
+    assert!(revived.is_err(), "two live corrections of one record");
+    // The same connection may write what keeps one live correction.
+    db.execute_unprepared("UPDATE service_records SET note = 'checked' WHERE status = 'rejected'")
+        .await
+        .unwrap();
+    db.close().await.unwrap();
 }

@@ -48,6 +48,21 @@ pub fn check_plausible(ts: i64) -> Result<(), &'static str> {
     }
 }
 
+/// Longest request window accepted.
+pub const MAX_REQUEST_WINDOW_SECS: i64 = 7 * 24 * 3600;
+
+/// A request's window: it ends after it starts, within 7 days. The error
+/// is about `ends_at`, the field a caller would fix.
+pub fn check_request_window(starts_at: i64, ends_at: i64) -> Result<(), &'static str> {
+    if ends_at <= starts_at {
+        Err("结束时间须晚于开始时间")
+    } else if ends_at - starts_at > MAX_REQUEST_WINDOW_SECS {
+        Err("一次求助的时段不能超过 7 天")
+    } else {
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -72,6 +87,16 @@ mod tests {
         assert_eq!(until.unwrap() - from.unwrap(), 86_400);
         assert!(local_range(Some(f), Some(f.pred_opt().unwrap()), Shanghai).is_err());
         assert_eq!(local_range(None, None, Shanghai).unwrap(), (None, None));
+    }
+
+    #[test]
+    fn a_request_window_ends_after_it_starts_within_a_week() {
+        let start = 1_790_000_000;
+        assert!(check_request_window(start, start + 3600).is_ok());
+        assert!(check_request_window(start, start).is_err());
+        assert!(check_request_window(start, start - 1).is_err());
+        assert!(check_request_window(start, start + MAX_REQUEST_WINDOW_SECS).is_ok());
+        assert!(check_request_window(start, start + MAX_REQUEST_WINDOW_SECS + 1).is_err());
     }
 
     #[test]

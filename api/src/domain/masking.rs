@@ -1,5 +1,5 @@
 //! What residents' personal data looks like to people who may only see
-//! part of it: names and 居民身份证 numbers.
+//! part of it: names, 居民身份证 numbers, and how far away they live.
 
 /// Family name followed by one `*` per remaining character: `王秀英` → `王**`.
 /// Single-character family names are the rule; compound ones (欧阳) show
@@ -13,6 +13,15 @@ pub fn mask_name(name: &str) -> String {
             format!("{first}{}", "*".repeat(rest))
         }
     }
+}
+
+/// The distance to a resident as someone who may not see the address is
+/// told it: rounded up to a whole kilometre, and never less than 1. Exact
+/// figures from three places would pin the resident down (trilateration);
+/// whole kilometres leave a ring a kilometre wide at every reading. Ranking
+/// must use this value too, or the order would leak what the figure hides.
+pub fn coarse_distance_km(exact_km: f64) -> f64 {
+    exact_km.ceil().max(1.0)
 }
 
 /// A validated 居民身份证 number (GB 11643-1999: 18 characters with a
@@ -59,6 +68,19 @@ pub fn mask_id_number(id: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn distances_round_up_to_whole_kilometres_and_at_least_one() {
+        assert_eq!(coarse_distance_km(0.0), 1.0);
+        assert_eq!(coarse_distance_km(0.01), 1.0);
+        assert_eq!(coarse_distance_km(1.0), 1.0);
+        assert_eq!(coarse_distance_km(1.0001), 2.0);
+        assert_eq!(coarse_distance_km(2.49), 3.0);
+        assert_eq!(coarse_distance_km(2.99), 3.0);
+        assert_eq!(coarse_distance_km(12.2), 13.0);
+        // Half a kilometre apart, same reading.
+        assert_eq!(coarse_distance_km(4.3), coarse_distance_km(4.8));
+    }
 
     #[test]
     fn masks_given_names() {

@@ -7,6 +7,7 @@ pub mod hours;
 pub mod masking;
 pub mod matching;
 pub mod notify;
+pub mod permissions;
 pub mod phone;
 pub mod recommend;
 pub mod report;

@@ -7,6 +7,7 @@ use chrono_tz::Tz;
 
 use super::availability::{self, Slot};
 use super::geo::Coordinates;
+use super::masking::coarse_distance_km;
 use super::matching::Reason;
 use super::vocab::{ServiceCategory, Urgency};
 
@@ -48,14 +49,17 @@ pub fn recommend(volunteer: &VolunteerFacts<'_>, request: &OpenRequestFacts) -> 
         }
     });
 
+    // Recommendations are of requests the volunteer has not signed up
+    // for, so they may not see the address: the distance is shown, said
+    // and scored only in whole kilometres.
     let distance_km = volunteer
         .location
-        .map(|at| at.distance_km(request.resident_location));
+        .map(|at| coarse_distance_km(at.distance_km(request.resident_location)));
     let proximity = match distance_km {
         Some(d) => {
             reasons.push(Reason {
                 code: "distance",
-                text: format!("距你约 {d:.1} 公里"),
+                text: format!("距你不超过 {d:.0} 公里"),
             });
             1.0 / (1.0 + d / HALF_SCORE_KM)
         }
@@ -156,6 +160,27 @@ mod tests {
         assert!(fitting.score <= 1.0);
         let codes: Vec<&str> = fitting.reasons.iter().map(|r| r.code).collect();
         assert_eq!(codes, vec!["matches_skills", "distance", "available"]);
+    }
+
+    #[test]
+    fn distance_is_whole_kilometres_and_ranks_as_such() {
+        let me = VolunteerFacts {
+            skills: &[],
+            location: Some(Coordinates {
+                lat: 39.92,
+                lng: 116.40,
+            }),
+            slots: &[],
+        };
+        let nearer = recommend(&me, &visit(ServiceCategory::Shopping, 2.2));
+        let farther = recommend(&me, &visit(ServiceCategory::Shopping, 2.8));
+        assert_eq!(nearer.distance_km, Some(3.0));
+        assert_eq!(farther.distance_km, Some(3.0));
+        assert_eq!(nearer.score, farther.score, "the order must not leak it");
+        assert!(nearer.reasons.iter().any(|r| r.text == "距你不超过 3 公里"));
+        let next_ring = recommend(&me, &visit(ServiceCategory::Shopping, 3.2));
+        assert_eq!(next_ring.distance_km, Some(4.0));
+        assert!(next_ring.score < nearer.score);
     }
 
     #[test]

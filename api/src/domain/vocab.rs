@@ -194,6 +194,7 @@ vocabulary! {
         RequestFull => "request.full", "报名已满";
         ServiceRecordApproved => "service_record.approved", "服务时长已审核通过";
         ServiceRecordRejected => "service_record.rejected", "服务时长被驳回";
+        RequestUpdated => "request.updated", "求助时间已变更";
         WebhookTest => "webhook.test", "测试消息";
     }
 }

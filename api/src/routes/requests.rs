@@ -2,7 +2,7 @@
 //! reader may see more), explained matches, assignment and the status
 //! changes; and a volunteer's recommended requests.
 
-use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 use chrono::{DateTime, FixedOffset, TimeZone};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
@@ -20,6 +20,7 @@ use crate::error::{AppError, AppResult, ErrorBody};
 use crate::extract::{EmptyBody, Json, OptionalJson};
 use crate::read_cache;
 use crate::service::paging::PageParams;
+use crate::service::request_edits::{self, RequestEdit};
 use crate::service::requests::{self, ListFilter, NewRequest, Reader};
 use crate::service::{accounts, matches, residents};
 use crate::startup::AppState;
@@ -32,13 +33,11 @@ pub fn config(cfg: &mut ServiceConfig) {
         .service(recommended_requests)
         .service(get_request)
         .service(request_matches)
+        .service(edit_request)
         .service(assign_request)
         .service(cancel_request)
         .service(complete_request);
 }
-
-/// Longest request window accepted.
-const MAX_WINDOW_SECS: i64 = 7 * 24 * 3600;
 
 #[derive(Deserialize, ToSchema)]
 pub struct CreateRequestBody {
@@ -60,6 +59,61 @@ pub struct CreateRequestBody {
 
 fn normal() -> Urgency {
     Urgency::Normal
+}
+
+/// Any of the fields; those left out keep their value.
+#[derive(Deserialize, ToSchema)]
+pub struct EditRequestBody {
+    #[schema(min_length = 1, max_length = 100)]
+    title: Option<String>,
+    #[schema(max_length = 2000)]
+    description: Option<String>,
+    starts_at: Option<DateTime<FixedOffset>>,
+    ends_at: Option<DateTime<FixedOffset>>,
+    /// 1 to 1000, and never below the sign-ups already taken.
+    #[schema(minimum = 1, maximum = 1000)]
+    volunteers_needed: Option<i64>,
+    urgency: Option<Urgency>,
+}
+
+/// Each given field checked as `POST /requests` checks it; the window as
+/// a whole is checked against the stored times by the service.
+fn request_edit(body: EditRequestBody) -> AppResult<RequestEdit> {
+    let mut check = Checker::new();
+    let title = match &body.title {
+        Some(title) => check.check("title", text::clean(title, 100)).map(Some),
+        None => Some(None),
+    };
+    let description = match &body.description {
+        Some(d) => check
+            .check("description", text::clean_optional(Some(d), 2000))
+            .map(|d| Some(d.unwrap_or_default())),
+        None => Some(None),
+    };
+    for (field, at) in [("starts_at", &body.starts_at), ("ends_at", &body.ends_at)] {
+        if let Some(Err(e)) = at.map(|t| calendar::check_plausible(t.timestamp())) {
+            check.fail(field, e);
+        }
+    }
+    let volunteers_needed = match body.volunteers_needed {
+        Some(n) if (1..=1000).contains(&n) => Some(Some(n as i32)),
+        Some(_) => {
+            check.fail("volunteers_needed", "所需志愿者人数须在 1 到 1000 之间");
+            None
+        }
+        None => Some(None),
+    };
+    let values = (|| {
+        Some(RequestEdit {
+            title: title?,
+            description: description?,
+            starts_at: body.starts_at.map(|t| t.timestamp()),
+            ends_at: body.ends_at.map(|t| t.timestamp()),
+            volunteers_needed: volunteers_needed?,
+            urgency: body.urgency,
+        })
+    })();
+    check.finish(values)
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -88,10 +142,8 @@ fn new_request(body: CreateRequestBody) -> AppResult<NewRequest> {
             check.fail(field, e);
         }
     }
-    if ends_at <= starts_at {
-        check.fail("ends_at", "结束时间须晚于开始时间");
-    } else if ends_at - starts_at > MAX_WINDOW_SECS {
-        check.fail("ends_at", "一次求助的时段不能超过 7 天");
+    if let Err(e) = calendar::check_request_window(starts_at, ends_at) {
+        check.fail("ends_at", e);
     }
     if !(1..=1000).contains(&body.volunteers_needed) {
         check.fail("volunteers_needed", "所需志愿者人数须在 1 到 1000 之间");
@@ -230,7 +282,32 @@ async fn respond(
     Ok(HttpResponse::Ok().json(view_of(state, staff, request, req).await?))
 }
 
-/// Assigns a team; an assigned request may be re-assigned while nobody
+/// Edits a request while nobody has checked in (its caseworker, managers).
+/// `volunteers_needed` never drops below the sign-ups taken (409
+/// `below_signups`); a new time window emits `request.updated`.
+#[utoipa::path(tag = "requests", security(("bearer" = [])), params(("id" = Uuid, Path)), request_body = EditRequestBody, responses(
+    (status = 200, body = RequestView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+    (status = 403, description = "not_your_request", body = ErrorBody), (status = 404, body = ErrorBody),
+    (status = 409, description = "invalid_status or below_signups", body = ErrorBody),
+    (status = 413, body = ErrorBody), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody),
+))]
+#[patch("/requests/{id}")]
+async fn edit_request(
+    state: web::Data<AppState>,
+    staff: Staff,
+    id: web::Path<Uuid>,
+    body: Json<EditRequestBody>,
+    req: HttpRequest,
+) -> AppResult<HttpResponse> {
+    // Another caseworker hears 403 before anything about the body.
+    requests::find_changeable(&state.db, *id, &staff.0).await?;
+    let edit = request_edit(body.0)?;
+    let request = request_edits::edit(&state.db, &state.settings, *id, &staff.0, edit).await?;
+    respond(&state, &staff, &request, &req).await
+}
+
+/// Assigns a team (its caseworker, managers; another caseworker: 403
+/// `not_your_request`); an assigned request may be re-assigned while nobody
 /// has checked in. Left-behind children and disabled residents need a
 /// vetted team (422 `team_not_vetted`).
 #[utoipa::path(tag = "requests", security(("bearer" = [])), params(("id" = Uuid, Path)), request_body = AssignBody, responses(
@@ -247,11 +324,13 @@ async fn assign_request(
     body: Json<AssignBody>,
     req: HttpRequest,
 ) -> AppResult<HttpResponse> {
+    requests::find_changeable(&state.db, *id, &staff.0).await?;
     let request = requests::assign(&state.db, &state.settings, *id, body.0.team_id).await?;
     respond(&state, &staff, &request, &req).await
 }
 
-/// Cancels an open or assigned request; otherwise 409.
+/// Cancels an open or assigned request (its caseworker, managers);
+/// otherwise 409.
 #[utoipa::path(tag = "requests", security(("bearer" = [])), params(("id" = Uuid, Path)), request_body(content = Option<EmptyBody>), responses(
     (status = 200, body = RequestView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
     (status = 404, body = ErrorBody), (status = 409, description = "invalid_status", body = ErrorBody),
@@ -265,13 +344,15 @@ async fn cancel_request(
     _: OptionalJson<EmptyBody>,
     req: HttpRequest,
 ) -> AppResult<HttpResponse> {
+    requests::find_changeable(&state.db, *id, &staff.0).await?;
     let from = [RequestStatus::Open, RequestStatus::Assigned];
     let request =
         requests::transition(&state.db, *id, &from, RequestStatus::Cancelled, "取消").await?;
     respond(&state, &staff, &request, &req).await
 }
 
-/// Completes an assigned or in-progress request; otherwise 409.
+/// Completes an assigned or in-progress request (its caseworker,
+/// managers); otherwise 409.
 #[utoipa::path(tag = "requests", security(("bearer" = [])), params(("id" = Uuid, Path)), request_body(content = Option<EmptyBody>), responses(
     (status = 200, body = RequestView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
     (status = 404, body = ErrorBody), (status = 409, description = "invalid_status", body = ErrorBody),
@@ -285,6 +366,7 @@ async fn complete_request(
     _: OptionalJson<EmptyBody>,
     req: HttpRequest,
 ) -> AppResult<HttpResponse> {
+    requests::find_changeable(&state.db, *id, &staff.0).await?;
     let from = [RequestStatus::Assigned, RequestStatus::InProgress];
     let request =
         requests::transition(&state.db, *id, &from, RequestStatus::Completed, "完成").await?;
@@ -355,7 +437,8 @@ async fn recommended_requests(
                     tz,
                 )?,
                 score: rec.score,
-                distance_km: rec.distance_km.map(|d| (d * 100.0).round() / 100.0),
+                // Already whole kilometres (`masking::coarse_distance_km`).
+                distance_km: rec.distance_km,
                 reasons: rec.reasons,
             },
         ));

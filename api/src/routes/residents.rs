@@ -1,9 +1,9 @@
 //! Residents (服务对象): for caseworkers and managers only. Volunteers
 //! learn of residents through requests, masked.
 
-use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 use serde::Deserialize;
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
@@ -17,7 +17,7 @@ use crate::error::{AppResult, ErrorBody};
 use crate::extract::Json;
 use crate::service::access_log;
 use crate::service::paging::PageParams;
-use crate::service::residents::{self, NewResident};
+use crate::service::residents::{self, NewResident, ResidentEdit};
 use crate::startup::AppState;
 use crate::validate::{self, Checker};
 use crate::views::{AccessLogEntryView, Page, ResidentView};
@@ -26,6 +26,7 @@ pub fn config(cfg: &mut ServiceConfig) {
     cfg.service(create_resident)
         .service(list_residents)
         .service(get_resident)
+        .service(edit_resident)
         .service(resident_access_log);
 }
 
@@ -48,6 +49,43 @@ pub struct CreateResidentBody {
     guardian_phone: Option<String>,
     #[schema(max_length = 2000)]
     notes: Option<String>,
+}
+
+/// Any field of `POST /residents`; those left out keep their value, and
+/// `null` clears an optional one. `active: false` retires the resident
+/// (no new requests), `true` brings them back.
+#[derive(Deserialize, ToSchema)]
+pub struct EditResidentBody {
+    #[schema(min_length = 1, max_length = 50)]
+    name: Option<String>,
+    category: Option<ResidentCategory>,
+    #[serde(default, deserialize_with = "validate::present")]
+    #[schema(value_type = Option<String>, pattern = r"^[0-9+ -]{7,20}$")]
+    phone: Option<Option<String>>,
+    #[schema(min_length = 1, max_length = 200)]
+    address: Option<String>,
+    location: Option<Coordinates>,
+    #[serde(default, deserialize_with = "validate::present")]
+    #[schema(value_type = Option<String>)]
+    id_number: Option<Option<String>>,
+    #[serde(default, deserialize_with = "validate::present")]
+    #[schema(value_type = Option<String>, min_length = 1, max_length = 50)]
+    guardian_name: Option<Option<String>>,
+    #[serde(default, deserialize_with = "validate::present")]
+    #[schema(value_type = Option<String>, pattern = r"^[0-9+ -]{7,20}$")]
+    guardian_phone: Option<Option<String>>,
+    #[serde(default, deserialize_with = "validate::present")]
+    #[schema(value_type = Option<String>, max_length = 2000)]
+    notes: Option<Option<String>>,
+    active: Option<bool>,
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct ResidentFilter {
+    /// `false`: retired residents only; `true`: active ones only.
+    active: Option<bool>,
+    limit: Option<u64>,
+    cursor: Option<String>,
 }
 
 fn optional<T>(
@@ -106,6 +144,67 @@ fn new_resident(body: CreateResidentBody) -> AppResult<NewResident> {
     check.finish(values)
 }
 
+/// A given field of an edit, checked as on creation: `None` keeps the
+/// stored value, `Some(None)` clears it.
+fn edited<T>(
+    check: &mut Checker,
+    field: &str,
+    raw: Option<Option<String>>,
+    parse: impl Fn(&str) -> Result<T, &'static str>,
+) -> Option<Option<Option<T>>> {
+    match raw {
+        None => Some(None),
+        Some(value) => optional(check, field, value.as_deref(), parse).map(Some),
+    }
+}
+
+fn resident_edit(body: EditResidentBody) -> AppResult<ResidentEdit> {
+    let mut check = Checker::new();
+    let name = match &body.name {
+        Some(name) => check.check("name", text::clean(name, 50)).map(Some),
+        None => Some(None),
+    };
+    let address = match &body.address {
+        Some(address) => check.check("address", text::clean(address, 200)).map(Some),
+        None => Some(None),
+    };
+    let location = match body.location {
+        Some(raw) => check.coordinates("location", raw).map(Some),
+        None => Some(None),
+    };
+    let phone = edited(&mut check, "phone", body.phone, validate::contact_phone);
+    let guardian_phone = edited(
+        &mut check,
+        "guardian_phone",
+        body.guardian_phone,
+        validate::contact_phone,
+    );
+    let id_number = edited(&mut check, "id_number", body.id_number, parse_id_number);
+    let mut free_text = |field: &str, raw: Option<Option<String>>, max: usize| match raw {
+        None => Some(None),
+        Some(value) => check
+            .check(field, text::clean_optional(value.as_deref(), max))
+            .map(Some),
+    };
+    let guardian_name = free_text("guardian_name", body.guardian_name, 50);
+    let notes = free_text("notes", body.notes, 2000);
+    let values = (|| {
+        Some(ResidentEdit {
+            name: name?,
+            category: body.category,
+            phone: phone?,
+            address: address?,
+            location: location?,
+            id_number: id_number?,
+            guardian_name: guardian_name?,
+            guardian_phone: guardian_phone?,
+            notes: notes?,
+            active: body.active,
+        })
+    })();
+    check.finish(values)
+}
+
 /// Registers a resident who needs help (caseworkers, managers).
 #[utoipa::path(tag = "residents", security(("bearer" = [])), request_body = CreateResidentBody, responses(
     (status = 201, body = ResidentView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
@@ -125,8 +224,9 @@ async fn create_resident(
     Ok(HttpResponse::Created().json(view))
 }
 
-/// Lists residents, newest first (caseworkers, managers).
-#[utoipa::path(tag = "residents", security(("bearer" = [])), params(PageParams), responses(
+/// Lists residents, newest first (caseworkers, managers); `active`
+/// filters retired or active ones.
+#[utoipa::path(tag = "residents", security(("bearer" = [])), params(ResidentFilter), responses(
     (status = 200, body = Page<ResidentView>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
     (status = 422, body = ErrorBody),
 ))]
@@ -134,10 +234,16 @@ async fn create_resident(
 async fn list_residents(
     state: web::Data<AppState>,
     staff: Staff,
-    query: web::Query<PageParams>,
+    query: web::Query<ResidentFilter>,
     req: HttpRequest,
 ) -> AppResult<HttpResponse> {
-    let (rows, next_cursor) = residents::list(&state.reads, query.parse()?).await?;
+    let query = query.into_inner();
+    let page = PageParams {
+        limit: query.limit,
+        cursor: query.cursor,
+    }
+    .parse()?;
+    let (rows, next_cursor) = residents::list(&state.reads, query.active, page).await?;
     let items = rows
         .iter()
         .map(|r| residents::view(r, state.settings.time_zone))
@@ -187,4 +293,26 @@ async fn resident_access_log(
         .map(|(row, name)| AccessLogEntryView::new(row, name, tz))
         .collect();
     Ok(HttpResponse::Ok().json(Page { items, next_cursor }))
+}
+
+/// Edits a resident's record, or retires (`active: false`) or restores
+/// them (caseworkers, managers).
+#[utoipa::path(tag = "residents", security(("bearer" = [])), params(("id" = Uuid, Path)), request_body = EditResidentBody, responses(
+    (status = 200, body = ResidentView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+    (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 413, body = ErrorBody),
+    (status = 415, body = ErrorBody), (status = 422, body = ErrorBody),
+))]
+#[patch("/residents/{id}")]
+async fn edit_resident(
+    state: web::Data<AppState>,
+    staff: Staff,
+    id: web::Path<Uuid>,
+    body: Json<EditResidentBody>,
+    req: HttpRequest,
+) -> AppResult<HttpResponse> {
+    let edit = resident_edit(body.0)?;
+    let resident = residents::edit(&state.db, *id, edit).await?;
+    let view = residents::view(&resident, state.settings.time_zone)?;
+    disclosure::log(&state, &req, &staff.0, &view).await?;
+    Ok(HttpResponse::Ok().json(view))
 }

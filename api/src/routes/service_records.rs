@@ -95,7 +95,7 @@ async fn respond(
     (status = 201, body = ServiceRecordView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
     (status = 403, body = ErrorBody), (status = 409, description = "overlapping_record", body = ErrorBody),
     (status = 415, body = ErrorBody),
-    (status = 422, description = "record_in_future, record_too_long, invalid_time_range, unknown volunteer or request", body = ErrorBody),
+    (status = 422, description = "record_in_future, record_too_long, invalid_time_range, not_team_member, unknown volunteer or request", body = ErrorBody),
     (status = 413, body = ErrorBody),
 ))]
 #[post("/service-records")]
@@ -212,9 +212,10 @@ async fn record_history(
 }
 
 /// Approves a pending record: the request's caseworker, the team's leader
-/// or a manager; never one's own record.
+/// or a manager; never one's own record nor one they entered (403
+/// `own_entry`).
 #[utoipa::path(tag = "service records", security(("bearer" = [])), params(("id" = Uuid, Path)), request_body(content = Option<EmptyBody>), responses(
-    (status = 200, body = ServiceRecordView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+    (status = 200, body = ServiceRecordView), (status = 401, body = ErrorBody), (status = 403, description = "own_entry or not a reviewer", body = ErrorBody),
     (status = 404, body = ErrorBody), (status = 409, description = "invalid_status", body = ErrorBody),
     (status = 400, body = ErrorBody), (status = 413, body = ErrorBody), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody),
 ))]
@@ -230,10 +231,10 @@ async fn approve_record(
     respond(&state, &me, record, HttpResponse::Ok()).await
 }
 
-/// Rejects a pending record with a reason.
+/// Rejects a pending record with a reason; the same people as approval.
 #[utoipa::path(tag = "service records", security(("bearer" = [])), params(("id" = Uuid, Path)), request_body = RejectBody, responses(
     (status = 200, body = ServiceRecordView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-    (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, description = "invalid_status", body = ErrorBody),
+    (status = 403, description = "own_entry or not a reviewer", body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, description = "invalid_status", body = ErrorBody),
     (status = 415, body = ErrorBody), (status = 422, body = ErrorBody),
     (status = 413, body = ErrorBody),
 ))]
@@ -260,8 +261,9 @@ async fn reject_record(
 /// The approved record is never edited; the history shows both.
 #[utoipa::path(tag = "service records", security(("bearer" = [])), params(("id" = Uuid, Path)), request_body = CorrectionBody, responses(
     (status = 201, body = ServiceRecordView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-    (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
-    (status = 409, description = "invalid_status, correction_pending or overlapping_record", body = ErrorBody),
+    (status = 404, body = ErrorBody),
+    (status = 403, description = "own_entry: one's own record", body = ErrorBody),
+    (status = 409, description = "invalid_status, correction_pending, already_corrected (only the newest version is corrected) or overlapping_record", body = ErrorBody),
     (status = 415, body = ErrorBody), (status = 422, body = ErrorBody),
     (status = 413, body = ErrorBody),
 ))]

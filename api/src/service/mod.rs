@@ -12,6 +12,7 @@ pub mod outbox;
 pub mod paging;
 pub mod record_views;
 pub mod reports;
+pub mod request_edits;
 pub mod requests;
 pub mod residents;
 pub mod service_records;

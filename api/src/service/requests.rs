@@ -23,6 +23,7 @@ use super::paging::{PageRequest, finish};
 use super::{now, teams};
 use crate::auth::AuthUser;
 use crate::config::Settings;
+use crate::domain::permissions;
 use crate::domain::vocab::{
     EventType, RequestStatus, ResidentCategory, Role, ServiceCategory, Urgency,
 };
@@ -51,6 +52,12 @@ pub async fn create(
         .one(&txn)
         .await?
         .ok_or_else(|| AppError::invalid("resident_id", "服务对象不存在"))?;
+    if !resident.active {
+        return Err(AppError::unprocessable(
+            "resident_inactive",
+            "该服务对象已停用，不能再发布求助",
+        ));
+    }
     let now = now();
     let model = help_request::ActiveModel {
         id: Set(Uuid::now_v7()),
@@ -89,6 +96,31 @@ pub async fn find(db: &impl ConnectionTrait, id: Uuid) -> AppResult<help_request
         .one(db)
         .await?
         .ok_or(AppError::NotFound)
+}
+
+/// 403 `not_your_request` unless `user` may change the request: its
+/// caseworker, managers and admins. Who posted a request never changes,
+/// so checking before the change races with nothing.
+pub fn ensure_may_change(user: &AuthUser, request: &help_request::Model) -> AppResult<()> {
+    if permissions::may_change_request(user.role, user.id, request.caseworker_id) {
+        Ok(())
+    } else {
+        Err(AppError::denied(
+            "not_your_request",
+            "只有发布该求助的社工和管理人员可以更改它",
+        ))
+    }
+}
+
+/// The request if `user` may change it (404 if there is none).
+pub async fn find_changeable(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+    user: &AuthUser,
+) -> AppResult<help_request::Model> {
+    let request = find(db, id).await?;
+    ensure_may_change(user, &request)?;
+    Ok(request)
 }
 
 /// What one reader may see of requests: their teams, and their sign-ups
@@ -301,7 +333,7 @@ pub async fn list(
     Ok(finish(rows, page.limit, |(r, _)| r.id))
 }
 
-fn wrong_status(request: &help_request::Model, action: &str) -> AppError {
+pub(super) fn wrong_status(request: &help_request::Model, action: &str) -> AppError {
     let label = RequestStatus::from_code(&request.status).map_or("未知", RequestStatus::label);
     AppError::conflict(
         "invalid_status",

@@ -2,7 +2,9 @@
 
 use chrono_tz::Tz;
 use entity::resident::{self, Entity as Residents};
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, EntityTrait};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
+};
 use uuid::Uuid;
 
 use super::now;
@@ -50,6 +52,61 @@ pub async fn create(
     Ok(model.insert(db).await?)
 }
 
+/// What `PATCH /residents/{id}` changes: `None` keeps the stored value;
+/// for optional fields `Some(None)` clears it. Each value is valid.
+pub struct ResidentEdit {
+    pub name: Option<String>,
+    pub category: Option<ResidentCategory>,
+    pub phone: Option<Option<String>>,
+    pub address: Option<String>,
+    pub location: Option<Coordinates>,
+    pub id_number: Option<Option<String>>,
+    pub guardian_name: Option<Option<String>>,
+    pub guardian_phone: Option<Option<String>>,
+    pub notes: Option<Option<String>>,
+    pub active: Option<bool>,
+}
+
+pub async fn edit(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+    edit: ResidentEdit,
+) -> AppResult<resident::Model> {
+    let mut model: resident::ActiveModel = find(db, id).await?.into();
+    if let Some(name) = edit.name {
+        model.name = Set(name);
+    }
+    if let Some(category) = edit.category {
+        model.category = Set(category.code().into());
+    }
+    if let Some(phone) = edit.phone {
+        model.phone = Set(phone);
+    }
+    if let Some(address) = edit.address {
+        model.address = Set(address);
+    }
+    if let Some(location) = edit.location {
+        model.location_lat = Set(location.lat);
+        model.location_lng = Set(location.lng);
+    }
+    if let Some(id_number) = edit.id_number {
+        model.id_number_masked = Set(id_number.as_deref().map(mask_id_number));
+    }
+    if let Some(guardian_name) = edit.guardian_name {
+        model.guardian_name = Set(guardian_name);
+    }
+    if let Some(guardian_phone) = edit.guardian_phone {
+        model.guardian_phone = Set(guardian_phone);
+    }
+    if let Some(notes) = edit.notes {
+        model.notes = Set(notes);
+    }
+    if let Some(active) = edit.active {
+        model.active = Set(active);
+    }
+    Ok(model.update(db).await?)
+}
+
 pub async fn find(db: &impl ConnectionTrait, id: Uuid) -> AppResult<resident::Model> {
     Residents::find_by_id(id)
         .one(db)
@@ -59,9 +116,14 @@ pub async fn find(db: &impl ConnectionTrait, id: Uuid) -> AppResult<resident::Mo
 
 pub async fn list(
     db: &impl ConnectionTrait,
+    active: Option<bool>,
     page: PageRequest,
 ) -> AppResult<(Vec<resident::Model>, Option<String>)> {
-    newest_first(db, Residents::find(), resident::Column::Id, page, |r| r.id).await
+    let mut query = Residents::find();
+    if let Some(active) = active {
+        query = query.filter(resident::Column::Active.eq(active));
+    }
+    newest_first(db, query, resident::Column::Id, page, |r| r.id).await
 }
 
 pub fn view(r: &resident::Model, tz: Tz) -> AppResult<ResidentView> {
@@ -79,6 +141,7 @@ pub fn view(r: &resident::Model, tz: Tz) -> AppResult<ResidentView> {
         guardian_name: r.guardian_name.clone(),
         guardian_phone: r.guardian_phone.clone(),
         notes: r.notes.clone(),
+        active: r.active,
         created_at: local_time(r.created_at, tz),
     })
 }

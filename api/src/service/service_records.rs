@@ -22,8 +22,9 @@ use super::{now, requests, signups, teams};
 use crate::auth::AuthUser;
 use crate::domain::geo::Coordinates;
 use crate::domain::hours::{self, RecordTimes, TimesError};
+use crate::domain::permissions;
 use crate::domain::vocab::{MemberRole, RecordSource, RecordStatus, RequestStatus, Role};
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, is_unique_violation};
 
 impl From<TimesError> for AppError {
     fn from(e: TimesError) -> Self {
@@ -330,6 +331,12 @@ pub async fn create_paper(
     let team_id = request.team_id.ok_or_else(|| {
         AppError::unprocessable("request_not_assigned", "求助尚未分派给队伍，无法登记时长")
     })?;
+    if !served_with(&txn, &request, team_id, volunteer.id).await? {
+        return Err(AppError::unprocessable(
+            "not_team_member",
+            "该志愿者既不是求助所属队伍的正式队员，也没有报名该求助",
+        ));
+    }
     ensure_no_overlap(&txn, volunteer.id, (times.started_at, times.ended_at), None).await?;
     let record = insert_finished(
         &txn,
@@ -348,6 +355,25 @@ pub async fn create_paper(
     Ok(record)
 }
 
+/// A paper record is for someone who could have served: an active member
+/// of the request's team (a pending member is not a member) or a
+/// volunteer signed up for it. Otherwise anyone's hours could be entered
+/// against any request.
+async fn served_with(
+    db: &impl ConnectionTrait,
+    request: &help_request::Model,
+    team_id: Uuid,
+    volunteer: Uuid,
+) -> AppResult<bool> {
+    use entity::team_member::{self, Entity as Members};
+    let member = Members::find_by_id((team_id, volunteer))
+        .filter(team_member::Column::Status.eq("active"))
+        .one(db)
+        .await?
+        .is_some();
+    Ok(member || signups::is_signed_up(db, request.id, volunteer).await?)
+}
+
 #[allow(clippy::too_many_arguments)]
 async fn insert_finished(
     txn: &DatabaseTransaction,
@@ -359,8 +385,8 @@ async fn insert_finished(
     note: Option<String>,
     recorder: Uuid,
     supersedes: Option<Uuid>,
-) -> AppResult<service_record::Model> {
-    Ok(service_record::ActiveModel {
+) -> Result<service_record::Model, sea_orm::DbErr> {
+    service_record::ActiveModel {
         id: Set(Uuid::now_v7()),
         volunteer_id: Set(volunteer),
         request_id: Set(request.id),
@@ -381,7 +407,7 @@ async fn insert_finished(
         created_at: Set(now()),
     }
     .insert(txn)
-    .await?)
+    .await
 }
 
 pub async fn find(db: &impl ConnectionTrait, id: Uuid) -> AppResult<service_record::Model> {
@@ -419,6 +445,18 @@ pub async fn may_read(
         || may_review(db, record, user).await?)
 }
 
+/// 403 `own_entry` for a record about the reviewer's own service or one
+/// they entered (a paper record, a correction).
+fn ensure_not_own_entry(record: &service_record::Model, reviewer: &AuthUser) -> AppResult<()> {
+    if permissions::is_own_entry(reviewer.id, record.volunteer_id, record.recorder_id) {
+        return Err(AppError::denied(
+            "own_entry",
+            "不能审核自己的记录或自己录入的记录",
+        ));
+    }
+    Ok(())
+}
+
 pub enum Decision {
     Approve,
     Reject(String),
@@ -437,7 +475,8 @@ pub async fn review(
     if !may_read(&txn, &record, reviewer).await? {
         return Err(AppError::NotFound);
     }
-    if record.volunteer_id == reviewer.id || !may_review(&txn, &record, reviewer).await? {
+    ensure_not_own_entry(&record, reviewer)?;
+    if !may_review(&txn, &record, reviewer).await? {
         return Err(AppError::Forbidden);
     }
     let (status, action, reason) = match decision {
@@ -491,7 +530,10 @@ pub async fn correct(
     if !may_read(&txn, &original, reviewer).await? {
         return Err(AppError::NotFound);
     }
-    if original.volunteer_id == reviewer.id || !may_review(&txn, &original, reviewer).await? {
+    if original.volunteer_id == reviewer.id {
+        return Err(AppError::denied("own_entry", "不能更正自己的服务记录"));
+    }
+    if !may_review(&txn, &original, reviewer).await? {
         return Err(AppError::Forbidden);
     }
     if original.status != RecordStatus::Approved.code() {
@@ -501,16 +543,21 @@ pub async fn correct(
         ));
     }
     lock_volunteer(&txn, original.volunteer_id).await?;
-    let pending_fix = Records::find()
+    // Only the newest version is corrected: a record already replaced by
+    // an approved correction would otherwise be replaced twice and its
+    // service counted twice. The unique index of migration 9 decides
+    // between racing corrections; this read only names the case.
+    let live_fix = Records::find()
         .filter(service_record::Column::SupersedesId.eq(record_id))
-        .filter(service_record::Column::Status.eq(RecordStatus::Pending.code()))
+        .filter(service_record::Column::Status.ne(RecordStatus::Rejected.code()))
         .one(&txn)
         .await?;
-    if pending_fix.is_some() {
-        return Err(AppError::conflict(
-            "correction_pending",
-            "该记录已有一条待审核的更正",
-        ));
+    if let Some(fix) = live_fix {
+        return Err(if fix.status == RecordStatus::Pending.code() {
+            AppError::conflict("correction_pending", "该记录已有一条待审核的更正")
+        } else {
+            already_corrected()
+        });
     }
     ensure_no_overlap(
         &txn,
@@ -533,7 +580,14 @@ pub async fn correct(
         reviewer.id,
         Some(record_id),
     )
-    .await?;
+    .await
+    .map_err(|e| {
+        if is_unique_violation(&e) {
+            already_corrected()
+        } else {
+            e.into()
+        }
+    })?;
     log(
         &txn,
         record_id,
@@ -552,6 +606,10 @@ pub async fn correct(
     .await?;
     txn.commit().await?;
     Ok(fixed)
+}
+
+fn already_corrected() -> AppError {
+    AppError::conflict("already_corrected", "该记录已被更正，只能更正最新的版本")
 }
 
 pub async fn history(

@@ -302,3 +302,48 @@ fn debug_output_hides_the_robot_key() {
         "https://qyapi.weixin.qq.com/cgi-bin/webhook/send"
     );
 }
+
+#[test]
+fn request_updated_names_the_event_title_new_window_and_team_for_every_provider() {
+    let mut msg = sample(EventType::RequestUpdated);
+    let at = |s: &str| DateTime::parse_from_rfc3339(s).unwrap();
+    msg.starts_at = at("2024-05-20T14:00:00+08:00");
+    msg.ends_at = at("2024-05-20T16:00:00+08:00");
+    msg.detail = Some("服务时间已变更（原定 2024-05-18 09:00–11:00），已报名 2 人".into());
+    let targets = [
+        (
+            WebhookKind::Wecom,
+            "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=k",
+        ),
+        (
+            WebhookKind::Dingtalk,
+            "https://oapi.dingtalk.com/robot/send?access_token=t",
+        ),
+        (
+            WebhookKind::Feishu,
+            "https://open.feishu.cn/open-apis/bot/v2/hook/x",
+        ),
+    ];
+    for (kind, url) in targets {
+        let req = build_delivery(kind, url, None, &msg, now("2024-05-18T01:00:00Z")).unwrap();
+        let body = body_str(&req);
+        for expected in [
+            "【志愿服务】求助时间已变更",
+            "去社区医院复诊",
+            "时间：2024-05-20 14:00–16:00",
+            "服务队：学雷锋志愿服务队",
+            "原定 2024-05-18 09:00–11:00",
+        ] {
+            assert!(body.contains(expected), "{kind:?} lacks {expected}: {body}");
+        }
+    }
+    let generic = build_delivery(
+        WebhookKind::Generic,
+        "https://example.com/hooks",
+        None,
+        &msg,
+        now("2024-05-18T01:00:00Z"),
+    )
+    .unwrap();
+    assert_eq!(body_json(&generic)["type"], "request.updated");
+}
