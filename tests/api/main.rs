@@ -11,6 +11,8 @@ mod authorization;
 mod durability;
 mod errors;
 mod idempotency;
+mod lifecycle;
+mod login_abuse;
 mod matching;
 mod operations;
 mod process;

@@ -3,6 +3,7 @@
 //! transaction; rules themselves live in `domain`.
 
 pub mod accounts;
+pub mod client_limit;
 pub mod delivery;
 pub mod export_files;
 pub mod login_throttle;
@@ -16,6 +17,7 @@ pub mod residents;
 pub mod service_records;
 pub mod signups;
 pub mod teams;
+pub mod users;
 pub mod webhooks;
 
 /// Now, in Unix seconds.
