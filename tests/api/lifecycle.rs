@@ -73,6 +73,39 @@ async fn a_password_change_ends_every_earlier_token() {
 }
 
 #[tokio::test]
+async fn wrong_current_passwords_are_throttled_like_logins() {
+    let app = spawn_app().await;
+    let volunteer = app.volunteer("许仙").await;
+    let guess = json!({"current_password": "a-guess-123", "new_password": "new-password-1"});
+    for _ in 0..5 {
+        let reply = app
+            .post("/me/password", Some(&volunteer), guess.clone())
+            .await;
+        assert_refused(&reply, 401, "invalid_credentials");
+    }
+    let right = json!({"current_password": PASSWORD, "new_password": "new-password-1"});
+    let reply = app.post("/me/password", Some(&volunteer), right).await;
+    assert_refused(&reply, 429, "too_many_attempts");
+    app.get("/me", Some(&volunteer)).await.expect(200);
+}
+
+#[tokio::test]
+async fn the_account_routes_are_in_the_openapi_document() {
+    let app = spawn_app().await;
+    let doc = app.get("/api-docs/openapi.json", None).await.expect(200);
+    for (path, method) in [
+        ("/api/v1/users", "get"),
+        ("/api/v1/users/{id}", "get"),
+        ("/api/v1/me/password", "post"),
+        ("/api/v1/users/{id}/password", "post"),
+        ("/api/v1/users/{id}/disable", "post"),
+        ("/api/v1/users/{id}/enable", "post"),
+    ] {
+        assert!(doc["paths"][path][method].is_object(), "{method} {path}");
+    }
+}
+
+#[tokio::test]
 async fn an_admin_sets_a_password_and_the_old_tokens_stop_working() {
     let app = spawn_app().await;
     let volunteer = app.volunteer("林涛").await;
@@ -413,16 +446,18 @@ async fn until_b_remembers(app: &TestApp, reader: &Actor) {
 }
 
 /// Reads `/me` on B until it answers 401 `code`, at most 2 s; how long
-/// that took.
-async fn read_until_refused(app: &TestApp, reader: &Actor, code: &str) -> Duration {
+/// that took and how many reads were still answered meanwhile.
+async fn read_until_refused(app: &TestApp, reader: &Actor, code: &str) -> (Duration, u32) {
     let since = Instant::now();
+    let mut answered = 0;
     loop {
         let reply = app.get("/me", Some(reader)).await;
         if reply.status == 401 {
             assert_eq!(reply.code(), code);
-            return since.elapsed();
+            return (since.elapsed(), answered);
         }
         assert_eq!(reply.status, 200);
+        answered += 1;
         assert!(
             since.elapsed() < Duration::from_secs(2),
             "B still accepts the token after 2 s"
@@ -447,8 +482,11 @@ async fn a_volunteer_disabled_on_one_process_is_refused_on_the_other() {
         .await
         .expect(200);
     // A read on B may trail by the notification's delay.
-    let delay = read_until_refused(&app_b, &volunteer, "account_disabled").await;
-    eprintln!("B refused the disabled volunteer's reads {delay:?} after A's disable answered");
+    let (delay, answered) = read_until_refused(&app_b, &volunteer, "account_disabled").await;
+    eprintln!(
+        "B refused the disabled volunteer's reads {delay:?} after A's disable answered \
+         ({answered} reads answered before)"
+    );
     // A write on B asks the database: refused at once.
     until_b_remembers(&app_b, &other).await;
     app_a
@@ -484,8 +522,11 @@ async fn a_password_changed_on_one_process_revokes_the_token_on_the_other() {
         )
         .await
         .expect(204);
-    let delay = read_until_refused(&app_b, &volunteer, "token_revoked").await;
-    eprintln!("B refused the revoked token's reads {delay:?} after A's change answered");
+    let (delay, answered) = read_until_refused(&app_b, &volunteer, "token_revoked").await;
+    eprintln!(
+        "B refused the revoked token's reads {delay:?} after A's change answered \
+         ({answered} reads answered before)"
+    );
     assert_refused(
         &app_b
             .patch("/me", Some(&second_token), json!({"name": "x"}))

@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use super::accounts::{ACTIVE, DISABLED, find};
 use super::paging::{self, PageRequest};
-use super::{now, service_records, signups};
+use super::{login_throttle, now, service_records, signups};
 use crate::auth::{AuthUser, HashGate, hash_password, verify_password};
 use crate::domain::account_rules::{StatusRefusal, may_change_status};
 use crate::domain::vocab::{AccountStatus, RequestStatus, Role};
@@ -156,9 +156,20 @@ pub async fn change_own_password(
     new: String,
 ) -> AppResult<()> {
     let account = find(db, id).await?;
-    if !verify_password(gate, current, Some(account.password_hash)).await? {
+    // The current password is guessed like a login's, so it is throttled
+    // like one: a stolen token must not buy unlimited guesses.
+    let attempt = login_throttle::admit(db, &account.phone, now()).await?;
+    let right = match verify_password(gate, current, Some(account.password_hash)).await {
+        Ok(right) => right,
+        Err(err) => {
+            login_throttle::forget(db, attempt).await?;
+            return Err(err);
+        }
+    };
+    if !right {
         return Err(AppError::InvalidCredentials);
     }
+    login_throttle::clear(db, &account.phone).await?;
     set_password(db, gate, id, new).await
 }
 
