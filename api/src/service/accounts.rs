@@ -145,6 +145,24 @@ pub async fn login(
 pub const ACTIVE: &str = "active";
 pub const DISABLED: &str = "disabled";
 
+/// Holds a share lock on an account's row for the rest of the transaction
+/// (none on SQLite, whose single connection is serial anyway) and refuses
+/// a disabled account, so no write of theirs slips past a disable.
+pub async fn lock_active(db: &impl ConnectionTrait, id: Uuid) -> AppResult<()> {
+    let status: Option<String> = Users::find_by_id(id)
+        .select_only()
+        .column(user::Column::Status)
+        .lock_shared()
+        .into_tuple()
+        .one(db)
+        .await?;
+    match status.as_deref() {
+        Some(ACTIVE) => Ok(()),
+        Some(_) => Err(AppError::AccountDisabled),
+        None => Err(AppError::Unauthorized),
+    }
+}
+
 pub async fn find(db: &impl ConnectionTrait, id: Uuid) -> AppResult<user::Model> {
     Users::find_by_id(id)
         .one(db)

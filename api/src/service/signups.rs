@@ -63,6 +63,10 @@ pub async fn sign_up(
 ) -> AppResult<SignedUp> {
     let tz = settings.time_zone;
     let txn = db.begin().await?;
+    // Under a share lock on the volunteer's row: a disable that committed
+    // first is seen here, and one that comes later waits for this sign-up
+    // to commit and then withdraws it too.
+    super::accounts::lock_active(&txn, volunteer).await?;
     let request = requests::find(&txn, request_id).await?;
     let team_id = match request.team_id {
         Some(team) if teams::membership(&txn, team, volunteer).await?.is_some() => team,
