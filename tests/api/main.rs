@@ -7,6 +7,7 @@
 mod helpers;
 
 mod accounts;
+mod accounts_across_processes;
 mod authorization;
 mod durability;
 mod errors;
@@ -25,4 +26,5 @@ mod residents;
 mod service_records;
 mod signups;
 mod teams;
+mod user_list;
 mod webhooks;
