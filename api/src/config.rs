@@ -31,6 +31,13 @@ pub struct Settings {
     /// Memory for answers of hot reads (`READ_CACHE_MB`); 0 turns the
     /// read cache off. See `read_cache`.
     pub read_cache_bytes: u64,
+    /// Login and register attempts per client address per minute.
+    pub login_attempts_per_minute: u32,
+    /// Peers whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// Password hashes computed at once, and how many more may wait.
+    pub password_hash_concurrency: usize,
+    pub password_hash_queue: usize,
 }
 
 /// Database connections of one process. PostgreSQL only: SQLite always
@@ -147,7 +154,30 @@ impl Settings {
         if pool.min_connections > pool.max_connections {
             return Err("DATABASE_MIN_CONNECTIONS must not exceed DATABASE_MAX_CONNECTIONS".into());
         }
+        let login_attempts_per_minute = number("LOGIN_ATTEMPTS_PER_MINUTE", 30)?;
+        if login_attempts_per_minute == 0 || login_attempts_per_minute > u32::MAX.into() {
+            return Err(format!(
+                "LOGIN_ATTEMPTS_PER_MINUTE: must be from 1 to {}",
+                u32::MAX
+            ));
+        }
+        let trusted_proxies = match non_empty("TRUSTED_PROXIES") {
+            None => Vec::new(),
+            Some(v) => crate::domain::client_address::parse_trusted(&v)
+                .map_err(|e| format!("TRUSTED_PROXIES: {e}"))?,
+        };
+        let cpus = std::thread::available_parallelism().map_or(1, |n| n.get()) as u64;
+        let password_hash_concurrency = number("PASSWORD_HASH_CONCURRENCY", cpus)?;
+        if !(1..=1024).contains(&password_hash_concurrency) {
+            return Err("PASSWORD_HASH_CONCURRENCY: must be from 1 to 1024".into());
+        }
+        let password_hash_queue =
+            number("PASSWORD_HASH_QUEUE", 2 * password_hash_concurrency)?.min(100_000);
         Ok(Self {
+            login_attempts_per_minute: login_attempts_per_minute as u32,
+            trusted_proxies,
+            password_hash_concurrency: password_hash_concurrency as usize,
+            password_hash_queue: password_hash_queue as usize,
             jwt_secret_is_random,
             pool,
             shutdown_grace_secs: number("SHUTDOWN_GRACE_SECS", 10)?,
@@ -198,6 +228,10 @@ impl fmt::Debug for Settings {
             .field("pool", &self.pool)
             .field("shutdown_grace_secs", &self.shutdown_grace_secs)
             .field("read_cache_bytes", &self.read_cache_bytes)
+            .field("login_attempts_per_minute", &self.login_attempts_per_minute)
+            .field("trusted_proxies", &self.trusted_proxies)
+            .field("password_hash_concurrency", &self.password_hash_concurrency)
+            .field("password_hash_queue", &self.password_hash_queue)
             .finish()
     }
 }
@@ -232,6 +266,10 @@ mod tests {
         assert!(!s.webhook_allow_private_targets);
         assert_eq!(s.time_zone, chrono_tz::Asia::Shanghai);
         assert_eq!(s.star_thresholds, StarThresholds::default());
+        assert_eq!(s.login_attempts_per_minute, 30);
+        assert!(s.trusted_proxies.is_empty());
+        assert!(s.password_hash_concurrency >= 1);
+        assert_eq!(s.password_hash_queue, 2 * s.password_hash_concurrency);
     }
 
     #[test]
@@ -260,6 +298,11 @@ mod tests {
         assert!(settings(&[("BOOTSTRAP_ADMIN_PHONE", "13800000000")]).is_err());
         assert!(settings(&[("WEBHOOK_ALLOW_PRIVATE_TARGETS", "maybe")]).is_err());
         assert!(settings(&[("DATABASE_MAX_CONNECTIONS", "many")]).is_err());
+        assert!(settings(&[("LOGIN_ATTEMPTS_PER_MINUTE", "0")]).is_err());
+        assert!(settings(&[("LOGIN_ATTEMPTS_PER_MINUTE", "lots")]).is_err());
+        let named = settings(&[("TRUSTED_PROXIES", "10.0.0.1,proxy.local")]).unwrap_err();
+        assert!(named.contains("TRUSTED_PROXIES"), "{named}");
+        assert!(settings(&[("PASSWORD_HASH_CONCURRENCY", "0")]).is_err());
         assert!(
             settings(&[
                 ("DATABASE_MAX_CONNECTIONS", "2"),

@@ -147,7 +147,7 @@ impl AppError {
             Self::Busy { .. } => "服务器繁忙，请稍后再试".into(),
             Self::NotFound => "资源不存在".into(),
             Self::PayloadTooLarge => "请求体超过 256 KiB".into(),
-            Self::TooManyAttempts { .. } => "登录失败次数过多，请 15 分钟后再试".into(),
+            Self::TooManyAttempts { .. } => "尝试次数过多，请稍后再试".into(),
             Self::Validation(_) => "请求中的字段不合法".into(),
             Self::Unprocessable { message, .. }
             | Self::Conflict { message, .. }

@@ -104,7 +104,7 @@ pub async fn middleware(
 fn owner_of(req: &ServiceRequest, tokens: &TokenKeys) -> String {
     crate::auth::bearer_token_of(req.request())
         .and_then(|token| tokens.verify(token, now()).ok())
-        .map(|(id, _)| id.to_string())
+        .map(|verified| verified.id.to_string())
         .unwrap_or_else(|| "anonymous".into())
 }
 

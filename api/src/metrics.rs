@@ -20,6 +20,7 @@ pub struct Metrics {
     deliveries: IntGaugeVec,
     pool: IntGaugeVec,
     read_cache: IntCounterVec,
+    account_checks: IntCounterVec,
 }
 
 /// Database figures gathered at scrape time.
@@ -80,6 +81,15 @@ impl Metrics {
             ),
             &["outcome"],
         )?;
+        let account_checks = IntCounterVec::new(
+            Opts::new(
+                "account_checks_total",
+                "Checks of a token's account (disabled, revoked) by where the answer came \
+                 from: memory or database",
+            ),
+            &["source"],
+        )?;
+        registry.register(Box::new(account_checks.clone()))?;
         registry.register(Box::new(requests.clone()))?;
         registry.register(Box::new(read_cache.clone()))?;
         registry.register(Box::new(latency.clone()))?;
@@ -94,7 +104,13 @@ impl Metrics {
             deliveries,
             pool,
             read_cache,
+            account_checks,
         })
+    }
+
+    pub fn account_check(&self, from_memory: bool) {
+        let source = if from_memory { "memory" } else { "database" };
+        self.account_checks.with_label_values(&[source]).inc();
     }
 
     pub fn read_cache_lookup(&self, lookup: Lookup) {

@@ -122,6 +122,15 @@ impl ReadCache {
         self.live.store(live, Ordering::SeqCst);
     }
 
+    /// The current generation while every write that matters reaches
+    /// [`ReadCache::invalidate`], whether or not answers are kept: the
+    /// account cache (`auth::standing`) follows the same generations.
+    pub fn live_generation(&self) -> Option<u64> {
+        self.live
+            .load(Ordering::SeqCst)
+            .then(|| self.generation.load(Ordering::SeqCst))
+    }
+
     /// The generation a load about to start belongs to; `None` when its
     /// answer must not be kept.
     fn current(&self) -> Option<u64> {

@@ -672,7 +672,8 @@ pub async fn seed(db: &DatabaseConnection, plan: &SeedPlan) -> AppResult<SeedRep
         // Demo data can be seeded again; skip the fsync per commit.
         db.execute_unprepared("PRAGMA synchronous=OFF").await?;
     }
-    let hash = crate::auth::hash_password(plan.password.clone()).await?;
+    let hash = crate::auth::hash_password(&crate::auth::HashGate::new(1, 0), plan.password.clone())
+        .await?;
     let admin_phones: HashSet<String> = existing.into_iter().map(|u| u.phone).collect();
     if admin_phones.contains(MANAGER_PHONE) {
         return Err(AppError::conflict(

@@ -13,7 +13,8 @@ use sea_orm::{
 use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::SwaggerUi;
 
-use crate::auth::TokenKeys;
+use crate::auth::standing::{self, AccountCache};
+use crate::auth::{HashGate, TokenKeys};
 use crate::config::{PoolSettings, Settings};
 use crate::error::AppError;
 use crate::metrics::{Metrics, StoredFigures};
@@ -32,6 +33,10 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// Answers of hot reads; see [`crate::read_cache`].
     pub read_cache: Arc<ReadCache>,
+    /// Accounts' status and token version; see [`crate::auth::standing`].
+    pub accounts: AccountCache,
+    /// Bounds the password hashes computed at once.
+    pub hashing: HashGate,
 }
 
 pub struct Application {
@@ -56,8 +61,12 @@ impl Application {
         }
         let db = connect_with(&settings.database_url, settings.pool).await?;
         let reads = connect_reads(&settings.database_url, &db, settings.pool).await?;
+        let hashing = HashGate::new(
+            settings.password_hash_concurrency,
+            settings.password_hash_queue,
+        );
         if let Some((phone, password)) = &settings.bootstrap_admin {
-            service::accounts::ensure_bootstrap_admin(&db, phone, password)
+            service::accounts::ensure_bootstrap_admin(&db, &hashing, phone, password)
                 .await
                 .map_err(|e| format!("bootstrap admin: {e}"))?;
         }
@@ -80,6 +89,8 @@ impl Application {
         });
         let state = web::Data::new(AppState {
             read_cache,
+            accounts: AccountCache::new(100_000),
+            hashing,
             tokens,
             db,
             reads,
@@ -105,6 +116,7 @@ impl Application {
                 .service(web::redirect("/docs", "/docs/"))
                 .route("/metrics", web::get().to(serve_metrics))
                 .default_service(web::to(|| async { Err::<&str, _>(AppError::NotFound) }))
+                .wrap(middleware::from_fn(standing::middleware))
                 .wrap(middleware::from_fn(read_cache::middleware))
                 .wrap(middleware::from_fn(idempotency::middleware))
                 .wrap(middleware::Compress::default())

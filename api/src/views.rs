@@ -14,7 +14,8 @@ use crate::domain::geo::Coordinates;
 use crate::domain::masking::mask_name;
 use crate::domain::matching::Reason;
 use crate::domain::vocab::{
-    MemberRole, RequestStatus, ResidentCategory, Role, ServiceCategory, TeamKind, Urgency,
+    AccountStatus, MemberRole, RequestStatus, ResidentCategory, Role, ServiceCategory, TeamKind,
+    Urgency,
 };
 use crate::error::{AppError, AppResult};
 
@@ -64,6 +65,8 @@ pub struct UserView {
     /// 0–5, from `STAR_THRESHOLDS_HOURS`.
     pub star_level: u8,
     pub created_at: DateTime<FixedOffset>,
+    /// A disabled account's tokens and logins are refused.
+    pub status: AccountStatus,
 }
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -4,6 +4,7 @@
 //! ordering behave the same on SQLite and PostgreSQL; list-valued fields
 //! (skills, categories, weekly availability) are JSON text.
 
+pub mod client_attempt;
 pub mod help_request;
 pub mod idempotency_key;
 pub mod login_failure;

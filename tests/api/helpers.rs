@@ -94,6 +94,12 @@ pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
         ),
         ("BOOTSTRAP_ADMIN_PHONE".into(), ADMIN_PHONE.into()),
         ("BOOTSTRAP_ADMIN_PASSWORD".into(), ADMIN_PASSWORD.into()),
+        // Every test registers its people from 127.0.0.1; the limit has
+        // tests of its own.
+        ("LOGIN_ATTEMPTS_PER_MINUTE".into(), "1000000".into()),
+        // Tests register fifty people at once; the hashing bound has
+        // tests of its own.
+        ("PASSWORD_HASH_QUEUE".into(), "1000".into()),
     ];
     for (k, v) in extra {
         vars.retain(|(key, _)| key != k);

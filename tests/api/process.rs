@@ -48,6 +48,8 @@ impl ServerProcess {
             .env("WEBHOOK_ALLOW_PRIVATE_TARGETS", "true")
             .env("WEBHOOK_RETRY_BASE_MS", "200")
             .env("RUST_LOG", "warn")
+            .env("LOGIN_ATTEMPTS_PER_MINUTE", "1000000")
+            .env("PASSWORD_HASH_QUEUE", "1000")
             .stdout(std::fs::File::create(&log).expect("log file"))
             .stderr(Stdio::null());
         for (k, v) in extra {

@@ -1,10 +1,11 @@
-//! `AuthUser` and the role extractors. They read only the token (its `sub`
-//! and `role` claims), so they resolve at once and their 401/403 always
-//! comes before any complaint about the request body.
+//! `AuthUser` and the role extractors. They read the token (its `sub`,
+//! `role` and `ver` claims) and the account check that `standing`'s
+//! middleware already made, so they resolve at once and their 401/403
+//! always comes before any complaint about the request body.
 
 use std::future::{Ready, ready};
 
-use actix_web::{FromRequest, HttpRequest, dev::Payload, http::header, web};
+use actix_web::{FromRequest, HttpMessage, HttpRequest, dev::Payload, http::header, web};
 use uuid::Uuid;
 
 use crate::domain::vocab::Role;
@@ -29,8 +30,23 @@ fn authenticate(req: &HttpRequest) -> AppResult<AuthUser> {
         .app_data::<web::Data<AppState>>()
         .ok_or_else(|| AppError::internal("state missing"))?;
     let token = bearer_token(req).ok_or(AppError::Unauthorized)?;
-    let (id, role) = state.tokens.verify(token, chrono::Utc::now().timestamp())?;
-    Ok(AuthUser { id, role })
+    let verified = state.tokens.verify(token, chrono::Utc::now().timestamp())?;
+    // No verdict means the middleware found the token invalid a moment
+    // ago (a clock edge): refuse, as it would have.
+    let checked = req
+        .extensions()
+        .get::<super::standing::Checked>()
+        .copied()
+        .filter(|checked| checked.id == verified.id)
+        .ok_or(AppError::Unauthorized)?;
+    checked
+        .verdict
+        .ok_or_else(|| AppError::internal("account check failed"))?
+        .into_result()?;
+    Ok(AuthUser {
+        id: verified.id,
+        role: verified.role,
+    })
 }
 
 impl FromRequest for AuthUser {

@@ -3,10 +3,11 @@
 
 mod extractor;
 mod password;
+pub mod standing;
 mod token;
 
 pub use extractor::{
     Admin, AuthUser, Manager, MaybeAuthUser, Staff, Volunteer, bearer_token as bearer_token_of,
 };
-pub use password::{hash_password, verify_password};
-pub use token::{Claims, TokenKeys};
+pub use password::{HashGate, hash_password, verify_password};
+pub use token::{Claims, TokenKeys, Verified};

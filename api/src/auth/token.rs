@@ -23,6 +23,18 @@ pub struct Claims {
     /// The account's role when the token was issued. Roles are set when an
     /// account is created and never changed, so the token may carry it.
     pub role: Role,
+    /// The account's `token_version` when the token was issued; a token
+    /// from before this claim existed counts as version 0.
+    #[serde(default)]
+    pub ver: i32,
+}
+
+/// What a valid token says about its caller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Verified {
+    pub id: Uuid,
+    pub role: Role,
+    pub version: i32,
 }
 
 #[derive(Clone)]
@@ -52,9 +64,10 @@ impl TokenKeys {
         self.ttl_secs
     }
 
-    pub fn issue(&self, user_id: Uuid, role: Role, now: i64) -> AppResult<String> {
+    pub fn issue(&self, user_id: Uuid, role: Role, version: i32, now: i64) -> AppResult<String> {
         let claims = Claims {
             role,
+            ver: version,
             sub: user_id.to_string(),
             iat: now,
             exp: now + self.ttl_secs,
@@ -64,8 +77,10 @@ impl TokenKeys {
         encode(&Header::new(Algorithm::HS256), &claims, &self.encoding).map_err(AppError::internal)
     }
 
-    /// The user id and role of a valid token; any defect is a plain 401.
-    pub fn verify(&self, token: &str, now: i64) -> AppResult<(Uuid, Role)> {
+    /// The user id, role and version of a valid token; any defect is a
+    /// plain 401. Whether the account still accepts it is the caller's
+    /// question (see `auth::accounts`).
+    pub fn verify(&self, token: &str, now: i64) -> AppResult<Verified> {
         let data = decode::<Claims>(token, &self.decoding, &self.validation)
             .map_err(|_| AppError::Unauthorized)?;
         // A token from the future was not issued by a sane clock of ours.
@@ -73,7 +88,11 @@ impl TokenKeys {
             return Err(AppError::Unauthorized);
         }
         let id = Uuid::parse_str(&data.claims.sub).map_err(|_| AppError::Unauthorized)?;
-        Ok((id, data.claims.role))
+        Ok(Verified {
+            id,
+            role: data.claims.role,
+            version: data.claims.ver,
+        })
     }
 }
 
@@ -95,8 +114,12 @@ mod tests {
     fn a_fresh_token_verifies() {
         let keys = TokenKeys::new(b"secret-one", 3600).unwrap();
         let id = Uuid::now_v7();
-        let token = keys.issue(id, Role::Volunteer, now()).unwrap();
-        assert_eq!(keys.verify(&token, now()).unwrap(), (id, Role::Volunteer));
+        let token = keys.issue(id, Role::Volunteer, 3, now()).unwrap();
+        let verified = keys.verify(&token, now()).unwrap();
+        assert_eq!(
+            (verified.id, verified.role, verified.version),
+            (id, Role::Volunteer, 3)
+        );
     }
 
     #[test]
@@ -104,10 +127,10 @@ mod tests {
         let keys = TokenKeys::new(b"secret-one", 3600).unwrap();
         let other = TokenKeys::new(b"secret-two", 3600).unwrap();
         let id = Uuid::now_v7();
-        let expired = keys.issue(id, Role::Admin, now() - 7200).unwrap();
+        let expired = keys.issue(id, Role::Admin, 0, now() - 7200).unwrap();
         assert!(keys.verify(&expired, now()).is_err());
         assert!(
-            keys.verify(&other.issue(id, Role::Admin, now()).unwrap(), now())
+            keys.verify(&other.issue(id, Role::Admin, 0, now()).unwrap(), now())
                 .is_err()
         );
 
@@ -121,6 +144,22 @@ mod tests {
             b64(claims)
         );
         assert!(keys.verify(&none, now()).is_err());
+    }
+
+    #[test]
+    fn a_token_from_before_versions_counts_as_version_zero() {
+        let keys = TokenKeys::new(b"secret-one", 3600).unwrap();
+        let old = serde_json::json!({
+            "sub": Uuid::now_v7().to_string(), "iat": now(), "exp": now() + 600,
+            "iss": ISSUER, "aud": AUDIENCE, "role": "volunteer"
+        });
+        let token = encode(
+            &Header::new(Algorithm::HS256),
+            &old,
+            &EncodingKey::from_secret(b"secret-one").unwrap(),
+        )
+        .unwrap();
+        assert_eq!(keys.verify(&token, now()).unwrap().version, 0);
     }
 
     #[test]

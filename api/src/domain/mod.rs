@@ -1,7 +1,9 @@
 //! Pure rules of the service: no I/O, each with its unit tests.
 
+pub mod account_rules;
 pub mod availability;
 pub mod calendar;
+pub mod client_address;
 pub mod geo;
 pub mod hours;
 pub mod masking;

@@ -67,6 +67,14 @@ vocabulary! {
     }
 }
 
+vocabulary! {
+    /// Whether an account may be used.
+    AccountStatus {
+        Active => "active", "正常";
+        Disabled => "disabled", "已停用";
+    }
+}
+
 impl Role {
     /// Managers and admins run the community; an admin may do all a manager may.
     pub fn is_manager(self) -> bool {

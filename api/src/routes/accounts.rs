@@ -1,12 +1,13 @@
 //! Accounts: register, login, `me`, and staff accounts made by admins.
 
-use actix_web::{HttpResponse, get, patch, post, web};
+use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 use serde::Deserialize;
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::auth::{Admin, AuthUser};
 use crate::domain::availability::{Slot, WeeklySlot};
+use crate::domain::client_address::client_address;
 use crate::domain::geo::Coordinates;
 use crate::domain::phone::Phone;
 use crate::domain::text;
@@ -14,6 +15,7 @@ use crate::domain::vocab::{Role, ServiceCategory};
 use crate::error::{AppResult, ErrorBody};
 use crate::extract::Json;
 use crate::service::accounts::{self, NewAccount, ProfileChange};
+use crate::service::client_limit;
 use crate::startup::AppState;
 use crate::validate::{self, Checker};
 use crate::views::{LoginView, RegisteredView, UserView};
@@ -85,7 +87,10 @@ fn new_account(phone: &str, password: &str, name: &str, role: Role) -> AppResult
     )
 }
 
-async fn respond_user(state: &AppState, user: &entity::user::Model) -> AppResult<UserView> {
+pub(super) async fn respond_user(
+    state: &AppState,
+    user: &entity::user::Model,
+) -> AppResult<UserView> {
     accounts::load_user_view(
         &state.db,
         user,
@@ -95,39 +100,85 @@ async fn respond_user(state: &AppState, user: &entity::user::Model) -> AppResult
     .await
 }
 
-/// Registers a volunteer from the phone app.
+/// Counts a login or register attempt against the caller's address
+/// (`LOGIN_ATTEMPTS_PER_MINUTE`).
+async fn count_client_attempt(state: &AppState, req: &HttpRequest) -> AppResult<()> {
+    let address = req.peer_addr().map_or_else(
+        || "unknown".to_string(),
+        |peer| {
+            let forwarded: Vec<&str> = req
+                .headers()
+                .get_all("x-forwarded-for")
+                .filter_map(|v| v.to_str().ok())
+                .collect();
+            client_address(peer.ip(), &forwarded, &state.settings.trusted_proxies).to_string()
+        },
+    );
+    client_limit::count_attempt(
+        &state.db,
+        &address,
+        state.settings.login_attempts_per_minute,
+        crate::service::now(),
+    )
+    .await
+}
+
+/// Registers a volunteer from the phone app. Attempts per client address
+/// are limited (`LOGIN_ATTEMPTS_PER_MINUTE`).
 #[utoipa::path(tag = "accounts", request_body = RegisterBody, responses(
     (status = 201, body = RegisteredView),
     (status = 400, body = ErrorBody), (status = 409, description = "phone_taken", body = ErrorBody),
     (status = 413, body = ErrorBody), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody),
+    (status = 429, description = "too_many_attempts, with Retry-After", body = ErrorBody),
+    (status = 503, description = "busy: too many password hashes waiting; Retry-After", body = ErrorBody),
 ))]
 #[post("/auth/register")]
-async fn register(state: web::Data<AppState>, body: Json<RegisterBody>) -> AppResult<HttpResponse> {
+async fn register(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: Json<RegisterBody>,
+) -> AppResult<HttpResponse> {
+    count_client_attempt(&state, &req).await?;
     let body = body.0;
     let account = new_account(&body.phone, &body.password, &body.name, Role::Volunteer)?;
-    let user = accounts::create_account(&state.db, account).await?;
-    let access_token = state
-        .tokens
-        .issue(user.id, Role::Volunteer, crate::service::now())?;
+    let user = accounts::create_account(&state.db, &state.hashing, account).await?;
+    let access_token = state.tokens.issue(
+        user.id,
+        Role::Volunteer,
+        user.token_version,
+        crate::service::now(),
+    )?;
     let user = respond_user(&state, &user).await?;
     Ok(HttpResponse::Created().json(RegisteredView { user, access_token }))
 }
 
 /// Logs in with phone and password. Five failures for a phone within 15
-/// minutes lock that phone for 15 minutes (429).
+/// minutes lock that phone for 15 minutes (429); attempts per client
+/// address are limited too. A disabled account's right password is 403
+/// `account_disabled`.
 #[utoipa::path(tag = "accounts", request_body = LoginBody, responses(
     (status = 200, body = LoginView),
     (status = 400, body = ErrorBody), (status = 401, description = "invalid_credentials", body = ErrorBody),
+    (status = 403, description = "account_disabled", body = ErrorBody),
     (status = 415, body = ErrorBody), (status = 422, body = ErrorBody),
-    (status = 429, description = "too_many_attempts", body = ErrorBody),
+    (status = 429, description = "too_many_attempts, with Retry-After", body = ErrorBody),
     (status = 413, body = ErrorBody),
+    (status = 503, description = "busy: too many password hashes waiting; Retry-After", body = ErrorBody),
 ))]
 #[post("/auth/login")]
-async fn login(state: web::Data<AppState>, body: Json<LoginBody>) -> AppResult<HttpResponse> {
+async fn login(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: Json<LoginBody>,
+) -> AppResult<HttpResponse> {
+    count_client_attempt(&state, &req).await?;
     let body = body.0;
-    let user = accounts::login(&state.db, body.phone.trim(), body.password).await?;
+    let user = accounts::login(&state.db, &state.hashing, body.phone.trim(), body.password).await?;
     let role = crate::views::stored(&user.role, Role::from_code)?;
-    let access_token = state.tokens.issue(user.id, role, crate::service::now())?;
+    let access_token =
+        state
+            .tokens
+            .issue(user.id, role, user.token_version, crate::service::now())?;
     let user = respond_user(&state, &user).await?;
     Ok(HttpResponse::Ok().json(LoginView {
         access_token,
@@ -211,6 +262,6 @@ async fn create_user(
 ) -> AppResult<HttpResponse> {
     let body = body.0;
     let account = new_account(&body.phone, &body.password, &body.name, body.role)?;
-    let user = accounts::create_account(&state.db, account).await?;
+    let user = accounts::create_account(&state.db, &state.hashing, account).await?;
     Ok(HttpResponse::Created().json(respond_user(&state, &user).await?))
 }

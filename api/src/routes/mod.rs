@@ -10,6 +10,7 @@ mod residents;
 mod service_records;
 mod signups;
 mod teams;
+mod users;
 mod webhooks;
 
 pub fn config(cfg: &mut ServiceConfig) {
@@ -17,6 +18,7 @@ pub fn config(cfg: &mut ServiceConfig) {
         scope("/api/v1")
             .configure(health::config)
             .configure(accounts::config)
+            .configure(users::config)
             .configure(teams::config)
             .configure(residents::config)
             .configure(requests::config)

@@ -13,12 +13,12 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::{login_throttle, now};
-use crate::auth::{hash_password, verify_password};
+use crate::auth::{HashGate, hash_password, verify_password};
 use crate::domain::availability::WeeklySlot;
 use crate::domain::geo::Coordinates;
 use crate::domain::phone::Phone;
 use crate::domain::stars::StarThresholds;
-use crate::domain::vocab::{Role, ServiceCategory};
+use crate::domain::vocab::{AccountStatus, Role, ServiceCategory};
 use crate::error::{AppError, AppResult, is_unique_violation};
 use crate::views::{UserView, local_time, round2, stored, stored_list};
 
@@ -31,6 +31,7 @@ pub struct NewAccount {
 
 pub async fn create_account(
     db: &impl ConnectionTrait,
+    gate: &HashGate,
     account: NewAccount,
 ) -> AppResult<user::Model> {
     let exists = Users::find()
@@ -41,7 +42,7 @@ pub async fn create_account(
     if exists {
         return Err(phone_taken());
     }
-    let password_hash = hash_password(account.password).await?;
+    let password_hash = hash_password(gate, account.password).await?;
     let model = user::ActiveModel {
         id: Set(Uuid::now_v7()),
         phone: Set(account.phone.into_inner()),
@@ -53,7 +54,7 @@ pub async fn create_account(
         location_lng: Set(None),
         availability: Set("[]".into()),
         created_at: Set(now()),
-        status: Set("active".into()),
+        status: Set(ACTIVE.into()),
         vetted_until: Set(None),
         token_version: Set(0),
     };
@@ -75,6 +76,7 @@ fn phone_taken() -> AppError {
 /// an existing account is never overwritten.
 pub async fn ensure_bootstrap_admin(
     db: &impl ConnectionTrait,
+    gate: &HashGate,
     phone: &str,
     password: &str,
 ) -> Result<(), String> {
@@ -88,7 +90,7 @@ pub async fn ensure_bootstrap_admin(
         name: "管理员".into(),
         role: Role::Admin,
     };
-    match create_account(db, account).await {
+    match create_account(db, gate, account).await {
         Ok(_) => {
             tracing::info!("bootstrap admin created");
             Ok(())
@@ -98,37 +100,66 @@ pub async fn ensure_bootstrap_admin(
     }
 }
 
-/// Checks a phone and password, throttled per phone.
+/// Checks a phone and password, throttled per phone. A disabled account
+/// hears so (403) only after the right password, so its status tells a
+/// guesser nothing.
 pub async fn login(
     db: &impl ConnectionTrait,
+    gate: &HashGate,
     phone: &str,
     password: String,
 ) -> AppResult<user::Model> {
     let now = now();
     if Phone::parse(phone).is_err() {
         // No account can have it; spend the same time as a real check.
-        verify_password(password, None).await?;
+        verify_password(gate, password, None).await?;
         return Err(AppError::InvalidCredentials);
     }
-    if let Some(remaining) = login_throttle::lock_remaining(db, phone, now).await? {
-        return Err(AppError::TooManyAttempts {
-            retry_after_secs: remaining,
-        });
-    }
+    let attempt = login_throttle::admit(db, phone, now).await?;
     let user = Users::find()
         .filter(user::Column::Phone.eq(phone))
         .one(db)
         .await?;
-    let ok = verify_password(password, user.as_ref().map(|u| u.password_hash.clone())).await?;
+    let stored = user.as_ref().map(|u| u.password_hash.clone());
+    let ok = match verify_password(gate, password, stored).await {
+        Ok(ok) => ok,
+        Err(err) => {
+            login_throttle::forget(db, attempt).await?;
+            return Err(err);
+        }
+    };
     match user {
         Some(user) if ok => {
             login_throttle::clear(db, phone).await?;
+            if user.status != ACTIVE {
+                return Err(AppError::denied("account_disabled", "账号已停用"));
+            }
             Ok(user)
         }
-        _ => {
-            login_throttle::record_failure(db, phone, now).await?;
-            Err(AppError::InvalidCredentials)
-        }
+        // The attempt's row stays: it is the failure.
+        _ => Err(AppError::InvalidCredentials),
+    }
+}
+
+/// `users.status` of an account that may log in.
+pub const ACTIVE: &str = "active";
+pub const DISABLED: &str = "disabled";
+
+/// Holds a share lock on an account's row for the rest of the transaction
+/// (none on SQLite, whose single connection is serial anyway) and refuses
+/// a disabled account, so no write of theirs slips past a disable.
+pub async fn lock_active(db: &impl ConnectionTrait, id: Uuid) -> AppResult<()> {
+    let status: Option<String> = Users::find_by_id(id)
+        .select_only()
+        .column(user::Column::Status)
+        .lock_shared()
+        .into_tuple()
+        .one(db)
+        .await?;
+    match status.as_deref() {
+        Some(ACTIVE) => Ok(()),
+        Some(_) => Err(AppError::AccountDisabled),
+        None => Err(AppError::Unauthorized),
     }
 }
 
@@ -184,6 +215,31 @@ pub async fn approved_minutes(db: &impl ConnectionTrait, user_id: Uuid) -> AppRe
     Ok(total.flatten().unwrap_or(0))
 }
 
+/// Approved minutes of several volunteers at once (a page of `GET
+/// /users`); those without any are absent.
+pub async fn approved_minutes_of(
+    db: &impl ConnectionTrait,
+    ids: &[Uuid],
+) -> AppResult<std::collections::HashMap<Uuid, i64>> {
+    if ids.is_empty() {
+        return Ok(Default::default());
+    }
+    let rows: Vec<(Uuid, Option<i64>)> = Records::find()
+        .select_only()
+        .column(service_record::Column::VolunteerId)
+        .column_as(Expr::col(service_record::Column::Minutes).sum(), "total")
+        .filter(service_record::Column::VolunteerId.is_in(ids.to_vec()))
+        .filter(super::service_records::counts_as_approved())
+        .group_by(service_record::Column::VolunteerId)
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, total)| (id, total.unwrap_or(0)))
+        .collect())
+}
+
 pub fn user_view(
     user: &user::Model,
     approved_minutes: i64,
@@ -205,6 +261,7 @@ pub fn user_view(
         approved_hours: round2(approved_minutes as f64 / 60.0),
         star_level: stars.level(approved_minutes),
         created_at: local_time(user.created_at, tz),
+        status: stored(&user.status, AccountStatus::from_code)?,
     })
 }
 

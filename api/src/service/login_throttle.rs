@@ -1,6 +1,7 @@
 //! Login throttling, kept in the database so it holds across processes:
 //! five failures for one phone within 15 minutes lock that phone's logins
-//! for 15 minutes from the fifth.
+//! for 15 minutes from the fifth. Attempts are counted before the password
+//! is checked (see [`admit`]), so a parallel burst cannot slip past.
 
 use entity::login_failure::{self, Entity as Failures};
 use sea_orm::{
@@ -8,7 +9,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 
 pub const MAX_FAILURES: usize = 5;
 pub const WINDOW_SECS: i64 = 15 * 60;
@@ -24,27 +25,26 @@ pub fn locked_until(failures: &[i64], now: i64) -> Option<i64> {
         .max()
 }
 
-/// Seconds left on the phone's lock, if it is locked.
-pub async fn lock_remaining(
-    db: &impl ConnectionTrait,
-    phone: &str,
-    now: i64,
-) -> AppResult<Option<i64>> {
-    let times: Vec<i64> = Failures::find()
-        .filter(login_failure::Column::Phone.eq(phone))
-        .filter(login_failure::Column::FailedAt.gt(now - WINDOW_SECS - LOCK_SECS))
-        .order_by_asc(login_failure::Column::FailedAt)
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|f| f.failed_at)
-        .collect();
-    Ok(locked_until(&times, now).map(|until| until - now))
+/// One login attempt, counted before its password is checked.
+pub struct Attempt {
+    id: Uuid,
 }
 
-pub async fn record_failure(db: &impl ConnectionTrait, phone: &str, now: i64) -> AppResult<()> {
+/// Counts an attempt for `phone`, then admits it unless the phone is
+/// locked; a refused attempt is uncounted again (it checked nothing).
+///
+/// The attempt's row is committed *before* the others are counted, so
+/// each attempt sees every attempt committed before it, still running or
+/// failed. An attempt is admitted only if it sees fewer than
+/// [`MAX_FAILURES`] others in the window, so of any number racing for one
+/// phone — across processes too — at most that many reach the password
+/// check: a sixth would see the five admitted rows, which stay (as
+/// failures) unless the right password clears them. Racing attempts may
+/// see each other and both be refused; that errs on the safe side.
+pub async fn admit(db: &impl ConnectionTrait, phone: &str, now: i64) -> AppResult<Attempt> {
+    let id = Uuid::now_v7();
     Failures::insert(login_failure::ActiveModel {
-        id: Set(Uuid::now_v7()),
+        id: Set(id),
         phone: Set(phone.into()),
         failed_at: Set(now),
     })
@@ -56,9 +56,35 @@ pub async fn record_failure(db: &impl ConnectionTrait, phone: &str, now: i64) ->
         .filter(login_failure::Column::FailedAt.lt(now - 2 * (WINDOW_SECS + LOCK_SECS)))
         .exec(db)
         .await?;
+    let others: Vec<i64> = Failures::find()
+        .filter(login_failure::Column::Phone.eq(phone))
+        .filter(login_failure::Column::FailedAt.gt(now - WINDOW_SECS - LOCK_SECS))
+        .filter(login_failure::Column::Id.ne(id))
+        .order_by_asc(login_failure::Column::FailedAt)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|f| f.failed_at)
+        .collect();
+    match locked_until(&others, now) {
+        None => Ok(Attempt { id }),
+        Some(until) => {
+            forget(db, Attempt { id }).await?;
+            Err(AppError::TooManyAttempts {
+                retry_after_secs: until - now,
+            })
+        }
+    }
+}
+
+/// Uncounts an attempt whose password was never checked (the server was
+/// busy): it is no failure.
+pub async fn forget(db: &impl ConnectionTrait, attempt: Attempt) -> AppResult<()> {
+    Failures::delete_by_id(attempt.id).exec(db).await?;
     Ok(())
 }
 
+/// The right password: the phone's failures no longer count.
 pub async fn clear(db: &impl ConnectionTrait, phone: &str) -> AppResult<()> {
     Failures::delete_many()
         .filter(login_failure::Column::Phone.eq(phone))

@@ -4,6 +4,7 @@
 
 pub mod access_log;
 pub mod accounts;
+pub mod client_limit;
 pub mod delivery;
 pub mod export_files;
 pub mod login_throttle;
@@ -18,6 +19,7 @@ pub mod residents;
 pub mod service_records;
 pub mod signups;
 pub mod teams;
+pub mod users;
 pub mod webhooks;
 
 /// Now, in Unix seconds.

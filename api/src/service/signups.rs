@@ -63,6 +63,10 @@ pub async fn sign_up(
 ) -> AppResult<SignedUp> {
     let tz = settings.time_zone;
     let txn = db.begin().await?;
+    // Under a share lock on the volunteer's row: a disable that committed
+    // first is seen here, and one that comes later waits for this sign-up
+    // to commit and then withdraws it too.
+    super::accounts::lock_active(&txn, volunteer).await?;
     let request = requests::find(&txn, request_id).await?;
     let team_id = match request.team_id {
         Some(team) if teams::membership(&txn, team, volunteer).await?.is_some() => team,
@@ -166,13 +170,28 @@ pub async fn withdraw(db: &DatabaseConnection, request_id: Uuid, volunteer: Uuid
             "求助已完成，不能撤销报名",
         ));
     }
+    if !release_place(&txn, request_id, volunteer).await? {
+        return Err(AppError::NotFound);
+    }
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Deletes the volunteer's sign-up and gives its place back, in the
+/// caller's transaction; false when there was none. The rules of when a
+/// place may be given back are the caller's.
+pub async fn release_place(
+    txn: &impl sea_orm::ConnectionTrait,
+    request_id: Uuid,
+    volunteer: Uuid,
+) -> AppResult<bool> {
     let deleted = Signups::delete_many()
         .filter(signup::Column::RequestId.eq(request_id))
         .filter(signup::Column::VolunteerId.eq(volunteer))
-        .exec(&txn)
+        .exec(txn)
         .await?;
     if deleted.rows_affected == 0 {
-        return Err(AppError::NotFound);
+        return Ok(false);
     }
     Requests::update_many()
         .col_expr(
@@ -182,10 +201,9 @@ pub async fn withdraw(db: &DatabaseConnection, request_id: Uuid, volunteer: Uuid
         .col_expr(help_request::Column::UpdatedAt, Expr::value(now()))
         .filter(help_request::Column::Id.eq(request_id))
         .filter(help_request::Column::SignupsCount.gt(0))
-        .exec(&txn)
+        .exec(txn)
         .await?;
-    txn.commit().await?;
-    Ok(())
+    Ok(true)
 }
 
 pub async fn is_signed_up(
