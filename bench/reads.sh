@@ -42,7 +42,7 @@ if [[ ${SKIP_SEED:-0} != 1 ]]; then
   else
     rm -f "$DB" "$DB-wal" "$DB-shm"
   fi
-  DATABASE_URL=$URL RUST_LOG=warn JWT_SECRET=unused "$BIN" seed --records "$RECORDS" --password "$PASSWORD"
+  DATABASE_URL=$URL RUST_LOG=warn JWT_SECRET=unused-while-seeding-unused-while-seeding "$BIN" seed --records "$RECORDS" --password "$PASSWORD"
 fi
 
 API=http://127.0.0.1:$PORT/api/v1
@@ -50,7 +50,7 @@ SERVER=
 trap '[[ -z $SERVER ]] || kill $SERVER 2>/dev/null || true' EXIT
 
 start_server() { # extra env assignments…
-  env DATABASE_URL="$URL" BIND_ADDR=127.0.0.1:$PORT JWT_SECRET=bench-secret-bench-secret RUST_LOG=warn "$@" \
+  env DATABASE_URL="$URL" BIND_ADDR=127.0.0.1:$PORT JWT_SECRET=bench-secret-bench-secret-bench-secret RUST_LOG=warn "$@" \
     "$BIN" >>"$WORK/reads-server.log" 2>&1 &
   SERVER=$!
   for _ in $(seq 100); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && return; sleep 0.1; done

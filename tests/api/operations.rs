@@ -35,6 +35,7 @@ async fn metrics_count_requests_by_route_and_show_the_outbox() {
     let res = app
         .client
         .get(format!("{}/metrics", app.base))
+        .bearer_auth(METRICS_TOKEN)
         .send()
         .await
         .unwrap();

@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod delivery;
+pub mod delivery_lease;
 pub mod export_files;
 pub mod login_throttle;
 pub mod matches;
