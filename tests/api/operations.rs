@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 
 use crate::helpers::*;
-use crate::process::ServerProcess;
+use crate::process::{PROCESS_JWT_SECRET, ServerProcess};
 use crate::receiver::Receiver;
 
 #[tokio::test]
@@ -172,6 +172,7 @@ async fn seed_fills_a_database_the_api_then_serves() {
     let seeded = Command::new(env!("CARGO_BIN_EXE_volunteer-service"))
         .args(["seed", "--records", "2000", "--password", "seeded-password"])
         .env("DATABASE_URL", &database_url)
+        .env("JWT_SECRET", PROCESS_JWT_SECRET)
         .env("RUST_LOG", "warn")
         .output()
         .expect("seed runs");
@@ -183,6 +184,7 @@ async fn seed_fills_a_database_the_api_then_serves() {
     let again = Command::new(env!("CARGO_BIN_EXE_volunteer-service"))
         .args(["seed", "--records", "10"])
         .env("DATABASE_URL", &database_url)
+        .env("JWT_SECRET", PROCESS_JWT_SECRET)
         .output()
         .expect("seed runs");
     assert!(
@@ -251,6 +253,7 @@ async fn sigterm_lets_a_download_in_flight_finish_then_stops() {
             "seeded-password",
         ])
         .env("DATABASE_URL", &database_url)
+        .env("JWT_SECRET", PROCESS_JWT_SECRET)
         .output()
         .expect("seed runs");
     assert!(seeded.status.success());
