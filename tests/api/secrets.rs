@@ -199,6 +199,11 @@ async fn metrics_answer_only_with_the_metrics_token() {
     let right = app.send(metrics(Some(METRICS_TOKEN))).await;
     assert_eq!(right.status, 200);
     assert!(right.body.as_str().unwrap().contains("http_requests_total"));
+    let docs = app.get("/api-docs/openapi.json", None).await.expect(200);
+    assert!(
+        docs["paths"]["/metrics"]["get"].is_object(),
+        "/metrics is in the OpenAPI document"
+    );
 
     let without = spawn_app_with(&[("METRICS_TOKEN", "")]).await;
     let hidden = without
