@@ -309,3 +309,43 @@ async fn a_webhook_that_cannot_be_reached_never_shows_its_robot_key() {
         assert!(!shown.contains(&secret[..12]), "{secret} shown: {shown}");
     }
 }
+
+#[tokio::test]
+async fn a_bad_secret_setting_stops_the_start_naming_the_variable() {
+    let database_url = fresh_database().await;
+    let start = |settings: &[(&str, &str)]| {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_volunteer-service"));
+        command
+            .env("DATABASE_URL", &database_url)
+            .env("BIND_ADDR", format!("127.0.0.1:{}", free_port()))
+            .env("RUST_LOG", "warn");
+        for (k, v) in settings {
+            command.env(k, v);
+        }
+        command.output().expect("the binary runs")
+    };
+    let long_enough = "a-jwt-secret-of-at-least-32-bytes";
+    for (settings, named) in [
+        (
+            vec![("JWT_SECRET", "only-thirty-one-bytes-long-abcd")],
+            "JWT_SECRET",
+        ),
+        (
+            vec![("JWT_SECRET", long_enough), ("SECRETS_KEY", "c2hvcnQ=")],
+            "SECRETS_KEY",
+        ),
+    ] {
+        let out = start(&settings);
+        assert!(!out.status.success(), "{settings:?} started");
+        let said = String::from_utf8_lossy(&out.stderr);
+        assert!(said.contains(named), "{settings:?}: {said}");
+    }
+    if on_postgres() {
+        let out = start(&[]);
+        assert!(
+            !out.status.success(),
+            "started on PostgreSQL without JWT_SECRET"
+        );
+        assert!(String::from_utf8_lossy(&out.stderr).contains("JWT_SECRET"));
+    }
+}
