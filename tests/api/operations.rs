@@ -31,6 +31,16 @@ async fn metrics_count_requests_by_route_and_show_the_outbox() {
     .await
     .expect(404);
     receiver.wait_for(1, 10).await;
+    // The receiver hears the attempt before the worker records it.
+    let retried = r#"webhook_delivery_attempts_total{outcome="retry"}"#;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while metric(&app.metrics().await, retried) < 1.0 {
+        assert!(
+            Instant::now() < deadline,
+            "the failed attempt was never counted"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 
     let res = app
         .client
@@ -65,7 +75,7 @@ async fn metrics_count_requests_by_route_and_show_the_outbox() {
         1.0,
         "the failing delivery waits"
     );
-    assert!(metric(&text, r#"webhook_delivery_attempts_total{outcome="retry"}"#) >= 1.0);
+    assert!(metric(&text, retried) >= 1.0);
     assert!(
         !text.contains(&request),
         "paths with ids never become labels"
