@@ -44,7 +44,7 @@ if [[ ${SKIP_SEED:-0} != 1 ]]; then
   else
     rm -f "$DB" "$DB-wal" "$DB-shm"
   fi
-  DATABASE_URL=$URL RUST_LOG=warn JWT_SECRET=unused-while-seeding /usr/bin/time -f 'seed: %e s, peak RSS %M KB' \
+  DATABASE_URL=$URL RUST_LOG=warn JWT_SECRET=unused-while-seeding-unused-while-seeding /usr/bin/time -f 'seed: %e s, peak RSS %M KB' \
     "$TARGET"/release/volunteer-service seed --records "$ROWS" --password "$PASSWORD"
 fi
 
@@ -88,7 +88,7 @@ median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 # export's; the lifetime peak includes the login.
 export_once() {
   local format=$1 pid token out login_hwm hwm
-  DATABASE_URL=$URL BIND_ADDR=127.0.0.1:$PORT JWT_SECRET=bench-secret-bench-secret-bench \
+  DATABASE_URL=$URL BIND_ADDR=127.0.0.1:$PORT JWT_SECRET=bench-secret-bench-secret-bench-secret \
     RUST_LOG=warn "$TARGET"/release/volunteer-service >"$WORK/server.log" 2>&1 &
   pid=$!
   for _ in $(seq 100); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.1; done

@@ -42,7 +42,7 @@ if [[ ${SKIP_SEED:-0} != 1 ]]; then
   else
     rm -f "$DB" "$DB-wal" "$DB-shm"
   fi
-  DATABASE_URL=$URL RUST_LOG=warn JWT_SECRET=unused "$BIN" seed --records "$RECORDS" --password "$PASSWORD"
+  DATABASE_URL=$URL RUST_LOG=warn JWT_SECRET=unused-while-seeding-unused-while-seeding "$BIN" seed --records "$RECORDS" --password "$PASSWORD"
 fi
 
 API=http://127.0.0.1:$PORT/api/v1
@@ -50,7 +50,7 @@ SERVER=
 trap '[[ -z $SERVER ]] || kill $SERVER 2>/dev/null || true' EXIT
 
 start_server() { # extra env assignments…
-  env DATABASE_URL="$URL" BIND_ADDR=127.0.0.1:$PORT JWT_SECRET=bench-secret-bench-secret RUST_LOG=warn "$@" \
+  env DATABASE_URL="$URL" BIND_ADDR=127.0.0.1:$PORT JWT_SECRET=bench-secret-bench-secret-bench-secret METRICS_TOKEN=bench-metrics RUST_LOG=warn "$@" \
     "$BIN" >>"$WORK/reads-server.log" 2>&1 &
   SERVER=$!
   for _ in $(seq 100); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && return; sleep 0.1; done
@@ -102,13 +102,13 @@ suite() { # title, then the server's extra env
   again=$(rps "$volunteer" /nothing-here)
   printf '%-44s %10s %8s\n' "GET /nothing-here (404, again)" "$again" \
     "$(awk -v a="$again" -v b="$base" 'BEGIN {printf "%.2f", a / b}')"
-  curl -s "http://127.0.0.1:$PORT/metrics" | grep '^read_cache_lookups_total' || true
+  curl -s -H "Authorization: Bearer bench-metrics" "http://127.0.0.1:$PORT/metrics" | grep '^read_cache_lookups_total' || true
 
   # The same detail read while another caller writes without pause: a
   # manager signs the volunteer up and … the volunteer withdraws, over and
   # over; every write retires every remembered answer.
   local metrics_before writes=0 stop=$WORK/reads-writer.stop
-  metrics_before=$(curl -s "http://127.0.0.1:$PORT/metrics" | grep '^read_cache_lookups_total')
+  metrics_before=$(curl -s -H "Authorization: Bearer bench-metrics" "http://127.0.0.1:$PORT/metrics" | grep '^read_cache_lookups_total')
   rm -f "$stop"
   (
     n=0
@@ -123,7 +123,7 @@ suite() { # title, then the server's extra env
   touch "$stop"; wait "$writer"; writes=$(cat "$stop.count")
   printf '%-44s %10s %8s   (%s writes meanwhile)\n' "GET /requests/{id} (volunteer), while writing" "$r" \
     "$(awk -v a="$r" -v b="$base" 'BEGIN {printf "%.2f", a / b}')" "$writes"
-  curl -s "http://127.0.0.1:$PORT/metrics" | grep '^read_cache_lookups_total' |
+  curl -s -H "Authorization: Bearer bench-metrics" "http://127.0.0.1:$PORT/metrics" | grep '^read_cache_lookups_total' |
     awk -v before="$metrics_before" 'BEGIN { n = split(before, l, "\n"); for (i = 1; i <= n; i++) { split(l[i], f, " "); was[f[1]] = f[2] } }
       { printf "  during it: %s %d\n", $1, $2 - was[$1] }'
   stop_server

@@ -30,7 +30,7 @@ PIDS=()
 trap 'kill "${PIDS[@]}" 2>/dev/null; wait 2>/dev/null || true' EXIT
 SERVERS=""
 for port in "${PORTS[@]}"; do
-  DATABASE_URL="$BASE/$PGDB" BIND_ADDR=127.0.0.1:$port JWT_SECRET=rush-secret-rush-secret \
+  DATABASE_URL="$BASE/$PGDB" BIND_ADDR=127.0.0.1:$port JWT_SECRET=rush-secret-rush-secret-rush-secret \
     BOOTSTRAP_ADMIN_PHONE=$ADMIN_PHONE BOOTSTRAP_ADMIN_PASSWORD=$ADMIN_PASSWORD RUST_LOG=warn \
     "$TARGET"/release/volunteer-service >"$WORK/rush-$port.log" 2>&1 &
   PIDS+=($!)

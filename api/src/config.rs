@@ -1,11 +1,13 @@
 //! Settings from the environment (and a `.env` file), with the contract's
-//! defaults. `Debug` never prints the JWT secret or the admin password.
+//! defaults. `Debug` never prints the JWT secret, the secrets key, the
+//! metrics token or the admin password.
 
 use std::fmt;
 
 use chrono_tz::Tz;
 
 use crate::domain::stars::StarThresholds;
+use crate::secrets::SecretsKey;
 
 #[derive(Clone)]
 pub struct Settings {
@@ -38,6 +40,15 @@ pub struct Settings {
     /// Password hashes computed at once, and how many more may wait.
     pub password_hash_concurrency: usize,
     pub password_hash_queue: usize,
+    /// `SECRETS_KEY`: webhook secrets are sealed with it; `None` stores
+    /// them in clear (with a warning at start).
+    pub secrets_key: Option<SecretsKey>,
+    /// `METRICS_TOKEN`: the bearer token `GET /metrics` needs; `None`
+    /// hides `/metrics` (404).
+    pub metrics_token: Option<String>,
+    /// How long a claimed webhook delivery is held before another process
+    /// may take it; renewed while the send is in flight.
+    pub webhook_lease_ms: u64,
 }
 
 /// Database connections of one process. PostgreSQL only: SQLite always
@@ -67,6 +78,14 @@ pub const DEFAULT_BIND_ADDR: &str = "127.0.0.1:8080";
 /// WeCom and DingTalk robots allow 20 messages a minute; starting retries
 /// at a few seconds keeps a burst inside that.
 pub const DEFAULT_WEBHOOK_RETRY_BASE_MS: u64 = 5_000;
+/// Longer than a send may take (10 s), so even a renewal that fails to
+/// reach the database leaves the lease standing until the send ends.
+pub const DEFAULT_WEBHOOK_LEASE_MS: u64 = 30_000;
+/// Shorter leases would be renewed more often than is worth a write.
+const MIN_WEBHOOK_LEASE_MS: u64 = 300;
+/// HS256 keys shorter than the hash are below the JWT spec's floor
+/// (RFC 7518 §3.2).
+pub const MIN_JWT_SECRET_BYTES: usize = 32;
 
 impl Settings {
     /// Reads the process environment after loading `.env` if present.
@@ -78,11 +97,12 @@ impl Settings {
     /// Builds settings from any key lookup; tests pass their own.
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, String> {
         let non_empty = |key: &str| get(key).filter(|v| !v.trim().is_empty());
+        let database_url = non_empty("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.into());
         let jwt_secret_is_random = non_empty("JWT_SECRET").is_none();
-        let jwt_secret = match non_empty("JWT_SECRET") {
-            Some(secret) => secret.into_bytes(),
-            None => rand::random::<[u8; 32]>().to_vec(),
-        };
+        let jwt_secret = jwt_secret(non_empty("JWT_SECRET"), is_postgres_url(&database_url))?;
+        let secrets_key = non_empty("SECRETS_KEY")
+            .map(|v| SecretsKey::from_base64(&v).map_err(|e| format!("SECRETS_KEY: {e}")))
+            .transpose()?;
         let bootstrap_admin = match (
             non_empty("BOOTSTRAP_ADMIN_PHONE"),
             non_empty("BOOTSTRAP_ADMIN_PASSWORD"),
@@ -179,10 +199,14 @@ impl Settings {
             password_hash_concurrency: password_hash_concurrency as usize,
             password_hash_queue: password_hash_queue as usize,
             jwt_secret_is_random,
+            secrets_key,
+            metrics_token: non_empty("METRICS_TOKEN").map(|v| v.trim().to_string()),
+            webhook_lease_ms: number("WEBHOOK_LEASE_MS", DEFAULT_WEBHOOK_LEASE_MS)?
+                .max(MIN_WEBHOOK_LEASE_MS),
             pool,
             shutdown_grace_secs: number("SHUTDOWN_GRACE_SECS", 10)?,
             read_cache_bytes: number("READ_CACHE_MB", 32)?.min(64 * 1024) * 1024 * 1024,
-            database_url: non_empty("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.into()),
+            database_url,
             bind_addr: non_empty("BIND_ADDR").unwrap_or_else(|| DEFAULT_BIND_ADDR.into()),
             jwt_secret,
             bootstrap_admin,
@@ -193,6 +217,28 @@ impl Settings {
             token_ttl_secs,
             community_name: non_empty("COMMUNITY_NAME").unwrap_or_else(|| "本社区".into()),
         })
+    }
+}
+
+fn is_postgres_url(url: &str) -> bool {
+    url.starts_with("postgres://") || url.starts_with("postgresql://")
+}
+
+/// `JWT_SECRET`: at least 32 bytes when set, and required on PostgreSQL,
+/// where several processes must accept each other's tokens. Unset on
+/// SQLite: a random key for this process (`Application::build` warns).
+fn jwt_secret(value: Option<String>, on_postgres: bool) -> Result<Vec<u8>, String> {
+    match value {
+        Some(secret) if secret.len() < MIN_JWT_SECRET_BYTES => Err(format!(
+            "JWT_SECRET must be at least {MIN_JWT_SECRET_BYTES} bytes, not {}",
+            secret.len()
+        )),
+        Some(secret) => Ok(secret.into_bytes()),
+        None if on_postgres => Err(
+            "JWT_SECRET must be set on PostgreSQL: every process must sign and accept the same tokens"
+                .into(),
+        ),
+        None => Ok(rand::random::<[u8; 32]>().to_vec()),
     }
 }
 
@@ -210,6 +256,15 @@ impl fmt::Debug for Settings {
             .field("database_url", &redact_url_password(&self.database_url))
             .field("bind_addr", &self.bind_addr)
             .field("jwt_secret", &"<redacted>")
+            .field(
+                "secrets_key",
+                &self.secrets_key.as_ref().map(|_| "<redacted>"),
+            )
+            .field(
+                "metrics_token",
+                &self.metrics_token.as_ref().map(|_| "<redacted>"),
+            )
+            .field("webhook_lease_ms", &self.webhook_lease_ms)
             .field(
                 "bootstrap_admin",
                 &self
@@ -275,7 +330,12 @@ mod tests {
     #[test]
     fn debug_output_hides_secrets() {
         let s = settings(&[
-            ("JWT_SECRET", "topsecretvalue"),
+            ("JWT_SECRET", "topsecretvalue-topsecretvalue-topsecretvalue"),
+            (
+                "SECRETS_KEY",
+                "B3Bzb21lLWtleS1zb21lLWtleS1zb21lLWtleS0xMjM=",
+            ),
+            ("METRICS_TOKEN", "metricstokenvalue"),
             ("BOOTSTRAP_ADMIN_PHONE", "13800000000"),
             ("BOOTSTRAP_ADMIN_PASSWORD", "adminpassword"),
             ("DATABASE_URL", "postgres://u:dbpass@localhost/x"),
@@ -283,6 +343,8 @@ mod tests {
         .unwrap();
         let shown = format!("{s:?}");
         assert!(!shown.contains("topsecretvalue"));
+        assert!(!shown.contains("B3Bzb21l"));
+        assert!(!shown.contains("metricstokenvalue"));
         assert!(!shown.contains("adminpassword"));
         assert!(!shown.contains("dbpass"));
         assert!(
@@ -310,5 +372,59 @@ mod tests {
             ])
             .is_err()
         );
+    }
+
+    #[test]
+    fn jwt_secret_must_be_long_enough_and_is_required_on_postgres() {
+        let short = settings(&[("JWT_SECRET", "thirty-one-bytes-is-not-enough")]).unwrap_err();
+        assert!(short.contains("JWT_SECRET"), "{short}");
+        let long = "a-secret-of-exactly-32-bytes-ok!";
+        assert_eq!(long.len(), 32);
+        let s = settings(&[("JWT_SECRET", long)]).unwrap();
+        assert_eq!(s.jwt_secret, long.as_bytes());
+        assert!(!s.jwt_secret_is_random);
+
+        let unset_pg = settings(&[("DATABASE_URL", "postgres://u@localhost/x")]).unwrap_err();
+        assert!(unset_pg.contains("JWT_SECRET"), "{unset_pg}");
+        assert!(
+            settings(&[("DATABASE_URL", "postgresql://u@localhost/x")]).is_err(),
+            "both spellings of PostgreSQL"
+        );
+        let pg = settings(&[
+            ("DATABASE_URL", "postgres://u@localhost/x"),
+            ("JWT_SECRET", long),
+        ]);
+        assert!(pg.is_ok());
+
+        let sqlite = settings(&[]).unwrap();
+        assert!(sqlite.jwt_secret_is_random);
+        assert_eq!(sqlite.jwt_secret.len(), 32);
+    }
+
+    #[test]
+    fn secrets_key_is_32_bytes_of_base64() {
+        assert!(settings(&[]).unwrap().secrets_key.is_none());
+        let good = "B3Bzb21lLWtleS1zb21lLWtleS1zb21lLWtleS0xMjM=";
+        assert!(
+            settings(&[("SECRETS_KEY", good)])
+                .unwrap()
+                .secrets_key
+                .is_some()
+        );
+        for bad in ["c2hvcnQ=", "not base64!"] {
+            let err = settings(&[("SECRETS_KEY", bad)]).unwrap_err();
+            assert!(err.contains("SECRETS_KEY"), "{err}");
+        }
+    }
+
+    #[test]
+    fn metrics_token_and_lease_have_defaults() {
+        let s = settings(&[]).unwrap();
+        assert_eq!(s.metrics_token, None);
+        assert_eq!(s.webhook_lease_ms, DEFAULT_WEBHOOK_LEASE_MS);
+        let s = settings(&[("METRICS_TOKEN", " scrape-me "), ("WEBHOOK_LEASE_MS", "1")]).unwrap();
+        assert_eq!(s.metrics_token.as_deref(), Some("scrape-me"));
+        assert_eq!(s.webhook_lease_ms, MIN_WEBHOOK_LEASE_MS);
+        assert!(settings(&[("WEBHOOK_LEASE_MS", "soon")]).is_err());
     }
 }

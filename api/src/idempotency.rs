@@ -6,6 +6,12 @@
 //! Same key, same body: the first response is replayed. Same key, other
 //! body: 422 `idempotency_key_reused`. While the first is still running:
 //! 409 `idempotency_key_in_flight`. Keys live 24 hours.
+//!
+//! Nothing kept here is a usable secret: the request's fingerprint is an
+//! HMAC under a server key (a body may hold a password, which a plain hash
+//! would expose to guessing), and an answer holding an access token (the
+//! registration's) is sealed under a key derived from `JWT_SECRET` —
+//! whoever holds that key can mint tokens anyway.
 
 use std::time::Duration;
 
@@ -15,14 +21,16 @@ use actix_web::http::{Method, StatusCode, header};
 use actix_web::middleware::Next;
 use actix_web::{HttpResponse, web};
 use entity::idempotency_key::{self, Entity as Keys};
+use hmac::{Hmac, Mac};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, sea_query::Expr,
 };
-use sha2::{Digest, Sha256};
+use sha2::Sha256;
 
 use crate::auth::TokenKeys;
 use crate::error::{AppError, AppResult, is_unique_violation};
 use crate::extract::MAX_BODY_BYTES;
+use crate::secrets::{self, SecretsKey};
 use crate::startup::AppState;
 
 pub const HEADER: &str = "Idempotency-Key";
@@ -62,9 +70,12 @@ pub async fn middleware(
     };
     let owner = owner_of(&req, &state.tokens);
     let body = read_body(&mut req).await?;
-    let hash = request_hash(&req, &body);
+    let replay_key = SecretsKey::derive("idempotent replay", &state.settings.jwt_secret);
+    let hash = request_hash(&replay_key, &req, &body);
+    let seal_context = format!("{owner}\0{key}");
+    let open = |stored: &str| open_answer(&replay_key, stored, seal_context.as_bytes());
 
-    match claim(&state.db, &owner, &key, &hash).await? {
+    match claim(&state.db, &owner, &key, &hash, open).await? {
         Claim::Replay { status, body } => {
             let status = StatusCode::from_u16(status).map_err(AppError::internal)?;
             let response = HttpResponse::build(status)
@@ -96,7 +107,8 @@ pub async fn middleware(
         .await
         .map_err(|_| AppError::internal("response body"))?;
     let text = String::from_utf8_lossy(&bytes).into_owned();
-    store(&state.db, &owner, &key, status.as_u16(), text).await?;
+    let kept = seal_answer(&replay_key, text, seal_context.as_bytes());
+    store(&state.db, &owner, &key, status.as_u16(), kept).await?;
     let http_res = head.set_body(BoxBody::new(bytes));
     Ok(ServiceResponse::new(http_req, http_res))
 }
@@ -128,19 +140,46 @@ fn bytes_to_payload(body: web::Bytes) -> actix_web::dev::Payload {
     actix_web::dev::Payload::from(payload)
 }
 
-/// Method, path and body: a retry must be the same call.
-fn request_hash(req: &ServiceRequest, body: &[u8]) -> String {
-    let mut hasher = Sha256::new();
-    hasher.update(req.method().as_str());
-    hasher.update([0]);
-    hasher.update(req.uri().to_string());
-    hasher.update([0]);
+/// Method, path and body: a retry must be the same call. Keyed, so the
+/// stored fingerprint of a body with a password in it cannot be tested
+/// against guessed passwords by someone reading the database.
+fn request_hash(key: &SecretsKey, req: &ServiceRequest, body: &[u8]) -> String {
+    fingerprint(key, req.method().as_str(), &req.uri().to_string(), body)
+}
+
+fn fingerprint(key: &SecretsKey, method: &str, uri: &str, body: &[u8]) -> String {
+    // HMAC accepts keys of any length; 32 bytes cannot fail.
+    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(key.bytes()) else {
+        return String::new();
+    };
+    mac.update(method.as_bytes());
+    mac.update(&[0]);
+    mac.update(uri.as_bytes());
+    mac.update(&[0]);
     // The same JSON with other spacing is the same body.
     match serde_json::from_slice::<serde_json::Value>(body) {
-        Ok(value) => hasher.update(value.to_string()),
-        Err(_) => hasher.update(body),
+        Ok(value) => mac.update(value.to_string().as_bytes()),
+        Err(_) => mac.update(body),
     }
-    hex(&hasher.finalize())
+    hex(&mac.finalize().into_bytes())
+}
+
+/// An answer holding an access token is kept sealed; others in clear.
+fn seal_answer(key: &SecretsKey, body: String, context: &[u8]) -> String {
+    let holds_token = serde_json::from_str::<serde_json::Value>(&body)
+        .is_ok_and(|v| v.get("access_token").is_some());
+    if holds_token {
+        key.seal(&body, context)
+    } else {
+        body
+    }
+}
+
+/// The kept answer in clear; `None` when it was sealed under another
+/// `JWT_SECRET` (rotated, or random per start) — its token would not
+/// work any more either.
+fn open_answer(key: &SecretsKey, stored: &str, context: &[u8]) -> Option<String> {
+    secrets::reveal(Some(key), stored, context).ok()
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -151,7 +190,16 @@ fn now() -> i64 {
     chrono::Utc::now().timestamp()
 }
 
-async fn claim(db: &DatabaseConnection, owner: &str, key: &str, hash: &str) -> AppResult<Claim> {
+/// Takes the key for this call, or finds the answer to replay (`open`
+/// reads a kept answer; one it cannot read is treated as expired, so the
+/// call runs again rather than replaying nothing).
+async fn claim(
+    db: &DatabaseConnection,
+    owner: &str,
+    key: &str,
+    hash: &str,
+    open: impl Fn(&str) -> Option<String>,
+) -> AppResult<Claim> {
     let now = now();
     let fresh = idempotency_key::ActiveModel {
         owner: Set(owner.into()),
@@ -178,7 +226,9 @@ async fn claim(db: &DatabaseConnection, owner: &str, key: &str, hash: &str) -> A
     let expired = existing.created_at < now - RETENTION_SECS;
     let abandoned =
         existing.status_code.is_none() && existing.created_at < now - ABANDONED_AFTER_SECS;
-    if expired || abandoned {
+    let answer = existing.response_body.as_deref().map(open);
+    let unreadable = matches!(answer, Some(None));
+    if expired || abandoned || unreadable {
         // Take the stale key over; the condition on `created_at` makes
         // sure only one of several racing retries wins it.
         let taken = Keys::update_many()
@@ -211,7 +261,7 @@ async fn claim(db: &DatabaseConnection, owner: &str, key: &str, hash: &str) -> A
             "该 Idempotency-Key 已用于另一个不同的请求",
         ));
     }
-    match (existing.status_code, existing.response_body) {
+    match (existing.status_code, answer.flatten()) {
         (Some(status), Some(body)) => Ok(Claim::Replay {
             status: status as u16,
             body,
@@ -270,4 +320,49 @@ pub fn spawn_purger(db: DatabaseConnection) -> tokio::task::JoinHandle<()> {
             }
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(purpose: &str) -> SecretsKey {
+        SecretsKey::derive(purpose, b"jwt-secret")
+    }
+
+    #[test]
+    fn an_answer_with_a_token_is_kept_sealed_and_reads_back() {
+        let body = r#"{"user":{"id":"u1"},"access_token":"eyJhbGciOi.x.y"}"#.to_string();
+        let kept = seal_answer(&key("a"), body.clone(), b"owner\0k");
+        assert!(!kept.contains("eyJhbGciOi"), "{kept}");
+        assert_eq!(
+            open_answer(&key("a"), &kept, b"owner\0k").as_deref(),
+            Some(body.as_str())
+        );
+        assert_eq!(open_answer(&key("b"), &kept, b"owner\0k"), None);
+        assert_eq!(open_answer(&key("a"), &kept, b"other\0k"), None);
+    }
+
+    #[test]
+    fn answers_without_a_token_are_kept_as_they_are() {
+        let body = r#"{"id":"r1","title":"代购"}"#.to_string();
+        assert_eq!(seal_answer(&key("a"), body.clone(), b"c"), body);
+        assert_eq!(open_answer(&key("a"), &body, b"c"), Some(body));
+    }
+
+    #[test]
+    fn the_fingerprint_is_keyed_and_ignores_json_spacing() {
+        let body = br#"{"phone":"13800000000","password":"guess-me"}"#;
+        let spaced = br#"{ "phone": "13800000000", "password": "guess-me" }"#;
+        let a = fingerprint(&key("a"), "POST", "/api/v1/auth/register", body);
+        assert_eq!(
+            a,
+            fingerprint(&key("a"), "POST", "/api/v1/auth/register", spaced)
+        );
+        assert_ne!(
+            a,
+            fingerprint(&key("b"), "POST", "/api/v1/auth/register", body)
+        );
+        assert_ne!(a, fingerprint(&key("a"), "POST", "/api/v1/requests", body));
+    }
 }

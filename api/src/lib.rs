@@ -15,6 +15,7 @@ pub mod metrics;
 pub mod openapi;
 pub mod read_cache;
 pub mod routes;
+pub mod secrets;
 pub mod seed;
 pub mod service;
 pub mod startup;

@@ -17,7 +17,7 @@ use crate::auth::standing::{self, AccountCache};
 use crate::auth::{HashGate, TokenKeys};
 use crate::config::{PoolSettings, Settings};
 use crate::error::AppError;
-use crate::metrics::{Metrics, StoredFigures};
+use crate::metrics::Metrics;
 use crate::read_cache::{self, ReadCache};
 use crate::service::delivery::DeliveryWorker;
 use crate::{extract, idempotency, openapi, routes, service, telemetry};
@@ -65,6 +65,19 @@ impl Application {
             settings.password_hash_concurrency,
             settings.password_hash_queue,
         );
+        match &settings.secrets_key {
+            None => tracing::warn!(
+                "SECRETS_KEY is not set: webhook secrets are stored in clear in the database"
+            ),
+            Some(key) => {
+                let sealed = service::webhooks::seal_clear_secrets(&db, key)
+                    .await
+                    .map_err(|e| format!("sealing webhook secrets with SECRETS_KEY: {e}"))?;
+                if sealed > 0 {
+                    tracing::info!(sealed, "webhook secrets stored in clear are now encrypted");
+                }
+            }
+        }
         if let Some((phone, password)) = &settings.bootstrap_admin {
             service::accounts::ensure_bootstrap_admin(&db, &hashing, phone, password)
                 .await
@@ -114,7 +127,6 @@ impl Application {
                 .split_for_parts();
             app.service(SwaggerUi::new("/docs/{_:.*}").url("/api-docs/openapi.json", api))
                 .service(web::redirect("/docs", "/docs/"))
-                .route("/metrics", web::get().to(serve_metrics))
                 .default_service(web::to(|| async { Err::<&str, _>(AppError::NotFound) }))
                 .wrap(middleware::from_fn(standing::middleware))
                 .wrap(middleware::from_fn(read_cache::middleware))
@@ -153,36 +165,6 @@ impl Application {
         }
         self.worker.shutdown(self.grace).await;
         served
-    }
-}
-
-/// `GET /metrics`: Prometheus text format. Meant for the scraper on the
-/// internal network; it holds counts, never personal data.
-async fn serve_metrics(state: web::Data<AppState>) -> Result<actix_web::HttpResponse, AppError> {
-    let (pending_deliveries, failed_deliveries) = service::outbox::depth(&state.reads).await?;
-    let (pool_size, pool_idle) = pool_figures(&state.db);
-    let text = state.metrics.render(StoredFigures {
-        pending_deliveries,
-        failed_deliveries,
-        pool_size,
-        pool_idle,
-    });
-    Ok(actix_web::HttpResponse::Ok()
-        .content_type("text/plain; version=0.0.4; charset=utf-8")
-        .body(text))
-}
-
-fn pool_figures(db: &DatabaseConnection) -> (u32, usize) {
-    match db.get_database_backend() {
-        DbBackend::Postgres => {
-            let pool = db.get_postgres_connection_pool();
-            (pool.size(), pool.num_idle())
-        }
-        DbBackend::Sqlite => {
-            let pool = db.get_sqlite_connection_pool();
-            (pool.size(), pool.num_idle())
-        }
-        _ => (0, 0),
     }
 }
 

@@ -11,6 +11,7 @@ use std::time::Duration;
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 use url::{Host, Url};
 
+use crate::domain::notify::scrub::mask_urls_in;
 use crate::domain::ssrf::{SsrfError, check_ip, check_literal_host, parse_webhook_url};
 
 /// A resolver that does not answer within this is treated as failed.
@@ -116,6 +117,24 @@ pub fn ssrf_error_of(err: &reqwest::Error) -> Option<&SsrfError> {
     None
 }
 
+/// A transport error (refused, timed out, TLS …) as text fit for
+/// `last_error` and logs: reqwest's message without the URL, which holds
+/// the robot's key, then its causes, with any URL left in them masked.
+pub fn describe_transport_error(err: reqwest::Error) -> String {
+    let err = err.without_url();
+    let mut text = err.to_string();
+    let mut source = std::error::Error::source(&err);
+    while let Some(cause) = source {
+        let line = cause.to_string();
+        if !text.contains(&line) {
+            text.push_str(": ");
+            text.push_str(&line);
+        }
+        source = cause.source();
+    }
+    mask_urls_in(&text)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -209,5 +228,32 @@ mod tests {
             matches!(ssrf_error_of(&err), Some(SsrfError::Forbidden { .. })),
             "{err:?}"
         );
+    }
+
+    #[tokio::test]
+    async fn a_refused_connection_is_described_without_the_robot_key() {
+        // A port nothing listens on: bind one, then let it go.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let client = client_builder(true).build().unwrap();
+        for url in [
+            format!("http://127.0.0.1:{port}/open-apis/bot/v2/hook/feishu-token-abcdef"),
+            format!("http://127.0.0.1:{port}/cgi-bin/webhook/send?key=wecom-key-abcdef"),
+            format!("http://robot:robot-password@127.0.0.1:{port}/hook"),
+        ] {
+            let err = client.post(&url).send().await.unwrap_err();
+            assert!(
+                err.to_string().contains("127.0.0.1"),
+                "reqwest names the URL"
+            );
+            let text = describe_transport_error(err);
+            for secret in ["feishu-token", "wecom-key", "robot-password"] {
+                assert!(!text.contains(secret), "{text}");
+            }
+            assert!(!text.is_empty());
+        }
     }
 }

@@ -163,7 +163,7 @@ async fn forged_expired_and_unsigned_tokens_get_401() {
     let app = spawn_app().await;
     let v = app.volunteer("甲").await;
     let now = chrono::Utc::now().timestamp();
-    let good_secret = b"test-secret-that-is-long-enough";
+    let good_secret = b"test-secret-that-is-long-enough-for-hs256";
     // Sanity: a token we sign the same way is accepted.
     let ok = sign(&claims(&v.id, now, now + 600), good_secret);
     let actor = |token: String| Actor {
@@ -278,6 +278,8 @@ async fn the_bootstrap_admin_is_never_overwritten() {
     let settings = api::Settings::from_lookup(|key| match key {
         "DATABASE_URL" => Some(app.database_url.clone()),
         "BIND_ADDR" => Some("127.0.0.1:0".into()),
+        // Required on PostgreSQL.
+        "JWT_SECRET" => Some("another-secret-of-at-least-32-bytes".into()),
         "BOOTSTRAP_ADMIN_PHONE" => Some(ADMIN_PHONE.into()),
         "BOOTSTRAP_ADMIN_PASSWORD" => Some("a-different-password".into()),
         _ => None,

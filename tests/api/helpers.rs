@@ -9,6 +9,8 @@ use uuid::Uuid;
 pub const ADMIN_PHONE: &str = "13900000000";
 pub const ADMIN_PASSWORD: &str = "admin-password-1";
 pub const PASSWORD: &str = "password-123";
+/// The test servers' `METRICS_TOKEN`.
+pub const METRICS_TOKEN: &str = "test-metrics-token";
 
 pub struct TestApp {
     pub base: String,
@@ -90,7 +92,7 @@ pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
         ("BIND_ADDR".into(), "127.0.0.1:0".into()),
         (
             "JWT_SECRET".into(),
-            "test-secret-that-is-long-enough".into(),
+            "test-secret-that-is-long-enough-for-hs256".into(),
         ),
         ("BOOTSTRAP_ADMIN_PHONE".into(), ADMIN_PHONE.into()),
         ("BOOTSTRAP_ADMIN_PASSWORD".into(), ADMIN_PASSWORD.into()),
@@ -100,6 +102,7 @@ pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
         // Tests register fifty people at once; the hashing bound has
         // tests of its own.
         ("PASSWORD_HASH_QUEUE".into(), "1000".into()),
+        ("METRICS_TOKEN".into(), METRICS_TOKEN.into()),
     ];
     for (k, v) in extra {
         vars.retain(|(key, _)| key != k);
@@ -219,6 +222,7 @@ impl TestApp {
         let res = self
             .client
             .get(format!("{}/metrics", self.base))
+            .bearer_auth(METRICS_TOKEN)
             .send()
             .await
             .expect("metrics");

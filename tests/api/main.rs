@@ -26,6 +26,7 @@ mod receiver;
 mod reports;
 mod requests;
 mod residents;
+mod secrets;
 mod service_records;
 mod signups;
 mod teams;

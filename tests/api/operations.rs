@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 
 use crate::helpers::*;
-use crate::process::ServerProcess;
+use crate::process::{PROCESS_JWT_SECRET, ServerProcess};
 use crate::receiver::Receiver;
 
 #[tokio::test]
@@ -31,10 +31,21 @@ async fn metrics_count_requests_by_route_and_show_the_outbox() {
     .await
     .expect(404);
     receiver.wait_for(1, 10).await;
+    // The receiver hears the attempt before the worker records it.
+    let retried = r#"webhook_delivery_attempts_total{outcome="retry"}"#;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while metric(&app.metrics().await, retried) < 1.0 {
+        assert!(
+            Instant::now() < deadline,
+            "the failed attempt was never counted"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 
     let res = app
         .client
         .get(format!("{}/metrics", app.base))
+        .bearer_auth(METRICS_TOKEN)
         .send()
         .await
         .unwrap();
@@ -64,7 +75,7 @@ async fn metrics_count_requests_by_route_and_show_the_outbox() {
         1.0,
         "the failing delivery waits"
     );
-    assert!(metric(&text, r#"webhook_delivery_attempts_total{outcome="retry"}"#) >= 1.0);
+    assert!(metric(&text, retried) >= 1.0);
     assert!(
         !text.contains(&request),
         "paths with ids never become labels"
@@ -171,6 +182,7 @@ async fn seed_fills_a_database_the_api_then_serves() {
     let seeded = Command::new(env!("CARGO_BIN_EXE_volunteer-service"))
         .args(["seed", "--records", "2000", "--password", "seeded-password"])
         .env("DATABASE_URL", &database_url)
+        .env("JWT_SECRET", PROCESS_JWT_SECRET)
         .env("RUST_LOG", "warn")
         .output()
         .expect("seed runs");
@@ -182,6 +194,7 @@ async fn seed_fills_a_database_the_api_then_serves() {
     let again = Command::new(env!("CARGO_BIN_EXE_volunteer-service"))
         .args(["seed", "--records", "10"])
         .env("DATABASE_URL", &database_url)
+        .env("JWT_SECRET", PROCESS_JWT_SECRET)
         .output()
         .expect("seed runs");
     assert!(
@@ -250,6 +263,7 @@ async fn sigterm_lets_a_download_in_flight_finish_then_stops() {
             "seeded-password",
         ])
         .env("DATABASE_URL", &database_url)
+        .env("JWT_SECRET", PROCESS_JWT_SECRET)
         .output()
         .expect("seed runs");
     assert!(seeded.status.success());

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use crate::helpers::*;
 
-pub const PROCESS_JWT_SECRET: &str = "process-test-secret";
+pub const PROCESS_JWT_SECRET: &str = "process-test-secret-of-at-least-32-bytes";
 
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
@@ -45,6 +45,7 @@ impl ServerProcess {
             .env("JWT_SECRET", PROCESS_JWT_SECRET)
             .env("BOOTSTRAP_ADMIN_PHONE", ADMIN_PHONE)
             .env("BOOTSTRAP_ADMIN_PASSWORD", ADMIN_PASSWORD)
+            .env("METRICS_TOKEN", METRICS_TOKEN)
             .env("WEBHOOK_ALLOW_PRIVATE_TARGETS", "true")
             .env("WEBHOOK_RETRY_BASE_MS", "200")
             .env("RUST_LOG", "warn")

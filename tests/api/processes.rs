@@ -14,6 +14,12 @@ use crate::process::{ServerProcess, on_postgres};
 use crate::receiver::Receiver;
 
 async fn two_processes() -> Option<(ServerProcess, ServerProcess, TestApp, TestApp)> {
+    two_processes_with(&[]).await
+}
+
+async fn two_processes_with(
+    extra: &[(&str, &str)],
+) -> Option<(ServerProcess, ServerProcess, TestApp, TestApp)> {
     if !on_postgres() {
         eprintln!("skipped: several processes share PostgreSQL, not an SQLite file");
         return None;
@@ -21,8 +27,8 @@ async fn two_processes() -> Option<(ServerProcess, ServerProcess, TestApp, TestA
     let database_url = fresh_database().await;
     // Both start at once on the empty database: one migrates, the other
     // waits for it instead of failing on half-created tables.
-    let a = ServerProcess::start(&database_url, &[]);
-    let b = ServerProcess::start(&database_url, &[]);
+    let a = ServerProcess::start(&database_url, extra);
+    let b = ServerProcess::start(&database_url, extra);
     let app_a = a.connect(&database_url).await;
     let app_b = b.connect(&database_url).await;
     Some((a, b, app_a, app_b))
@@ -184,6 +190,59 @@ async fn each_event_reaches_the_webhook_once_from_two_processes() {
         .collect();
     assert_eq!(ids.len(), 20, "every event arrived");
     assert_eq!(received.len(), 20, "and none twice");
+}
+
+#[tokio::test]
+async fn a_receiver_slower_than_the_lease_gets_each_event_once() {
+    // Leases of 600 ms; the receiver sits 2 s on every delivery, so one
+    // process's lane of deliveries lasts many leases.
+    let Some((_a, _b, app_a, app_b)) = two_processes_with(&[("WEBHOOK_LEASE_MS", "600")]).await
+    else {
+        return;
+    };
+    let receiver = Receiver::start().await;
+    receiver.stall(Duration::from_secs(2));
+    let webhook = app_a.request_webhook(&receiver.url).await;
+    let caseworker = app_a.staff("caseworker", "吴社工").await;
+    let resident = id(&app_a.resident(&caseworker, json!({})).await);
+    let events = 5;
+    for i in 0..events {
+        let app = if i % 2 == 0 { &app_a } else { &app_b };
+        app.request(
+            &caseworker,
+            &resident,
+            json!({"title": format!("求助 {i}")}),
+        )
+        .await;
+    }
+    receiver.wait_for(events, 30).await;
+    // Time for a duplicate to show up, were there one: longer than a
+    // lease and a send.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let received = receiver.received();
+    let ids: HashSet<&str> = received
+        .iter()
+        .map(|r| r.header("webhook-id").unwrap())
+        .collect();
+    assert_eq!(ids.len(), events, "every event arrived");
+    assert_eq!(received.len(), events, "and none twice");
+    let items = app_b
+        .get(
+            &format!("/webhooks/{}/deliveries", id(&webhook)),
+            Some(&app_b.admin),
+        )
+        .await
+        .expect(200)["items"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert_eq!(items.len(), events);
+    assert!(
+        items
+            .iter()
+            .all(|d| d["status"] == "delivered" && d["attempts"] == 1),
+        "{items:?}"
+    );
 }
 
 /// `places_left` of a request as `reader` reads it at `path` on `app`.

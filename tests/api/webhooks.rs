@@ -11,7 +11,7 @@ use sha2::Sha256;
 use crate::helpers::*;
 use crate::receiver::Receiver;
 
-const WHSEC: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+pub const WHSEC: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 const ALL_EVENTS: [&str; 6] = [
     "request.created",
     "request.assigned",
@@ -178,7 +178,7 @@ async fn internal_targets_are_refused_unless_allowed() {
     assert!(list["items"].as_array().unwrap().is_empty());
 }
 
-fn sign(secret: &str, id: &str, timestamp: &str, body: &[u8]) -> String {
+pub fn sign(secret: &str, id: &str, timestamp: &str, body: &[u8]) -> String {
     let key = STANDARD
         .decode(secret.trim_start_matches("whsec_"))
         .unwrap();

@@ -4,6 +4,7 @@ use utoipa_actix_web::{scope, service_config::ServiceConfig};
 
 mod accounts;
 mod health;
+mod metrics;
 mod reports;
 mod requests;
 mod residents;
@@ -14,17 +15,19 @@ mod users;
 mod webhooks;
 
 pub fn config(cfg: &mut ServiceConfig) {
-    cfg.service(health::healthz).service(
-        scope("/api/v1")
-            .configure(health::config)
-            .configure(accounts::config)
-            .configure(users::config)
-            .configure(teams::config)
-            .configure(residents::config)
-            .configure(requests::config)
-            .configure(signups::config)
-            .configure(service_records::config)
-            .configure(reports::config)
-            .configure(webhooks::config),
-    );
+    cfg.service(health::healthz)
+        .configure(metrics::config)
+        .service(
+            scope("/api/v1")
+                .configure(health::config)
+                .configure(accounts::config)
+                .configure(users::config)
+                .configure(teams::config)
+                .configure(residents::config)
+                .configure(requests::config)
+                .configure(signups::config)
+                .configure(service_records::config)
+                .configure(reports::config)
+                .configure(webhooks::config),
+        );
 }

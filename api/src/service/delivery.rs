@@ -3,12 +3,13 @@
 //!
 //! Claiming sets a lease in one statement. On PostgreSQL the candidate
 //! rows are picked `FOR UPDATE SKIP LOCKED`, so several processes never
-//! take the same delivery; a process that dies mid-send leaves a lease
-//! that expires, and the delivery is sent again (at least once). SQLite's
-//! single connection makes the same statement exclusive for one process.
+//! take the same delivery; the lease is renewed while the delivery is in
+//! hand (`delivery_lease`), however slow the receiver; a process that
+//! dies mid-send leaves a lease that expires, and the delivery is sent
+//! again (at least once). SQLite's single connection makes the same
+//! statement exclusive for one process.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, TimeZone, Utc};
@@ -23,6 +24,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use uuid::Uuid;
 
+use super::delivery_lease::{InHand, Lease};
 use super::outbox::{STATUS_DELIVERED, STATUS_FAILED, STATUS_PENDING, StoredMessage};
 use crate::config::Settings;
 use crate::domain::notify::{self, Outcome};
@@ -32,8 +34,6 @@ use crate::error::{AppError, AppResult};
 use crate::metrics::Metrics;
 use crate::webhook_target::{self, check_target, ssrf_error_of};
 
-/// How long a claimed delivery is ours; longer than any send can take.
-const LEASE_MS: i64 = 30_000;
 const BATCH: i64 = 16;
 const IDLE_POLL: Duration = Duration::from_millis(200);
 /// The most of a receiver's answer we read and keep.
@@ -45,17 +45,14 @@ struct Claimed {
     webhook_id: Uuid,
     attempts: i32,
     created_at: i64,
-    lease_until: i64,
+    lease: Arc<Lease>,
 }
-
-/// Deliveries this process has claimed and not yet recorded: their lease
-/// times, so that a shutdown can give them back.
-type InHand = Arc<Mutex<HashMap<Uuid, i64>>>;
 
 /// The running worker of this process.
 pub struct DeliveryWorker {
     stop: watch::Sender<bool>,
     task: JoinHandle<()>,
+    renewer: JoinHandle<()>,
     in_hand: InHand,
     db: DatabaseConnection,
 }
@@ -66,6 +63,7 @@ struct Worker {
     settings: Arc<Settings>,
     metrics: Arc<Metrics>,
     in_hand: InHand,
+    lease_ms: i64,
 }
 
 pub fn spawn(
@@ -75,6 +73,8 @@ pub fn spawn(
 ) -> DeliveryWorker {
     let (stop, mut stopped) = watch::channel(false);
     let in_hand = InHand::default();
+    let lease_ms = i64::try_from(settings.webhook_lease_ms).unwrap_or(i64::MAX / 2);
+    let renewer = super::delivery_lease::spawn_renewer(db.clone(), in_hand.clone(), lease_ms);
     let worker_db = db.clone();
     let worker_in_hand = in_hand.clone();
     let task = tokio::spawn(async move {
@@ -93,6 +93,7 @@ pub fn spawn(
             settings,
             metrics,
             in_hand: worker_in_hand,
+            lease_ms,
         };
         // A round in progress is never cut short here: the stop signal is
         // only looked at between rounds (and cuts the idle sleeps short).
@@ -113,6 +114,7 @@ pub fn spawn(
     DeliveryWorker {
         stop,
         task,
+        renewer,
         in_hand,
         db,
     }
@@ -129,23 +131,12 @@ impl DeliveryWorker {
             task.abort();
             let _ = task.await;
         }
-        let in_hand: Vec<(Uuid, i64)> = match self.in_hand.lock() {
-            Ok(map) => map.iter().map(|(id, lease)| (*id, *lease)).collect(),
-            Err(_) => Vec::new(),
-        };
-        for (id, lease) in &in_hand {
-            let released = Deliveries::update_many()
-                .col_expr(
-                    webhook_delivery::Column::LeaseUntil,
-                    Expr::value(Option::<i64>::None),
-                )
-                .filter(webhook_delivery::Column::Id.eq(*id))
-                .filter(webhook_delivery::Column::LeaseUntil.eq(*lease))
-                .exec(&self.db)
-                .await;
-            if let Err(err) = released {
-                tracing::warn!(%err, delivery = %id, "could not release a delivery lease");
-            }
+        // Sends still in flight were cut short: their leases stop being
+        // renewed and are given back.
+        self.renewer.abort();
+        let in_hand = self.in_hand.all();
+        for lease in &in_hand {
+            lease.release(&self.db).await;
         }
         tracing::info!(released = in_hand.len(), "delivery worker stopped");
     }
@@ -157,10 +148,10 @@ impl Worker {
     /// one after the other, in order, so each sees the sends before it
     /// when it checks the robot's rate limit.
     async fn run_once(&self) -> AppResult<usize> {
-        let claimed = claim(&self.db, Utc::now().timestamp_millis()).await?;
+        let claimed = claim(&self.db, Utc::now().timestamp_millis(), self.lease_ms).await?;
         let count = claimed.len();
-        if let Ok(mut in_hand) = self.in_hand.lock() {
-            in_hand.extend(claimed.iter().map(|c| (c.id, c.lease_until)));
+        for c in &claimed {
+            self.in_hand.add(c.lease.clone());
         }
         let mut by_webhook: Vec<Vec<Claimed>> = Vec::new();
         for c in claimed {
@@ -177,9 +168,7 @@ impl Worker {
                 if let Err(err) = self.deliver(&c).await {
                     tracing::warn!(%err, delivery = %c.id, "delivery attempt could not be recorded");
                 }
-                if let Ok(mut in_hand) = self.in_hand.lock() {
-                    in_hand.remove(&c.id);
-                }
+                self.in_hand.remove(c.id);
             }
         });
         futures::future::join_all(lanes).await;
@@ -206,14 +195,15 @@ impl Worker {
         }
 
         let outcome = attempt(&self.client, &self.settings, &hook, kind, &event, now).await;
-        let recorded = record(db, &self.settings, c, outcome).await?;
-        self.metrics.delivery_attempt(recorded);
+        if let Some(recorded) = record(db, &self.settings, c, outcome).await? {
+            self.metrics.delivery_attempt(recorded);
+        }
         Ok(())
     }
 }
 
-async fn claim(db: &DatabaseConnection, now: i64) -> AppResult<Vec<Claimed>> {
-    let lease = now + LEASE_MS;
+async fn claim(db: &DatabaseConnection, now: i64, lease_ms: i64) -> AppResult<Vec<Claimed>> {
+    let lease = now + lease_ms;
     let backend = db.get_database_backend();
     let sql = match backend {
         DbBackend::Postgres => {
@@ -246,7 +236,7 @@ async fn claim(db: &DatabaseConnection, now: i64) -> AppResult<Vec<Claimed>> {
                 webhook_id: row.try_get("", "webhook_id")?,
                 attempts: row.try_get("", "attempts")?,
                 created_at: row.try_get("", "created_at")?,
-                lease_until: lease,
+                lease: Lease::new(row.try_get("", "id")?, lease),
             })
         })
         .collect::<Result<_, sea_orm::DbErr>>()
@@ -300,11 +290,19 @@ async fn attempt(
         Err(e) => return permanent(format!("unreadable event: {e}")),
     };
     let message = stored.into_message(event.id, event_type);
-    let request =
-        match notify::build_delivery(kind, &hook.url, hook.secret.as_deref(), &message, now) {
-            Ok(r) => r,
-            Err(e) => return permanent(e.to_string()),
-        };
+    // A secret that does not open is a configuration error (a wrong or
+    // missing SECRETS_KEY): fail this delivery visibly, never sign wrong.
+    let secret = match super::webhooks::reveal_secret(hook, settings.secrets_key.as_ref()) {
+        Ok(secret) => secret,
+        Err(e) => {
+            tracing::error!(webhook = %hook.id, reason = %e, "webhook secret cannot be read");
+            return permanent(format!("webhook_secret_unreadable: {e}"));
+        }
+    };
+    let request = match notify::build_delivery(kind, &hook.url, secret.as_deref(), &message, now) {
+        Ok(r) => r,
+        Err(e) => return permanent(e.to_string()),
+    };
     let mut builder = client.post(&request.url).body(request.body);
     for (name, value) in &request.headers {
         builder = builder.header(name, value);
@@ -315,7 +313,9 @@ async fn attempt(
                 permanent(format!("webhook_url_forbidden: {e}"))
             }
             _ => Attempt {
-                outcome: notify::classify_transport_error(&err.to_string()),
+                outcome: notify::classify_transport_error(
+                    &webhook_target::describe_transport_error(err),
+                ),
                 status: None,
             },
         },
@@ -360,6 +360,10 @@ async fn recent_sends(
 }
 
 async fn postpone(db: &DatabaseConnection, c: &Claimed, until_ms: i64) -> AppResult<()> {
+    let mut lease = c.lease.hold().await;
+    let Some(lease_until) = *lease else {
+        return Ok(());
+    };
     Deliveries::update_many()
         .col_expr(
             webhook_delivery::Column::NextAttemptAt,
@@ -370,9 +374,10 @@ async fn postpone(db: &DatabaseConnection, c: &Claimed, until_ms: i64) -> AppRes
             Expr::value(Option::<i64>::None),
         )
         .filter(webhook_delivery::Column::Id.eq(c.id))
-        .filter(webhook_delivery::Column::LeaseUntil.eq(c.lease_until))
+        .filter(webhook_delivery::Column::LeaseUntil.eq(lease_until))
         .exec(db)
         .await?;
+    *lease = None;
     Ok(())
 }
 
@@ -381,7 +386,7 @@ async fn record(
     settings: &Settings,
     c: &Claimed,
     attempt: Attempt,
-) -> AppResult<&'static str> {
+) -> AppResult<Option<&'static str>> {
     let now = Utc::now();
     let attempts = c.attempts + 1;
     let (status, next, delivered_at, error) = match &attempt.outcome {
@@ -409,6 +414,11 @@ async fn record(
             }
         }
     };
+    let mut lease = c.lease.hold().await;
+    let Some(lease_until) = *lease else {
+        // Lost while sending: another process owns the delivery now.
+        return Ok(None);
+    };
     Deliveries::update_many()
         .col_expr(webhook_delivery::Column::Status, Expr::value(status))
         .col_expr(webhook_delivery::Column::Attempts, Expr::value(attempts))
@@ -431,12 +441,13 @@ async fn record(
             Expr::value(delivered_at),
         )
         .filter(webhook_delivery::Column::Id.eq(c.id))
-        .filter(webhook_delivery::Column::LeaseUntil.eq(c.lease_until))
+        .filter(webhook_delivery::Column::LeaseUntil.eq(lease_until))
         .exec(db)
         .await?;
-    Ok(match status {
+    *lease = None;
+    Ok(Some(match status {
         STATUS_DELIVERED => "delivered",
         STATUS_PENDING => "retry",
         _ => "failed",
-    })
+    }))
 }

@@ -6,6 +6,7 @@ pub mod access_log;
 pub mod accounts;
 pub mod client_limit;
 pub mod delivery;
+pub mod delivery_lease;
 pub mod export_files;
 pub mod login_throttle;
 pub mod matches;

@@ -21,6 +21,7 @@ use crate::domain::notify;
 use crate::domain::ssrf::{SsrfError, parse_webhook_url};
 use crate::domain::vocab::{EventType, WebhookKind};
 use crate::error::{AppError, AppResult};
+use crate::secrets::{self, OpenError, SEALED_PREFIX, SecretsKey};
 use crate::views::{local_time, stored, stored_list};
 use crate::webhook_target::check_target;
 
@@ -35,8 +36,8 @@ pub struct NewWebhook {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct WebhookView {
     pub id: Uuid,
-    /// The URL with its query values hidden but the last four characters
-    /// (robot keys travel in the query).
+    /// The URL with its query values, and Feishu's path token, hidden but
+    /// the last four characters (robot keys travel there).
     pub url: String,
     pub kind: WebhookKind,
     pub team_id: Option<Uuid>,
@@ -104,14 +105,17 @@ pub async fn create(
     let mut events: Vec<&str> = new.events.iter().map(|e| e.code()).collect();
     events.sort_unstable();
     events.dedup();
+    let id = Uuid::now_v7();
+    let secret = new
+        .secret
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .map(|s| secrets::seal_optional(settings.secrets_key.as_ref(), &s, &secret_context(id)));
     Ok(webhook::ActiveModel {
-        id: Set(Uuid::now_v7()),
+        id: Set(id),
         url: Set(url.to_string()),
         kind: Set(new.kind.code().into()),
-        secret: Set(new
-            .secret
-            .map(|s| s.trim().to_string())
-            .filter(|s| !s.is_empty())),
+        secret: Set(secret),
         team_id: Set(new.team_id),
         events: Set(serde_json::to_string(&events).map_err(AppError::internal)?),
         created_by: Set(by),
@@ -119,6 +123,52 @@ pub async fn create(
     }
     .insert(db)
     .await?)
+}
+
+/// A sealed secret belongs to its webhook: it opens for no other row.
+fn secret_context(webhook_id: Uuid) -> Vec<u8> {
+    format!("webhook:{webhook_id}").into_bytes()
+}
+
+/// The webhook's signing secret in clear, if it has one.
+pub fn reveal_secret(
+    hook: &webhook::Model,
+    key: Option<&SecretsKey>,
+) -> Result<Option<String>, OpenError> {
+    hook.secret
+        .as_deref()
+        .map(|stored| secrets::reveal(key, stored, &secret_context(hook.id)))
+        .transpose()
+}
+
+/// Seals the secrets stored in clear before `SECRETS_KEY` was set; returns
+/// how many. Each row is replaced only if it still holds the clear value
+/// read, so processes starting together each seal a row at most once and
+/// the first one's value stands; running it again finds nothing to do.
+pub async fn seal_clear_secrets(db: &impl ConnectionTrait, key: &SecretsKey) -> AppResult<u64> {
+    let clear: Vec<(Uuid, String)> = Webhooks::find()
+        .select_only()
+        .column(webhook::Column::Id)
+        .column(webhook::Column::Secret)
+        .filter(webhook::Column::Secret.is_not_null())
+        .filter(webhook::Column::Secret.not_like(format!("{SEALED_PREFIX}%")))
+        .into_tuple()
+        .all(db)
+        .await?;
+    let mut sealed = 0;
+    for (id, secret) in clear {
+        let done = Webhooks::update_many()
+            .col_expr(
+                webhook::Column::Secret,
+                Expr::value(key.seal(&secret, &secret_context(id))),
+            )
+            .filter(webhook::Column::Id.eq(id))
+            .filter(webhook::Column::Secret.eq(secret))
+            .exec(db)
+            .await?;
+        sealed += done.rows_affected;
+    }
+    Ok(sealed)
 }
 
 pub async fn find(db: &impl ConnectionTrait, id: Uuid) -> AppResult<webhook::Model> {
@@ -151,46 +201,13 @@ pub async fn delete(db: &DatabaseConnection, id: Uuid) -> AppResult<()> {
 pub fn view(hook: &webhook::Model, tz: Tz) -> AppResult<WebhookView> {
     Ok(WebhookView {
         id: hook.id,
-        url: mask_query(&hook.url),
+        url: notify::scrub::mask_url(&hook.url),
         kind: stored(&hook.kind, WebhookKind::from_code)?,
         team_id: hook.team_id,
         events: stored_list(&hook.events, EventType::from_code)?,
         has_secret: hook.secret.is_some(),
         created_at: local_time(hook.created_at, tz),
     })
-}
-
-/// `...send?key=693a91f6-...-abcd` → `...send?key=****abcd`.
-pub fn mask_query(raw: &str) -> String {
-    let Ok(mut url) = url::Url::parse(raw) else {
-        return "****".into();
-    };
-    if url.query().is_none() {
-        return url.to_string();
-    }
-    let pairs: Vec<(String, String)> = url
-        .query_pairs()
-        .map(|(k, v)| {
-            let tail: String = v
-                .chars()
-                .rev()
-                .take(4)
-                .collect::<Vec<_>>()
-                .into_iter()
-                .rev()
-                .collect();
-            (
-                k.into_owned(),
-                if v.chars().count() > 8 {
-                    format!("****{tail}")
-                } else {
-                    "****".into()
-                },
-            )
-        })
-        .collect();
-    url.query_pairs_mut().clear().extend_pairs(pairs);
-    url.to_string().replace("%2A", "*")
 }
 
 pub async fn deliveries(

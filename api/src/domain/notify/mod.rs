@@ -49,7 +49,7 @@ pub enum NotifyError {
 }
 
 /// One HTTP `POST` to make. The URL may carry a robot key and a signature:
-/// `Debug` hides its query string, and it should not be logged whole.
+/// `Debug` hides them, and it should not be logged whole.
 #[derive(Clone, PartialEq, Eq)]
 pub struct OutgoingRequest {
     pub url: String,
@@ -58,9 +58,11 @@ pub struct OutgoingRequest {
 }
 
 impl OutgoingRequest {
-    /// The URL without its query string, for logs and operators.
-    pub fn redacted_url(&self) -> &str {
-        self.url.split(['?', '#']).next().unwrap_or_default()
+    /// The URL without its query string and with a path token (Feishu's)
+    /// masked, for logs and operators.
+    pub fn redacted_url(&self) -> String {
+        let bare = self.url.split(['?', '#']).next().unwrap_or_default();
+        scrub::mask_url(bare)
     }
 }
 

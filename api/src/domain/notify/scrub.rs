@@ -1,6 +1,9 @@
 //! A last line of defence for residents' privacy: masks anything in an
 //! outgoing message that looks like a mainland mobile, a landline or a
-//! 居民身份证 number, in case a caller put one in by mistake.
+//! 居民身份证 number, in case a caller put one in by mistake. And the same
+//! for robots' keys: webhook URLs carry them (WeCom `?key=`, DingTalk
+//! `?access_token=`, Feishu's path `/open-apis/bot/v2/hook/<token>`), so
+//! a URL is masked wherever it may be shown or written down.
 
 use serde_json::Value;
 
@@ -104,10 +107,136 @@ pub fn scrub_json(value: &Value) -> Value {
     }
 }
 
+/// The path segment that names a robot in Feishu's (and Lark's) webhook
+/// URLs: what follows it is the robot's token.
+const HOOK_SEGMENT: &str = "hook";
+
+/// A secret shown by its last four characters at most: enough to tell
+/// two robots apart, too little to use.
+fn mask_secret(value: &str) -> String {
+    let n = value.chars().count();
+    if n > 8 {
+        let tail: String = value.chars().skip(n - 4).collect();
+        format!("****{tail}")
+    } else {
+        "****".into()
+    }
+}
+
+/// A webhook URL fit to show: user and password dropped, every query
+/// value and the token after a `/hook/` path segment masked to its last
+/// four characters. Something that is not a URL is masked whole.
+pub fn mask_url(raw: &str) -> String {
+    let Ok(mut url) = url::Url::parse(raw) else {
+        return "****".into();
+    };
+    let _ = url.set_username("");
+    let _ = url.set_password(None);
+    let segments: Option<Vec<String>> = url
+        .path_segments()
+        .map(|segments| segments.map(str::to_string).collect());
+    if let Some(segments) = segments {
+        let mut after_hook = false;
+        let masked: Vec<String> = segments
+            .into_iter()
+            .map(|segment| {
+                let shown = if after_hook && !segment.is_empty() {
+                    mask_secret(&segment)
+                } else {
+                    segment.clone()
+                };
+                after_hook = segment == HOOK_SEGMENT;
+                shown
+            })
+            .collect();
+        url.set_path(&masked.join("/"));
+    }
+    if url.query().is_some() {
+        let pairs: Vec<(String, String)> = url
+            .query_pairs()
+            .map(|(k, v)| (k.into_owned(), mask_secret(&v)))
+            .collect();
+        url.query_pairs_mut().clear().extend_pairs(pairs);
+    }
+    url.set_fragment(None);
+    url.to_string().replace("%2A", "*")
+}
+
+/// [`mask_url`] applied to every `http://` or `https://` URL inside free
+/// text, such as an error message from the HTTP client.
+pub fn mask_urls_in(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    loop {
+        let start = match (rest.find("http://"), rest.find("https://")) {
+            (Some(a), Some(b)) => a.min(b),
+            (Some(a), None) | (None, Some(a)) => a,
+            (None, None) => break,
+        };
+        out.push_str(&rest[..start]);
+        let tail = &rest[start..];
+        let end = tail
+            .find(|c: char| c.is_whitespace() || matches!(c, ')' | '"' | '\'' | '<' | '>' | '`'))
+            .unwrap_or(tail.len());
+        out.push_str(&mask_url(&tail[..end]));
+        rest = &tail[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn robot_keys_in_urls_are_masked() {
+        assert_eq!(
+            mask_url(
+                "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=693a91f6-7xxx-4bc4-97a0-0ec2sifa5aaa"
+            ),
+            "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=****5aaa"
+        );
+        assert_eq!(
+            mask_url("https://oapi.dingtalk.com/robot/send?access_token=abcdef0123456789"),
+            "https://oapi.dingtalk.com/robot/send?access_token=****6789"
+        );
+        assert_eq!(
+            mask_url(
+                "https://open.feishu.cn/open-apis/bot/v2/hook/2e4f8a1c-1234-5678-9abc-def012345678"
+            ),
+            "https://open.feishu.cn/open-apis/bot/v2/hook/****5678"
+        );
+        assert_eq!(
+            mask_url("https://user:pass@example.com/hooks?token=short#frag"),
+            "https://example.com/hooks?token=****"
+        );
+        assert_eq!(
+            mask_url("https://example.com/plain"),
+            "https://example.com/plain"
+        );
+        assert_eq!(mask_url("not a url"), "****");
+    }
+
+    #[test]
+    fn urls_inside_text_are_masked_and_the_rest_kept() {
+        let text = "error sending request for url (http://127.0.0.1:9/open-apis/bot/v2/hook/secret-token-1234): connection refused; also https://x.test/s?key=robot-key-abcd";
+        let masked = mask_urls_in(text);
+        assert!(!masked.contains("secret-token"), "{masked}");
+        assert!(!masked.contains("robot-key"), "{masked}");
+        assert!(
+            masked.starts_with(
+                "error sending request for url (http://127.0.0.1:9/open-apis/bot/v2/hook/****1234)"
+            ),
+            "{masked}"
+        );
+        assert!(
+            masked.ends_with("https://x.test/s?key=****abcd"),
+            "{masked}"
+        );
+        assert_eq!(mask_urls_in("no url here"), "no url here");
+    }
 
     #[test]
     fn masks_mobiles_landlines_and_id_numbers() {
