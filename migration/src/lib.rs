@@ -10,6 +10,7 @@ mod m20261129_000003_supersedes_index;
 mod m20261129_000004_volunteer_signups_index;
 mod m20261129_000005_change_notifications;
 mod m20261130_000006_safeguarding;
+mod m20261130_000008_vetting_log;
 
 pub struct Migrator;
 
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000004_volunteer_signups_index::Migration),
             Box::new(m20261129_000005_change_notifications::Migration),
             Box::new(m20261130_000006_safeguarding::Migration),
+            Box::new(m20261130_000008_vetting_log::Migration),
         ]
     }
 }

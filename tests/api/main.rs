@@ -23,4 +23,5 @@ mod residents;
 mod service_records;
 mod signups;
 mod teams;
+mod vetting;
 mod webhooks;

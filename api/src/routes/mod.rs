@@ -4,12 +4,14 @@ use utoipa_actix_web::{scope, service_config::ServiceConfig};
 
 mod accounts;
 mod health;
+mod memberships;
 mod reports;
 mod requests;
 mod residents;
 mod service_records;
 mod signups;
 mod teams;
+mod vetting;
 mod webhooks;
 
 pub fn config(cfg: &mut ServiceConfig) {
@@ -18,6 +20,8 @@ pub fn config(cfg: &mut ServiceConfig) {
             .configure(health::config)
             .configure(accounts::config)
             .configure(teams::config)
+            .configure(memberships::config)
+            .configure(vetting::config)
             .configure(residents::config)
             .configure(requests::config)
             .configure(signups::config)

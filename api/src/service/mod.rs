@@ -7,6 +7,7 @@ pub mod delivery;
 pub mod export_files;
 pub mod login_throttle;
 pub mod matches;
+pub mod memberships;
 pub mod outbox;
 pub mod paging;
 pub mod record_views;
@@ -16,6 +17,7 @@ pub mod residents;
 pub mod service_records;
 pub mod signups;
 pub mod teams;
+pub mod vetting;
 pub mod webhooks;
 
 /// Now, in Unix seconds.
