@@ -599,3 +599,19 @@ async fn team_edits_are_validated_like_new_teams() {
     let r = app.patch(&path, Some(&manager), json!([])).await;
     assert_eq!(r.status, 422);
 }
+
+#[tokio::test]
+async fn the_openapi_document_describes_the_vetting_and_membership_routes() {
+    let app = spawn_app().await;
+    let doc = app.get("/api-docs/openapi.json", None).await.expect(200);
+    let paths = &doc["paths"];
+    for (path, method) in [
+        ("/api/v1/users/{id}/vetting", "put"),
+        ("/api/v1/users/{id}/vetting/history", "get"),
+        ("/api/v1/teams/{id}", "patch"),
+        ("/api/v1/teams/{id}/members/{user_id}/approve", "post"),
+        ("/api/v1/teams/{id}/members/{user_id}", "delete"),
+    ] {
+        assert!(paths[path][method].is_object(), "{method} {path}");
+    }
+}

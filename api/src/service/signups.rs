@@ -70,7 +70,7 @@ pub async fn sign_up(
     let txn = db.begin().await?;
     let request = requests::find(&txn, request_id).await?;
     let team_id = match request.team_id {
-        Some(team) if teams::membership(&txn, team, volunteer).await?.is_some() => team,
+        Some(team) if teams::hold_membership(&txn, team, volunteer).await? => team,
         // Not assigned to a team of theirs.
         _ => return Err(AppError::Forbidden),
     };

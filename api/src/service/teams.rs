@@ -136,6 +136,24 @@ pub async fn membership(
         .transpose()
 }
 
+/// Whether `user_id` is an active member, keeping the membership row
+/// share-locked until the transaction ends (PostgreSQL; SQLite's single
+/// connection is serial anyway). A removal or a hold as pending then waits
+/// for a sign-up in flight and sees it, instead of leaving a sign-up by
+/// someone who is no longer a member.
+pub async fn hold_membership(
+    txn: &impl ConnectionTrait,
+    team_id: Uuid,
+    user_id: Uuid,
+) -> AppResult<bool> {
+    Ok(Members::find_by_id((team_id, user_id))
+        .filter(team_member::Column::Status.eq(MemberStatus::Active.code()))
+        .lock_shared()
+        .one(txn)
+        .await?
+        .is_some())
+}
+
 /// The membership row whatever its status (pending included).
 pub async fn member_row(
     db: &impl ConnectionTrait,
