@@ -340,25 +340,27 @@ async fn leaving_a_team_frees_places_of_requests_not_yet_started_only() {
     let v = app.volunteer("志愿者").await;
     app.join(&c.team_id, &v).await;
     let upcoming = c.request_id.clone();
-    // Started an hour ago (visits get moved, so it is still open for
-    // sign-ups and check-in).
+    // Two visits that started an hour ago (visits get moved, so they are
+    // still open for sign-ups and check-in); one of them already visited.
     let now = chrono::Utc::now().with_timezone(&chrono_tz::Asia::Shanghai);
-    let started = app
-        .request(
-            &c.caseworker,
-            &c.resident_id,
-            json!({
-                "starts_at": (now - Duration::hours(1)).with_nanosecond(0).unwrap().to_rfc3339(),
-                "ends_at": (now + Duration::hours(2)).with_nanosecond(0).unwrap().to_rfc3339(),
-            }),
-        )
-        .await;
-    let started = id(&started);
-    app.assign(&c.caseworker, &started, &c.team_id).await;
-    sign_up(&app, &upcoming, &v).await.expect(201);
-    sign_up(&app, &started, &v).await.expect(201);
+    let window = json!({
+        "starts_at": (now - Duration::hours(1)).with_nanosecond(0).unwrap().to_rfc3339(),
+        "ends_at": (now + Duration::hours(2)).with_nanosecond(0).unwrap().to_rfc3339(),
+    });
+    let mut started = Vec::new();
+    for _ in 0..2 {
+        let request = id(&app
+            .request(&c.caseworker, &c.resident_id, window.clone())
+            .await);
+        app.assign(&c.caseworker, &request, &c.team_id).await;
+        started.push(request);
+    }
+    let (started, visited) = (started[0].clone(), started[1].clone());
+    for request in [&upcoming, &started, &visited] {
+        sign_up(&app, request, &v).await.expect(201);
+    }
     app.post(
-        &format!("/requests/{started}/check-in"),
+        &format!("/requests/{visited}/check-in"),
         Some(&v),
         json!({}),
     )
@@ -378,6 +380,7 @@ async fn leaving_a_team_frees_places_of_requests_not_yet_started_only() {
         1,
         "a started visit keeps them"
     );
+    assert_eq!(places(&app, &visited).await, 1);
     let records = app.get("/service-records", Some(&v)).await.expect(200);
     assert_eq!(records["items"].as_array().unwrap().len(), 1, "{records}");
     let listed = members(&app, &c.team_id, &c.manager).await;
@@ -614,4 +617,6 @@ async fn the_openapi_document_describes_the_vetting_and_membership_routes() {
     ] {
         assert!(paths[path][method].is_object(), "{method} {path}");
     }
+    let body = &doc["components"]["schemas"]["VettingBody"];
+    assert_eq!(body["required"], json!(["vetted_until"]), "{body}");
 }

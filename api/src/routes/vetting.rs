@@ -31,7 +31,7 @@ pub struct VettingBody {
     /// The last day the check is valid (`YYYY-MM-DD`), or `null` to clear
     /// it. Required, so that leaving it out never clears it by mistake.
     #[serde(deserialize_with = "validate::present")]
-    #[schema(value_type = Option<NaiveDate>)]
+    #[schema(value_type = Option<NaiveDate>, required = true)]
     vetted_until: Option<Option<NaiveDate>>,
     /// What the decision rests on (certificate number, issuing office …).
     #[schema(max_length = 500)]
