@@ -620,3 +620,55 @@ async fn the_openapi_document_describes_the_vetting_and_membership_routes() {
     let body = &doc["components"]["schemas"]["VettingBody"];
     assert_eq!(body["required"], json!(["vetted_until"]), "{body}");
 }
+
+#[tokio::test]
+async fn a_leader_held_as_pending_approves_no_records_until_approved_again() {
+    let app = spawn_app().await;
+    let c = community(&app, 2).await;
+    let team = id(&app
+        .team(&c.manager, json!({"name": "邻里守望队", "vetted": false}))
+        .await);
+    let leader = app.volunteer("队长").await;
+    app.post(
+        &format!("/teams/{team}/members"),
+        Some(&c.manager),
+        json!({"user_id": leader.id, "role": "leader"}),
+    )
+    .await
+    .expect(201);
+    let member = app.volunteer("队员").await;
+    app.join(&team, &member).await;
+    app.vet(&member, Some(&days_from_today(365))).await;
+    let request = id(&app.request(&c.caseworker, &c.resident_id, json!({})).await);
+    app.assign(&c.caseworker, &request, &team).await;
+    sign_up(&app, &request, &member).await.expect(201);
+    let ago = |minutes: i64| (chrono::Utc::now() - Duration::minutes(minutes)).to_rfc3339();
+    let record = app
+        .post(
+            "/service-records",
+            Some(&c.caseworker),
+            json!({"volunteer_id": member.id, "request_id": request, "started_at": ago(120), "ended_at": ago(60)}),
+        )
+        .await
+        .expect(201);
+    let approve_record = format!("/service-records/{}/approve", id(&record));
+
+    app.patch(
+        &format!("/teams/{team}"),
+        Some(&c.manager),
+        json!({"vetted": true}),
+    )
+    .await
+    .expect(200);
+    // Not their team's record any more: refused, or not even shown.
+    let r = app.post_empty(&approve_record, Some(&leader)).await;
+    assert!(matches!(r.status.as_u16(), 403 | 404), "{}", r.body);
+
+    app.vet(&leader, Some(&days_from_today(365))).await;
+    approve(&app, &team, &leader, &c.manager).await.expect(200);
+    let approved = app
+        .post_empty(&approve_record, Some(&leader))
+        .await
+        .expect(200);
+    assert_eq!(approved["status"], "approved");
+}
