@@ -591,6 +591,12 @@ async fn team_edits_are_validated_like_new_teams() {
     }
     let unchanged = app.get(&path, Some(&manager)).await.expect(200);
     assert_eq!(unchanged["name"], "阳光社区学雷锋志愿服务队");
+    // Nothing to change is no error, and changes nothing.
+    let same = app
+        .patch(&path, Some(&manager), json!({}))
+        .await
+        .expect(200);
+    assert_eq!(same, unchanged);
     let r = app
         .patch(
             &format!("/teams/{}", uuid::Uuid::new_v4()),
@@ -671,4 +677,29 @@ async fn a_leader_held_as_pending_approves_no_records_until_approved_again() {
         .await
         .expect(200);
     assert_eq!(approved["status"], "approved");
+}
+
+#[tokio::test]
+async fn matching_counts_only_active_members_as_free_hands() {
+    let app = spawn_app().await;
+    let c = community(&app, 2).await;
+    let tuesday_mornings =
+        json!({"availability": [{"weekday": 2, "start": "08:00", "end": "12:00"}]});
+    let active = app.volunteer("甲").await;
+    app.join(&c.team_id, &active).await;
+    let pending = app.volunteer("乙").await;
+    app.join_pending(&c.team_id, &pending).await;
+    for v in [&active, &pending] {
+        app.patch("/me", Some(v), tuesday_mornings.clone())
+            .await
+            .expect(200);
+    }
+    // The default request is on Tuesday 2030-12-03, 09:00–11:00.
+    let request = id(&app.request(&c.caseworker, &c.resident_id, json!({})).await);
+    let body = app
+        .get(&format!("/requests/{request}/matches"), Some(&c.caseworker))
+        .await
+        .expect(200);
+    let texts = body["items"][0]["reasons"].to_string();
+    assert!(texts.contains("1 名队员"), "{texts}");
 }
