@@ -3,7 +3,7 @@
 //! resident shows address, phone and exact location only to readers that
 //! may see them.
 
-use chrono::{DateTime, FixedOffset, TimeZone};
+use chrono::{DateTime, FixedOffset, NaiveDate, TimeZone};
 use chrono_tz::Tz;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -14,7 +14,8 @@ use crate::domain::geo::Coordinates;
 use crate::domain::masking::mask_name;
 use crate::domain::matching::Reason;
 use crate::domain::vocab::{
-    AccountStatus, MemberRole, RequestStatus, ResidentCategory, Role, ServiceCategory, TeamKind,
+    AccountStatus, MemberRole, MemberStatus, RequestStatus, ResidentCategory, Role, ServiceCategory,
+    TeamKind,
     Urgency,
 };
 use crate::error::{AppError, AppResult};
@@ -64,6 +65,9 @@ pub struct UserView {
     pub approved_hours: f64,
     /// 0–5, from `STAR_THRESHOLDS_HOURS`.
     pub star_level: u8,
+    /// The last day the person's background check (无犯罪记录证明) is
+    /// valid, `YYYY-MM-DD`; `null` when never vetted or cleared.
+    pub vetted_until: Option<NaiveDate>,
     pub created_at: DateTime<FixedOffset>,
     /// A disabled account's tokens and logins are refused.
     pub status: AccountStatus,
@@ -86,6 +90,8 @@ pub struct MembershipView {
     pub team_id: Uuid,
     pub user_id: Uuid,
     pub role: MemberRole,
+    /// `pending` until a vetted team's leader or a manager approves.
+    pub status: MemberStatus,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -96,6 +102,8 @@ pub struct MemberView {
     pub name: String,
     /// Whole for managers; masked (`138****5678`) for fellow members.
     pub phone: String,
+    /// Pending members are listed only to the team's leader and managers.
+    pub status: MemberStatus,
     pub joined_at: DateTime<FixedOffset>,
 }
 
@@ -267,4 +275,20 @@ pub struct RegisteredView {
 
 pub fn round2(value: f64) -> f64 {
     (value * 100.0).round() / 100.0
+}
+
+/// One change of a person's background-check date: who vouched, when,
+/// and on what grounds.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct VettingChangeView {
+    pub id: Uuid,
+    pub user_id: Uuid,
+    /// `vetted_until` before the change.
+    pub previous_until: Option<NaiveDate>,
+    pub vetted_until: Option<NaiveDate>,
+    pub note: Option<String>,
+    /// The manager or admin who made the change.
+    pub changed_by: Uuid,
+    pub changed_by_name: String,
+    pub changed_at: DateTime<FixedOffset>,
 }

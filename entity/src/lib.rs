@@ -17,5 +17,6 @@ pub mod signup;
 pub mod team;
 pub mod team_member;
 pub mod user;
+pub mod vetting_change;
 pub mod webhook;
 pub mod webhook_delivery;

@@ -11,6 +11,7 @@ mod m20261129_000004_volunteer_signups_index;
 mod m20261129_000005_change_notifications;
 mod m20261130_000006_safeguarding;
 mod m20261130_000007_account_checks;
+mod m20261130_000008_vetting_log;
 mod m20261130_000009_one_live_correction;
 mod m20261130_000011_access_log;
 
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000005_change_notifications::Migration),
             Box::new(m20261130_000006_safeguarding::Migration),
             Box::new(m20261130_000007_account_checks::Migration),
+            Box::new(m20261130_000008_vetting_log::Migration),
             Box::new(m20261130_000009_one_live_correction::Migration),
             Box::new(m20261130_000011_access_log::Migration),
         ]

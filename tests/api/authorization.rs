@@ -250,6 +250,8 @@ async fn every_route_answers_every_caller_as_the_contract_says() {
             async move {
                 let body: Value = if i >= 6 {
                     let newcomer = app.volunteer("新队员").await;
+                    // The team is vetted: managers add vetted people only.
+                    app.vet(&newcomer, Some(&days_from_today(30))).await;
                     json!({"user_id": newcomer.id, "role": "member"})
                 } else {
                     json!({})

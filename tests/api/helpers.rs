@@ -212,6 +212,14 @@ impl TestApp {
         .await
     }
 
+    pub async fn put(&self, path: &str, actor: Option<&Actor>, body: Value) -> Reply {
+        self.send(
+            self.authed(self.client.put(self.url(path)), actor)
+                .json(&body),
+        )
+        .await
+    }
+
     pub async fn delete(&self, path: &str, actor: Option<&Actor>) -> Reply {
         self.send(self.authed(self.client.delete(self.url(path)), actor))
             .await
@@ -335,13 +343,50 @@ impl TestApp {
         .expect(201)
     }
 
+    /// Makes `volunteer` an active member. A vetted team (the default)
+    /// holds a volunteer who joins as pending: the admin then vets them
+    /// ([`VETTED_FOR_YEARS`]) and approves, so tests written before vetting
+    /// keep their meaning.
     pub async fn join(&self, team_id: &str, volunteer: &Actor) {
-        self.post_empty(&format!("/teams/{team_id}/members"), Some(volunteer))
-            .await
-            .expect(201);
+        let joined = self.join_pending(team_id, volunteer).await;
+        if joined["status"] == "pending" {
+            self.vet(volunteer, Some(&vetted_years_ahead(VETTED_FOR_YEARS)))
+                .await;
+            let approved = self
+                .post_empty(
+                    &format!("/teams/{team_id}/members/{}/approve", volunteer.id),
+                    Some(&self.admin),
+                )
+                .await
+                .expect(200);
+            assert_eq!(approved["status"], "active");
+        }
     }
 
+    /// `POST /teams/{id}/members` as the volunteer, nothing more: the
+    /// membership as answered (`pending` on a vetted team).
+    pub async fn join_pending(&self, team_id: &str, volunteer: &Actor) -> Value {
+        self.post_empty(&format!("/teams/{team_id}/members"), Some(volunteer))
+            .await
+            .expect(201)
+    }
+
+    /// The admin sets `person`'s `vetted_until` (`None` clears it).
+    pub async fn vet(&self, person: &Actor, until: Option<&str>) -> Value {
+        self.put(
+            &format!("/users/{}/vetting", person.id),
+            Some(&self.admin),
+            json!({"vetted_until": until, "note": "无犯罪记录证明已核验"}),
+        )
+        .await
+        .expect(200)
+    }
+
+    /// Vets `volunteer` (a manager adds only vetted people to a vetted
+    /// team), then adds them as the team's leader.
     pub async fn add_leader(&self, manager: &Actor, team_id: &str, volunteer: &Actor) {
+        self.vet(volunteer, Some(&vetted_years_ahead(VETTED_FOR_YEARS)))
+            .await;
         self.post(
             &format!("/teams/{team_id}/members"),
             Some(manager),
@@ -360,6 +405,25 @@ impl TestApp {
         .await
         .expect(200)
     }
+}
+
+/// How long [`TestApp::join`] vets volunteers for: past the default
+/// request's start (2030), so every existing sign-up stays allowed.
+pub const VETTED_FOR_YEARS: i64 = 10;
+
+/// The date `years` from today in the community's zone, `YYYY-MM-DD`.
+pub fn vetted_years_ahead(years: i64) -> String {
+    days_from_today(years * 366)
+}
+
+/// Today plus `days` (negative: past) in `Asia/Shanghai`, `YYYY-MM-DD`.
+pub fn days_from_today(days: i64) -> String {
+    let today = chrono::Utc::now()
+        .with_timezone(&chrono_tz::Asia::Shanghai)
+        .date_naive();
+    (today + chrono::Duration::days(days))
+        .format("%Y-%m-%d")
+        .to_string()
 }
 
 /// Overwrites `base`'s fields with those of `overrides`.

@@ -31,4 +31,5 @@ mod service_records;
 mod signups;
 mod teams;
 mod user_list;
+mod vetting;
 mod webhooks;

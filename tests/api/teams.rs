@@ -35,9 +35,11 @@ async fn volunteers_join_once_and_managers_add_leaders() {
         .post(&format!("/teams/{team}/members"), Some(&v), json!({}))
         .await
         .expect(201);
+    // The default test team is vetted: a volunteer who joins it waits for
+    // approval (second round).
     assert_eq!(
         body,
-        json!({"team_id": team, "user_id": v.id, "role": "member"})
+        json!({"team_id": team, "user_id": v.id, "role": "member", "status": "pending"})
     );
     let again = app
         .post_empty(&format!("/teams/{team}/members"), Some(&v))
@@ -63,6 +65,8 @@ async fn volunteers_join_once_and_managers_add_leaders() {
         .await;
     assert_eq!(r.status, 403);
 
+    // A manager adds to a vetted team only people vetted today.
+    app.vet(&w, Some(&days_from_today(30))).await;
     let body = app
         .post(
             &format!("/teams/{team}/members"),

@@ -16,4 +16,5 @@ pub mod report;
 pub mod ssrf;
 pub mod stars;
 pub mod text;
+pub mod vetting;
 pub mod vocab;

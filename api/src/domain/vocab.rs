@@ -168,6 +168,15 @@ vocabulary! {
 }
 
 vocabulary! {
+    /// A membership: `pending` until a vetted team's leader or a manager
+    /// approves; a pending member is not a member.
+    MemberStatus {
+        Active => "active", "在队";
+        Pending => "pending", "待审核";
+    }
+}
+
+vocabulary! {
     RecordStatus {
         InProgress => "in_progress", "服务中";
         Pending => "pending", "待审核";

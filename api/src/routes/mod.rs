@@ -4,6 +4,7 @@ use utoipa_actix_web::{scope, service_config::ServiceConfig};
 
 mod accounts;
 mod health;
+mod memberships;
 mod metrics;
 mod reports;
 mod requests;
@@ -12,6 +13,7 @@ mod service_records;
 mod signups;
 mod teams;
 mod users;
+mod vetting;
 mod webhooks;
 
 pub fn config(cfg: &mut ServiceConfig) {
@@ -22,7 +24,9 @@ pub fn config(cfg: &mut ServiceConfig) {
                 .configure(health::config)
                 .configure(accounts::config)
                 .configure(users::config)
+                .configure(vetting::config)
                 .configure(teams::config)
+                .configure(memberships::config)
                 .configure(residents::config)
                 .configure(requests::config)
                 .configure(signups::config)

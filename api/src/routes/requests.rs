@@ -14,7 +14,8 @@ use crate::disclosure;
 use crate::domain::availability::{Slot, WeeklySlot};
 use crate::domain::geo::Coordinates;
 use crate::domain::recommend::{self, OpenRequestFacts, VolunteerFacts};
-use crate::domain::vocab::{RequestStatus, ServiceCategory, Urgency};
+use crate::domain::vetting::{self, local_day};
+use crate::domain::vocab::{RequestStatus, ResidentCategory, ServiceCategory, Urgency};
 use crate::domain::{calendar, text};
 use crate::error::{AppError, AppResult, ErrorBody};
 use crate::extract::{EmptyBody, Json, OptionalJson};
@@ -410,6 +411,11 @@ async fn recommended_requests(
         let resident = residents
             .get(&request.resident_id)
             .ok_or_else(|| AppError::internal("request without resident"))?;
+        // Only what they can sign up for: not visits their check does not cover.
+        let category = stored(&resident.category, ResidentCategory::from_code)?;
+        if !vetting::may_serve(category, me.vetted_until, local_day(request.starts_at, tz)) {
+            continue;
+        }
         let request_facts = OpenRequestFacts {
             category: stored(&request.category, ServiceCategory::from_code)?,
             resident_location: Coordinates {

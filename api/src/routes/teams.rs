@@ -1,7 +1,7 @@
-//! Teams: created by managers, listed for everyone, joined by volunteers
-//! themselves or added by managers.
+//! Teams: created by managers, listed for everyone, changed by managers
+//! and their leaders, joined by volunteers themselves or added by managers.
 
-use actix_web::{HttpResponse, get, post, web};
+use actix_web::{HttpResponse, get, patch, post, web};
 use serde::Deserialize;
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -10,11 +10,12 @@ use uuid::Uuid;
 use crate::auth::{AuthUser, Manager};
 use crate::domain::geo::Coordinates;
 use crate::domain::text;
+use crate::domain::vetting::Joining;
 use crate::domain::vocab::{MemberRole, Role, ServiceCategory, TeamKind};
 use crate::error::{AppError, AppResult, ErrorBody};
 use crate::extract::{Json, OptionalJson};
 use crate::service::paging::PageParams;
-use crate::service::teams::{self, NewTeam};
+use crate::service::teams::{self, MemberListing, NewTeam, TeamChanges};
 use crate::startup::AppState;
 use crate::validate::Checker;
 use crate::views::{MemberView, MembershipView, Page, TeamView};
@@ -23,6 +24,7 @@ pub fn config(cfg: &mut ServiceConfig) {
     cfg.service(create_team)
         .service(list_teams)
         .service(get_team)
+        .service(update_team)
         .service(add_member)
         .service(list_members);
 }
@@ -51,20 +53,45 @@ pub struct AddMemberBody {
     role: Option<MemberRole>,
 }
 
-fn new_team(body: CreateTeamBody) -> AppResult<NewTeam> {
-    let mut check = Checker::new();
-    let name = check.check("name", text::clean(&body.name, 100));
-    let location = check.coordinates("location", body.location);
-    let mut categories = body.service_categories;
+/// Any of the fields of `POST /teams` but `kind`; those left out (or
+/// `null`) stay as they are.
+#[derive(Deserialize, ToSchema)]
+pub struct UpdateTeamBody {
+    #[schema(min_length = 1, max_length = 100)]
+    name: Option<String>,
+    #[schema(min_items = 1)]
+    service_categories: Option<Vec<ServiceCategory>>,
+    location: Option<Coordinates>,
+    #[schema(exclusive_minimum = 0.0, maximum = 100.0)]
+    service_radius_km: Option<f64>,
+    /// Making a team vetted holds its members whose background check is
+    /// not valid today as `pending`.
+    vetted: Option<bool>,
+}
+
+/// Sorted, without repeats, and at least one.
+fn categories(check: &mut Checker, mut categories: Vec<ServiceCategory>) -> Vec<ServiceCategory> {
     categories.sort_by_key(|c| c.code());
     categories.dedup();
     if categories.is_empty() {
         check.fail("service_categories", "至少提供一类服务");
     }
-    let radius = body.service_radius_km;
+    categories
+}
+
+fn radius(check: &mut Checker, radius: f64) -> f64 {
     if !(radius.is_finite() && radius > 0.0 && radius <= 100.0) {
         check.fail("service_radius_km", "服务半径须大于 0、不超过 100 公里");
     }
+    radius
+}
+
+fn new_team(body: CreateTeamBody) -> AppResult<NewTeam> {
+    let mut check = Checker::new();
+    let name = check.check("name", text::clean(&body.name, 100));
+    let location = check.coordinates("location", body.location);
+    let categories = categories(&mut check, body.service_categories);
+    let radius = radius(&mut check, body.service_radius_km);
     check.finish(name.zip(location).map(|(name, location)| NewTeam {
         name,
         kind: body.kind,
@@ -123,8 +150,55 @@ async fn get_team(
     Ok(HttpResponse::Ok().json(teams::view(&team, state.settings.time_zone)?))
 }
 
+/// The same checks as [`new_team`], on the fields given.
+fn team_changes(body: UpdateTeamBody) -> AppResult<TeamChanges> {
+    let mut check = Checker::new();
+    let changes = TeamChanges {
+        name: body
+            .name
+            .and_then(|name| check.check("name", text::clean(&name, 100))),
+        location: body
+            .location
+            .and_then(|raw| check.coordinates("location", raw)),
+        service_categories: body.service_categories.map(|c| categories(&mut check, c)),
+        service_radius_km: body.service_radius_km.map(|r| radius(&mut check, r)),
+        vetted: body.vetted,
+    };
+    check.finish(Some(changes))
+}
+
+/// Changes a team (managers, admins, its active leader). Whether a team
+/// may serve left-behind children and disabled residents is loosened only
+/// by managers: a leader may make their team vetted, not unvetted.
+#[utoipa::path(tag = "teams", security(("bearer" = [])), params(("id" = Uuid, Path)), request_body = UpdateTeamBody, responses(
+    (status = 200, body = TeamView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+    (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 413, body = ErrorBody),
+    (status = 415, body = ErrorBody), (status = 422, body = ErrorBody),
+))]
+#[patch("/teams/{id}")]
+async fn update_team(
+    state: web::Data<AppState>,
+    me: AuthUser,
+    id: web::Path<Uuid>,
+    body: Json<UpdateTeamBody>,
+) -> AppResult<HttpResponse> {
+    let team = teams::find(&state.db, *id).await?;
+    if !teams::may_lead(&state.db, team.id, &me).await? {
+        return Err(AppError::Forbidden);
+    }
+    let changes = team_changes(body.0)?;
+    if changes.vetted == Some(false) && team.vetted && !me.role.is_manager() {
+        return Err(AppError::Forbidden);
+    }
+    let tz = state.settings.time_zone;
+    let team = teams::update(&state.db, team.id, changes, tz).await?;
+    Ok(HttpResponse::Ok().json(teams::view(&team, tz)?))
+}
+
 /// Joins a team (a volunteer, themselves) or adds a member (a manager,
-/// with `user_id` and `role`).
+/// with `user_id` and `role`). A volunteer joining a vetted team is
+/// `pending` until approved; a manager adds to a vetted team only people
+/// whose background check is valid today (422 `volunteer_not_vetted`).
 #[utoipa::path(tag = "teams", security(("bearer" = [])), params(("id" = Uuid, Path)), request_body(content = Option<AddMemberBody>), responses(
     (status = 201, body = MembershipView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
     (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
@@ -139,28 +213,34 @@ async fn add_member(
     body: OptionalJson<AddMemberBody>,
 ) -> AppResult<HttpResponse> {
     let body = body.0;
-    let (user_id, role) = match me.role {
+    let (user_id, role, joining) = match me.role {
         Role::Volunteer => {
             // Volunteers join as themselves and as plain members.
             if body.user_id.is_some_and(|u| u != me.id) || body.role == Some(MemberRole::Leader) {
                 return Err(AppError::Forbidden);
             }
-            (me.id, MemberRole::Member)
+            (me.id, MemberRole::Member, Joining::Themselves)
         }
         role if role.is_manager() => {
             let user_id = body
                 .user_id
                 .ok_or_else(|| AppError::invalid("user_id", "请指定要加入的用户"))?;
-            (user_id, body.role.unwrap_or(MemberRole::Member))
+            (
+                user_id,
+                body.role.unwrap_or(MemberRole::Member),
+                Joining::ByManager,
+            )
         }
         _ => return Err(AppError::Forbidden),
     };
-    let membership = teams::add_member(&state.db, *id, user_id, role).await?;
+    let tz = state.settings.time_zone;
+    let membership = teams::add_member(&state.db, *id, user_id, role, joining, tz).await?;
     Ok(HttpResponse::Created().json(membership))
 }
 
-/// Members of a team: for its members, managers and admins. Phone numbers
-/// are whole for managers and masked for fellow members.
+/// Members of a team: for its active members, managers and admins. Phone
+/// numbers are whole for managers and masked for fellow members; pending
+/// members are listed to the team's leader and managers only.
 #[utoipa::path(tag = "teams", security(("bearer" = [])), params(("id" = Uuid, Path), PageParams), responses(
     (status = 200, body = Page<MemberView>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
     (status = 404, body = ErrorBody), (status = 422, body = ErrorBody),
@@ -173,20 +253,16 @@ async fn list_members(
     query: web::Query<PageParams>,
 ) -> AppResult<HttpResponse> {
     let team = teams::find(&state.reads, *id).await?;
-    let is_member = teams::membership(&state.reads, team.id, me.id)
-        .await?
-        .is_some();
-    if !me.role.is_manager() && !is_member {
+    let role = teams::membership(&state.reads, team.id, me.id).await?;
+    if !me.role.is_manager() && role.is_none() {
         return Err(AppError::Forbidden);
     }
     let page = query.parse()?;
-    let (items, next_cursor) = teams::members(
-        &state.reads,
-        team.id,
-        page,
-        me.role.is_manager(),
-        state.settings.time_zone,
-    )
-    .await?;
+    let shown = MemberListing {
+        phones: me.role.is_manager(),
+        pending: me.role.is_manager() || role == Some(MemberRole::Leader),
+    };
+    let tz = state.settings.time_zone;
+    let (items, next_cursor) = teams::members(&state.reads, team.id, page, shown, tz).await?;
     Ok(HttpResponse::Ok().json(Page { items, next_cursor }))
 }

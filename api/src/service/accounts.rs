@@ -260,6 +260,7 @@ pub fn user_view(
         availability: serde_json::from_str(&user.availability).map_err(AppError::internal)?,
         approved_hours: round2(approved_minutes as f64 / 60.0),
         star_level: stars.level(approved_minutes),
+        vetted_until: user.vetted_until,
         created_at: local_time(user.created_at, tz),
         status: stored(&user.status, AccountStatus::from_code)?,
     })

@@ -16,7 +16,9 @@ use uuid::Uuid;
 use crate::domain::availability::{self, Slot, WeeklySlot};
 use crate::domain::geo::Coordinates;
 use crate::domain::matching::{self, RequestFacts, TeamFacts, TeamSituation};
-use crate::domain::vocab::{RequestStatus, ResidentCategory, ServiceCategory, Urgency};
+use crate::domain::vocab::{
+    MemberStatus, RequestStatus, ResidentCategory, ServiceCategory, Urgency,
+};
 use crate::error::{AppError, AppResult};
 use crate::views::{MatchView, stored, stored_list};
 
@@ -102,6 +104,7 @@ async fn situations(
         .column(team_member::Column::TeamId)
         .column(team_member::Column::UserId)
         .filter(team_member::Column::TeamId.is_in(team_ids.iter().copied()))
+        .filter(team_member::Column::Status.eq(MemberStatus::Active.code()))
         .into_tuple()
         .all(db)
         .await?;

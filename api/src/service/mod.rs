@@ -10,6 +10,7 @@ pub mod delivery_lease;
 pub mod export_files;
 pub mod login_throttle;
 pub mod matches;
+pub mod memberships;
 pub mod outbox;
 pub mod paging;
 pub mod record_views;
@@ -21,6 +22,7 @@ pub mod service_records;
 pub mod signups;
 pub mod teams;
 pub mod users;
+pub mod vetting;
 pub mod webhooks;
 
 /// Now, in Unix seconds.

@@ -231,6 +231,7 @@ async fn leader_phones(db: &impl ConnectionTrait, team_id: Uuid) -> AppResult<Ve
     let leaders: Vec<Uuid> = Members::find()
         .filter(team_member::Column::TeamId.eq(team_id))
         .filter(team_member::Column::Role.eq(crate::domain::vocab::MemberRole::Leader.code()))
+        .filter(team_member::Column::Status.eq(crate::domain::vocab::MemberStatus::Active.code()))
         .all(db)
         .await?
         .into_iter()

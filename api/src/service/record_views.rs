@@ -19,7 +19,7 @@ use uuid::Uuid;
 use crate::auth::AuthUser;
 use crate::config::Settings;
 use crate::domain::hours;
-use crate::domain::vocab::{MemberRole, RecordSource, RecordStatus, ServiceCategory};
+use crate::domain::vocab::{MemberRole, MemberStatus, RecordSource, RecordStatus, ServiceCategory};
 use crate::error::AppResult;
 use crate::views::{local_time, round2, stored};
 
@@ -100,6 +100,7 @@ pub async fn views(
     let leaders: Vec<team_member::Model> = Members::find()
         .filter(team_member::Column::TeamId.is_in(team_ids))
         .filter(team_member::Column::Role.eq(MemberRole::Leader.code()))
+        .filter(team_member::Column::Status.eq(MemberStatus::Active.code()))
         .all(db)
         .await?;
     let mut user_ids: HashSet<Uuid> = records

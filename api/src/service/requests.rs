@@ -25,7 +25,7 @@ use crate::auth::AuthUser;
 use crate::config::Settings;
 use crate::domain::permissions;
 use crate::domain::vocab::{
-    EventType, RequestStatus, ResidentCategory, Role, ServiceCategory, Urgency,
+    EventType, MemberStatus, RequestStatus, ResidentCategory, Role, ServiceCategory, Urgency,
 };
 use crate::error::{AppError, AppResult};
 use crate::views::{RequestView, stored};
@@ -211,12 +211,14 @@ fn signups_of(volunteer: Uuid) -> SelectStatement {
         .to_owned()
 }
 
-/// The ids of `user`'s teams, as a subquery.
+/// The ids of `user`'s teams, as a subquery: active memberships only, so a
+/// pending member sees a team's requests only as any volunteer does.
 fn teams_of(user: Uuid) -> SelectStatement {
     Query::select()
         .column(team_member::Column::TeamId)
         .from(Members)
         .and_where(team_member::Column::UserId.eq(user))
+        .and_where(team_member::Column::Status.eq(MemberStatus::Active.code()))
         .to_owned()
 }
 

@@ -6,13 +6,17 @@
 //! condition under the row lock, so however many processes race, the count
 //! never passes the need; SQLite runs one writer at a time.
 
+use chrono_tz::Tz;
 use entity::help_request::{self, Entity as Requests};
+use entity::resident::Entity as Residents;
 use entity::signup::{self, Entity as Signups};
+use entity::user::Entity as Users;
 use sea_orm::{
     ActiveModelTrait,
     ActiveValue::Set,
-    ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, TransactionTrait,
-    sea_query::{Expr, ExprTrait},
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect,
+    TransactionTrait,
+    sea_query::{Expr, ExprTrait, Query},
 };
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -22,9 +26,10 @@ use super::outbox::{self, RequestEvent};
 use super::{now, requests, service_records, teams};
 use crate::config::Settings;
 use crate::domain::masking::mask_name;
-use crate::domain::vocab::{EventType, RequestStatus};
+use crate::domain::vetting;
+use crate::domain::vocab::{EventType, RequestStatus, ResidentCategory};
 use crate::error::{AppError, AppResult, is_unique_violation};
-use crate::views::local_time;
+use crate::views::{local_time, stored};
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SignupView {
@@ -69,7 +74,7 @@ pub async fn sign_up(
     super::accounts::lock_active(&txn, volunteer).await?;
     let request = requests::find(&txn, request_id).await?;
     let team_id = match request.team_id {
-        Some(team) if teams::membership(&txn, team, volunteer).await?.is_some() => team,
+        Some(team) if teams::hold_membership(&txn, team, volunteer).await? => team,
         // Not assigned to a team of theirs.
         _ => return Err(AppError::Forbidden),
     };
@@ -79,6 +84,7 @@ pub async fn sign_up(
             "该求助已结束或已取消，不能报名",
         ));
     }
+    ensure_vetted_for(&txn, &request, volunteer, tz).await?;
     let existing = Signups::find()
         .filter(signup::Column::RequestId.eq(request_id))
         .filter(signup::Column::VolunteerId.eq(volunteer))
@@ -177,6 +183,37 @@ pub async fn withdraw(db: &DatabaseConnection, request_id: Uuid, volunteer: Uuid
     Ok(())
 }
 
+/// Withdraws `volunteer` from every request of `team` that has not started
+/// yet, freeing the places, in the caller's transaction (a member leaving
+/// a team). Sign-ups already checked in stay, like [`withdraw`]'s.
+pub async fn withdraw_upcoming(
+    txn: &impl ConnectionTrait,
+    volunteer: Uuid,
+    team: Uuid,
+) -> AppResult<()> {
+    let upcoming = Query::select()
+        .column(help_request::Column::Id)
+        .from(Requests)
+        .and_where(help_request::Column::TeamId.eq(team))
+        .and_where(help_request::Column::StartsAt.gt(now()))
+        .and_where(help_request::Column::Status.ne(RequestStatus::Completed.code()))
+        .to_owned();
+    let request_ids: Vec<Uuid> = Signups::find()
+        .select_only()
+        .column(signup::Column::RequestId)
+        .filter(signup::Column::VolunteerId.eq(volunteer))
+        .filter(signup::Column::RequestId.in_subquery(upcoming))
+        .into_tuple()
+        .all(txn)
+        .await?;
+    for request_id in request_ids {
+        if !service_records::has_records_for(txn, request_id, volunteer).await? {
+            release_place(txn, request_id, volunteer).await?;
+        }
+    }
+    Ok(())
+}
+
 /// Deletes the volunteer's sign-up and gives its place back, in the
 /// caller's transaction; false when there was none. The rules of when a
 /// place may be given back are the caller's.
@@ -204,6 +241,35 @@ pub async fn release_place(
         .exec(txn)
         .await?;
     Ok(true)
+}
+
+/// 403 `volunteer_not_vetted` when the request's resident is a
+/// left-behind child or disabled and the volunteer's check does not hold
+/// on the day the visit starts (the rule is [`vetting::may_serve`]).
+async fn ensure_vetted_for(
+    txn: &impl ConnectionTrait,
+    request: &help_request::Model,
+    volunteer: Uuid,
+    tz: Tz,
+) -> AppResult<()> {
+    let resident = Residents::find_by_id(request.resident_id)
+        .one(txn)
+        .await?
+        .ok_or_else(|| AppError::internal("request without resident"))?;
+    let category = stored(&resident.category, ResidentCategory::from_code)?;
+    let vetted_until = Users::find_by_id(volunteer)
+        .one(txn)
+        .await?
+        .and_then(|u| u.vetted_until);
+    let starts_on = vetting::local_day(request.starts_at, tz);
+    if vetting::may_serve(category, vetted_until, starts_on) {
+        Ok(())
+    } else {
+        Err(AppError::denied(
+            "volunteer_not_vetted",
+            "服务留守儿童和残疾人需要在服务当天仍有效的无犯罪记录证明",
+        ))
+    }
 }
 
 pub async fn is_signed_up(

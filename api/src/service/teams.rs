@@ -5,16 +5,18 @@ use entity::team::{self, Entity as Teams};
 use entity::team_member::{self, Entity as Members};
 use entity::user::{self, Entity as Users};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
+    EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
 };
 use uuid::Uuid;
 
-use super::now;
 use super::paging::{PageRequest, finish, newest_first};
+use super::{memberships, now};
+use crate::auth::AuthUser;
 use crate::domain::geo::Coordinates;
 use crate::domain::phone::mask_phone;
-use crate::domain::vocab::{MemberRole, Role, ServiceCategory, TeamKind};
+use crate::domain::vetting::{self, Joining};
+use crate::domain::vocab::{MemberRole, MemberStatus, Role, ServiceCategory, TeamKind};
 use crate::error::{AppError, AppResult, is_unique_violation};
 use crate::views::{MemberView, MembershipView, TeamView, local_time, stored, stored_list};
 
@@ -41,6 +43,54 @@ pub async fn create(db: &impl ConnectionTrait, new: NewTeam) -> AppResult<team::
         created_at: Set(now()),
     };
     Ok(model.insert(db).await?)
+}
+
+/// A `PATCH /teams/{id}`: only the fields given change.
+#[derive(Default)]
+pub struct TeamChanges {
+    pub name: Option<String>,
+    pub service_categories: Option<Vec<ServiceCategory>>,
+    pub location: Option<Coordinates>,
+    pub service_radius_km: Option<f64>,
+    pub vetted: Option<bool>,
+}
+
+/// Applies `changes`. A team that becomes vetted holds its members whose
+/// check does not hold today as `pending`, in the same transaction, so no
+/// moment exists where the team is vetted and they still act as members.
+pub async fn update(
+    db: &DatabaseConnection,
+    id: Uuid,
+    changes: TeamChanges,
+    tz: Tz,
+) -> AppResult<team::Model> {
+    let txn = db.begin().await?;
+    let current = find(&txn, id).await?;
+    let becomes_vetted = changes.vetted == Some(true) && !current.vetted;
+    let mut model: team::ActiveModel = current.into();
+    if let Some(name) = changes.name {
+        model.name = Set(name);
+    }
+    if let Some(categories) = changes.service_categories {
+        let codes: Vec<&str> = categories.iter().map(|c| c.code()).collect();
+        model.service_categories = Set(serde_json::to_string(&codes).map_err(AppError::internal)?);
+    }
+    if let Some(location) = changes.location {
+        model.location_lat = Set(location.lat);
+        model.location_lng = Set(location.lng);
+    }
+    if let Some(radius) = changes.service_radius_km {
+        model.service_radius_km = Set(radius);
+    }
+    if let Some(vetted) = changes.vetted {
+        model.vetted = Set(vetted);
+    }
+    let team = model.update(&txn).await?;
+    if becomes_vetted {
+        memberships::hold_unvetted(&txn, id, vetting::local_day(now(), tz)).await?;
+    }
+    txn.commit().await?;
+    Ok(team)
 }
 
 pub async fn find(db: &impl ConnectionTrait, id: Uuid) -> AppResult<team::Model> {
@@ -73,36 +123,82 @@ pub fn view(team: &team::Model, tz: Tz) -> AppResult<TeamView> {
     })
 }
 
-/// The caller's role in a team, if a member.
+/// The caller's role in a team, if an active member. A pending member is
+/// not a member: every rule that asks "is a member" asks this.
 pub async fn membership(
     db: &impl ConnectionTrait,
     team_id: Uuid,
     user_id: Uuid,
 ) -> AppResult<Option<MemberRole>> {
-    let row = Members::find_by_id((team_id, user_id)).one(db).await?;
-    row.map(|m| stored(&m.role, MemberRole::from_code))
+    let row = member_row(db, team_id, user_id).await?;
+    row.filter(|m| m.status == MemberStatus::Active.code())
+        .map(|m| stored(&m.role, MemberRole::from_code))
         .transpose()
 }
 
-/// Ids of the teams a user leads, in one query.
+/// Whether `user_id` is an active member, keeping the membership row
+/// share-locked until the transaction ends (PostgreSQL; SQLite's single
+/// connection is serial anyway). A removal or a hold as pending then waits
+/// for a sign-up in flight and sees it, instead of leaving a sign-up by
+/// someone who is no longer a member.
+pub async fn hold_membership(
+    txn: &impl ConnectionTrait,
+    team_id: Uuid,
+    user_id: Uuid,
+) -> AppResult<bool> {
+    Ok(Members::find_by_id((team_id, user_id))
+        .filter(team_member::Column::Status.eq(MemberStatus::Active.code()))
+        .lock_shared()
+        .one(txn)
+        .await?
+        .is_some())
+}
+
+/// The membership row whatever its status (pending included).
+pub async fn member_row(
+    db: &impl ConnectionTrait,
+    team_id: Uuid,
+    user_id: Uuid,
+) -> AppResult<Option<team_member::Model>> {
+    Ok(Members::find_by_id((team_id, user_id)).one(db).await?)
+}
+
+/// Whether `user` may run the team: a manager, an admin, or its active
+/// leader.
+pub async fn may_lead(
+    db: &impl ConnectionTrait,
+    team_id: Uuid,
+    user: &AuthUser,
+) -> AppResult<bool> {
+    Ok(user.role.is_manager()
+        || membership(db, team_id, user.id).await? == Some(MemberRole::Leader))
+}
+
+/// Ids of the teams a user actively leads, in one query.
 pub async fn led_by(db: &impl ConnectionTrait, user_id: Uuid) -> AppResult<Vec<Uuid>> {
     Ok(Members::find()
         .select_only()
         .column(team_member::Column::TeamId)
         .filter(team_member::Column::UserId.eq(user_id))
         .filter(team_member::Column::Role.eq(MemberRole::Leader.code()))
+        .filter(team_member::Column::Status.eq(MemberStatus::Active.code()))
         .into_tuple()
         .all(db)
         .await?)
 }
 
+/// Adds `user_id` to the team. Its status follows [`vetting::new_membership`]:
+/// a vetted team holds volunteers who ask to join as `pending`, and takes a
+/// manager's addition only when the person's check holds today.
 pub async fn add_member(
     db: &impl ConnectionTrait,
     team_id: Uuid,
     user_id: Uuid,
     role: MemberRole,
+    joining: Joining,
+    tz: Tz,
 ) -> AppResult<MembershipView> {
-    find(db, team_id).await?;
+    let team = find(db, team_id).await?;
     let user = Users::find_by_id(user_id)
         .one(db)
         .await?
@@ -110,15 +206,18 @@ pub async fn add_member(
     if user.role != Role::Volunteer.code() {
         return Err(AppError::invalid("user_id", "只有志愿者账号可以加入队伍"));
     }
-    if membership(db, team_id, user_id).await?.is_some() {
+    if member_row(db, team_id, user_id).await?.is_some() {
         return Err(already_member());
     }
+    let today = vetting::local_day(now(), tz);
+    let status = vetting::new_membership(team.vetted, joining, user.vetted_until, today)
+        .map_err(|_| not_vetted_to_join())?;
     let row = team_member::ActiveModel {
         team_id: Set(team_id),
         user_id: Set(user_id),
         role: Set(role.code().into()),
         joined_at: Set(now()),
-        status: Set("active".into()),
+        status: Set(status.code().into()),
     };
     Members::insert(row).exec(db).await.map_err(|e| {
         if is_unique_violation(&e) {
@@ -131,18 +230,36 @@ pub async fn add_member(
         team_id,
         user_id,
         role,
+        status,
     })
+}
+
+/// 422 `volunteer_not_vetted`: an active place in a vetted team needs a
+/// background check valid today.
+pub fn not_vetted_to_join() -> AppError {
+    AppError::unprocessable(
+        "volunteer_not_vetted",
+        "该志愿者没有有效的无犯罪记录证明，不能成为审核队伍的正式队员",
+    )
 }
 
 fn already_member() -> AppError {
     AppError::conflict("already_member", "已是该队伍成员")
 }
 
+/// What a reader of the member list may see.
+pub struct MemberListing {
+    /// Whole phone numbers (managers); masked otherwise.
+    pub phones: bool,
+    /// Pending members too (the team's leader and managers).
+    pub pending: bool,
+}
+
 pub async fn members(
     db: &impl ConnectionTrait,
     team_id: Uuid,
     page: PageRequest,
-    show_phones: bool,
+    shown: MemberListing,
     tz: Tz,
 ) -> AppResult<(Vec<MemberView>, Option<String>)> {
     let mut query = Members::find()
@@ -151,6 +268,9 @@ pub async fn members(
         .limit(page.limit + 1);
     if let Some(after) = page.after {
         query = query.filter(team_member::Column::UserId.lt(after));
+    }
+    if !shown.pending {
+        query = query.filter(team_member::Column::Status.eq(MemberStatus::Active.code()));
     }
     let (rows, cursor) = finish(query.all(db).await?, page.limit, |m| m.user_id);
     let ids: Vec<Uuid> = rows.iter().map(|m| m.user_id).collect();
@@ -170,11 +290,12 @@ pub async fn members(
                 user_id: m.user_id,
                 role: stored(&m.role, MemberRole::from_code)?,
                 name: user.name.clone(),
-                phone: if show_phones {
+                phone: if shown.phones {
                     user.phone.clone()
                 } else {
                     mask_phone(&user.phone)
                 },
+                status: stored(&m.status, MemberStatus::from_code)?,
                 joined_at: local_time(m.joined_at, tz),
             })
         })
