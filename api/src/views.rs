@@ -14,9 +14,8 @@ use crate::domain::geo::Coordinates;
 use crate::domain::masking::mask_name;
 use crate::domain::matching::Reason;
 use crate::domain::vocab::{
-    AccountStatus, MemberRole, MemberStatus, RequestStatus, ResidentCategory, Role, ServiceCategory,
-    TeamKind,
-    Urgency,
+    AccountStatus, MemberRole, MemberStatus, RequestStatus, ResidentCategory, Role,
+    ServiceCategory, TeamKind, Urgency,
 };
 use crate::error::{AppError, AppResult};
 
