@@ -6,14 +6,14 @@
 //! resident's record is all personal data. So the log follows from the
 //! answer that is sent, not from a second copy of the visibility rules.
 //! An answer is logged before it leaves; when the log cannot be written,
-//! the answer does not leave either.
+//! the answer does not leave either. Answers waiting at the same moment
+//! share one statement and one commit (`service::access_log`).
 
 use actix_web::HttpRequest;
 use uuid::Uuid;
 
 use crate::auth::AuthUser;
 use crate::error::AppResult;
-use crate::service::access_log;
 use crate::startup::AppState;
 use crate::views::{Page, RequestView, ResidentView};
 
@@ -85,5 +85,8 @@ pub async fn log_residents(
     if residents.is_empty() {
         return Ok(());
     }
-    access_log::record(&state.db, caller, &route_of(req), residents).await
+    state
+        .access_log
+        .record(caller, &route_of(req), residents)
+        .await
 }

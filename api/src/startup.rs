@@ -19,6 +19,7 @@ use crate::config::{PoolSettings, Settings};
 use crate::error::AppError;
 use crate::metrics::Metrics;
 use crate::read_cache::{self, ReadCache};
+use crate::service::access_log::AccessLogWriter;
 use crate::service::delivery::DeliveryWorker;
 use crate::{extract, idempotency, openapi, routes, service, telemetry};
 
@@ -37,6 +38,9 @@ pub struct AppState {
     pub accounts: AccountCache,
     /// Bounds the password hashes computed at once.
     pub hashing: HashGate,
+    /// Entries of the residents' personal-data access log; see
+    /// [`crate::disclosure`].
+    pub access_log: AccessLogWriter,
 }
 
 pub struct Application {
@@ -105,6 +109,7 @@ impl Application {
             accounts: AccountCache::new(100_000),
             hashing,
             tokens,
+            access_log: AccessLogWriter::spawn(db.clone()),
             db,
             reads,
             settings: Arc::new(settings),

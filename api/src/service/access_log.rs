@@ -4,42 +4,111 @@
 
 use entity::resident_access::{self, Entity as AccessLog};
 use entity::user::{self, Entity as Users};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+};
 use std::collections::HashMap;
+use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
 
 use super::now;
 use super::paging::{self, PageRequest};
 use crate::auth::AuthUser;
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 
-/// Records that `actor` received the personal data of `residents` through
-/// `route`: one statement however many residents the answer carried.
-pub async fn record(
-    db: &impl ConnectionTrait,
-    actor: &AuthUser,
-    route: &str,
-    residents: &[Uuid],
-) -> AppResult<()> {
+/// Most rows one statement carries (6 values each: far inside SQLite's
+/// and PostgreSQL's limits on bound values).
+const MAX_ROWS_PER_STATEMENT: usize = 2_000;
+
+struct Pending {
+    rows: Vec<resident_access::ActiveModel>,
+    written: oneshot::Sender<Result<(), String>>,
+}
+
+/// Writes entries with group commit: every answer waits until its own
+/// entries are committed, but the answers waiting at the same moment share
+/// one statement and one commit. On SQLite every write goes through one
+/// connection, so one commit per answer would make every read of an
+/// address wait in line behind the others' commits.
+#[derive(Clone)]
+pub struct AccessLogWriter {
+    queue: mpsc::UnboundedSender<Pending>,
+}
+
+impl AccessLogWriter {
+    /// Starts the writer task on `db`; it ends when the last writer handle
+    /// is dropped.
+    pub fn spawn(db: DatabaseConnection) -> Self {
+        let (queue, receiver) = mpsc::unbounded_channel();
+        tokio::spawn(write_batches(db, receiver));
+        Self { queue }
+    }
+
+    /// Records that `actor` received the personal data of `residents`
+    /// through `route`; returns once the entries are committed.
+    pub async fn record(&self, actor: &AuthUser, route: &str, residents: &[Uuid]) -> AppResult<()> {
+        let rows = entries(actor, route, residents);
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let (written, done) = oneshot::channel();
+        self.queue
+            .send(Pending { rows, written })
+            .map_err(|_| AppError::internal("access log writer stopped"))?;
+        match done.await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(cause)) => Err(AppError::internal(format!("access log: {cause}"))),
+            Err(_) => Err(AppError::internal("access log writer stopped")),
+        }
+    }
+}
+
+/// One row per resident (each once), all stamped now.
+fn entries(actor: &AuthUser, route: &str, residents: &[Uuid]) -> Vec<resident_access::ActiveModel> {
     let mut residents = residents.to_vec();
     residents.sort_unstable();
     residents.dedup();
-    if residents.is_empty() {
-        return Ok(());
-    }
     let at = now();
-    let rows = residents
+    residents
         .into_iter()
         .map(|resident_id| resident_access::ActiveModel {
-            id: sea_orm::ActiveValue::Set(Uuid::now_v7()),
-            resident_id: sea_orm::ActiveValue::Set(resident_id),
-            actor_id: sea_orm::ActiveValue::Set(actor.id),
-            actor_role: sea_orm::ActiveValue::Set(actor.role.code().into()),
-            route: sea_orm::ActiveValue::Set(route.into()),
-            accessed_at: sea_orm::ActiveValue::Set(at),
-        });
-    AccessLog::insert_many(rows).exec(db).await?;
-    Ok(())
+            id: Set(Uuid::now_v7()),
+            resident_id: Set(resident_id),
+            actor_id: Set(actor.id),
+            actor_role: Set(actor.role.code().into()),
+            route: Set(route.into()),
+            accessed_at: Set(at),
+        })
+        .collect()
+}
+
+async fn write_batches(db: DatabaseConnection, mut receiver: mpsc::UnboundedReceiver<Pending>) {
+    while let Some(first) = receiver.recv().await {
+        let mut batch = vec![first];
+        let mut rows = batch[0].rows.len();
+        while rows < MAX_ROWS_PER_STATEMENT {
+            match receiver.try_recv() {
+                Ok(next) => {
+                    rows += next.rows.len();
+                    batch.push(next);
+                }
+                Err(_) => break,
+            }
+        }
+        let (rows, waiting): (Vec<_>, Vec<_>) =
+            batch.into_iter().map(|p| (p.rows, p.written)).unzip();
+        let outcome = AccessLog::insert_many(rows.into_iter().flatten())
+            .exec(&db)
+            .await
+            .map(|_| ())
+            .map_err(|e| e.to_string());
+        if let Err(cause) = &outcome {
+            tracing::error!(%cause, "access log entries not written; their answers fail");
+        }
+        for written in waiting {
+            let _ = written.send(outcome.clone());
+        }
+    }
 }
 
 /// One resident's entries, newest first, each with the actor's name.
@@ -72,4 +141,52 @@ pub async fn for_resident(
         })
         .collect();
     Ok((rows, next_cursor))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::vocab::Role;
+    use sea_orm::PaginatorTrait;
+
+    #[tokio::test]
+    async fn answers_at_the_same_moment_are_all_written_and_each_waits_for_its_own() {
+        let db = crate::startup::connect("sqlite::memory:").await.unwrap();
+        let writer = AccessLogWriter::spawn(db.clone());
+        let actor = AuthUser {
+            id: Uuid::now_v7(),
+            role: Role::Caseworker,
+        };
+        let resident = Uuid::now_v7();
+        let answers = (0..50).map(|i| {
+            let writer = writer.clone();
+            let actor = actor.clone();
+            async move {
+                let residents = if i % 2 == 0 {
+                    vec![resident, resident]
+                } else {
+                    vec![resident, Uuid::now_v7()]
+                };
+                writer
+                    .record(&actor, "GET /api/v1/requests", &residents)
+                    .await
+            }
+        });
+        for outcome in futures::future::join_all(answers).await {
+            outcome.unwrap();
+        }
+        // 25 answers of one resident (once each) and 25 of two.
+        assert_eq!(AccessLog::find().count(&db).await.unwrap(), 75);
+        let (mine, _) = for_resident(
+            &db,
+            resident,
+            PageRequest {
+                limit: 100,
+                after: None,
+            },
+        )
+        .await
+        .unwrap();
+        assert_eq!(mine.len(), 50);
+    }
 }
