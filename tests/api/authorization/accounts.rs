@@ -98,6 +98,25 @@ pub async fn accounts(w: &World) {
         },
     )
     .await;
+    // Nobody disables themselves (decisions.md): an admin could lock the
+    // last admin out.
+    let own_status = &[
+        (MANAGER, "cannot_change_own_status"),
+        (ADMIN, "cannot_change_own_status"),
+    ];
+    w.check_codes(
+        "POST /users/{id}/disable of the caller",
+        [401, 403, 403, 403, 403, 403, 403, 403, 403],
+        own_status,
+        |a, _| async move {
+            let me = a
+                .as_ref()
+                .map_or(uuid::Uuid::nil().to_string(), |a| a.id.clone());
+            let path = format!("/users/{me}/disable");
+            app.post_empty(&path, a.as_ref()).await
+        },
+    )
+    .await;
     w.check(
         "POST /users/{id}/enable of a freshly disabled volunteer",
         manage_people,
