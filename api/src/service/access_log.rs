@@ -5,7 +5,8 @@
 use entity::resident_access::{self, Entity as AccessLog};
 use entity::user::{self, Entity as Users};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait, QueryFilter,
+    Statement,
 };
 use std::collections::HashMap;
 use tokio::sync::{mpsc, oneshot};
@@ -21,7 +22,7 @@ use crate::error::{AppError, AppResult};
 const MAX_ROWS_PER_STATEMENT: usize = 2_000;
 
 struct Pending {
-    rows: Vec<resident_access::ActiveModel>,
+    rows: Vec<resident_access::Model>,
     written: oneshot::Sender<Result<(), String>>,
 }
 
@@ -64,22 +65,54 @@ impl AccessLogWriter {
 }
 
 /// One row per resident (each once), all stamped now.
-fn entries(actor: &AuthUser, route: &str, residents: &[Uuid]) -> Vec<resident_access::ActiveModel> {
+fn entries(actor: &AuthUser, route: &str, residents: &[Uuid]) -> Vec<resident_access::Model> {
     let mut residents = residents.to_vec();
     residents.sort_unstable();
     residents.dedup();
     let at = now();
     residents
         .into_iter()
-        .map(|resident_id| resident_access::ActiveModel {
-            id: Set(Uuid::now_v7()),
-            resident_id: Set(resident_id),
-            actor_id: Set(actor.id),
-            actor_role: Set(actor.role.code().into()),
-            route: Set(route.into()),
-            accessed_at: Set(at),
+        .map(|resident_id| resident_access::Model {
+            id: Uuid::now_v7(),
+            resident_id,
+            actor_id: actor.id,
+            actor_role: actor.role.code().into(),
+            route: route.into(),
+            accessed_at: at,
         })
         .collect()
+}
+
+/// One statement for any number of rows. PostgreSQL gets them as one JSON
+/// parameter, so the statement's text is the same whatever the batch and
+/// is prepared once; a multi-row `VALUES` list would be a new statement,
+/// parsed and planned anew, for every batch size. SQLite prepares
+/// statements cheaply and takes the plain multi-row insert.
+async fn insert(db: &DatabaseConnection, rows: Vec<resident_access::Model>) -> Result<(), DbErr> {
+    if db.get_database_backend() != DbBackend::Postgres {
+        let rows = rows.into_iter().map(resident_access::ActiveModel::from);
+        AccessLog::insert_many(rows).exec(db).await?;
+        return Ok(());
+    }
+    let json: Vec<serde_json::Value> = rows
+        .iter()
+        .map(|row| {
+            serde_json::json!({
+                "id": row.id, "resident_id": row.resident_id, "actor_id": row.actor_id,
+                "actor_role": row.actor_role, "route": row.route, "accessed_at": row.accessed_at,
+            })
+        })
+        .collect();
+    db.execute_raw(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        "INSERT INTO resident_access_log (id, resident_id, actor_id, actor_role, route, accessed_at) \
+         SELECT id, resident_id, actor_id, actor_role, route, accessed_at \
+         FROM json_to_recordset($1::json) AS r(id uuid, resident_id uuid, actor_id uuid, \
+         actor_role text, route text, accessed_at bigint)",
+        [serde_json::Value::Array(json).to_string().into()],
+    ))
+    .await?;
+    Ok(())
 }
 
 async fn write_batches(db: DatabaseConnection, mut receiver: mpsc::UnboundedReceiver<Pending>) {
@@ -97,10 +130,8 @@ async fn write_batches(db: DatabaseConnection, mut receiver: mpsc::UnboundedRece
         }
         let (rows, waiting): (Vec<_>, Vec<_>) =
             batch.into_iter().map(|p| (p.rows, p.written)).unzip();
-        let outcome = AccessLog::insert_many(rows.into_iter().flatten())
-            .exec(&db)
+        let outcome = insert(&db, rows.into_iter().flatten().collect())
             .await
-            .map(|_| ())
             .map_err(|e| e.to_string());
         if let Err(cause) = &outcome {
             tracing::error!(%cause, "access log entries not written; their answers fail");
