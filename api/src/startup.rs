@@ -130,14 +130,16 @@ impl Application {
                 .app_data(web::QueryConfig::default().error_handler(extract::query_error))
                 .configure(routes::config)
                 .split_for_parts();
-            app.service(SwaggerUi::new("/docs/{_:.*}").url("/api-docs/openapi.json", api))
-                .service(web::redirect("/docs", "/docs/"))
-                .default_service(web::to(|| async { Err::<&str, _>(AppError::NotFound) }))
-                .wrap(middleware::from_fn(standing::middleware))
-                .wrap(middleware::from_fn(read_cache::middleware))
-                .wrap(middleware::from_fn(idempotency::middleware))
-                .wrap(middleware::Compress::default())
-                .wrap(middleware::from_fn(telemetry::middleware))
+            app.service(
+                SwaggerUi::new("/docs/{_:.*}").url("/api-docs/openapi.json", openapi::finish(api)),
+            )
+            .service(web::redirect("/docs", "/docs/"))
+            .default_service(web::to(|| async { Err::<&str, _>(AppError::NotFound) }))
+            .wrap(middleware::from_fn(standing::middleware))
+            .wrap(middleware::from_fn(read_cache::middleware))
+            .wrap(middleware::from_fn(idempotency::middleware))
+            .wrap(middleware::Compress::default())
+            .wrap(middleware::from_fn(telemetry::middleware))
         })
         .listen(listener)
         .map_err(|e| e.to_string())?

@@ -18,6 +18,7 @@ mod idempotency;
 mod lifecycle;
 mod login_abuse;
 mod matching;
+mod openapi;
 mod operations;
 mod process;
 mod processes;

@@ -127,8 +127,7 @@ async fn count_client_attempt(state: &AppState, req: &HttpRequest) -> AppResult<
 /// are limited (`LOGIN_ATTEMPTS_PER_MINUTE`).
 #[utoipa::path(tag = "accounts", request_body = RegisterBody, responses(
     (status = 201, body = RegisteredView),
-    (status = 400, body = ErrorBody), (status = 409, description = "phone_taken", body = ErrorBody),
-    (status = 413, body = ErrorBody), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody),
+    (status = 409, description = "phone_taken", body = ErrorBody),
     (status = 429, description = "too_many_attempts, with Retry-After", body = ErrorBody),
     (status = 503, description = "busy: too many password hashes waiting; Retry-After", body = ErrorBody),
 ))]
@@ -158,11 +157,9 @@ async fn register(
 /// `account_disabled`.
 #[utoipa::path(tag = "accounts", request_body = LoginBody, responses(
     (status = 200, body = LoginView),
-    (status = 400, body = ErrorBody), (status = 401, description = "invalid_credentials", body = ErrorBody),
+    (status = 401, description = "invalid_credentials", body = ErrorBody),
     (status = 403, description = "account_disabled", body = ErrorBody),
-    (status = 415, body = ErrorBody), (status = 422, body = ErrorBody),
     (status = 429, description = "too_many_attempts, with Retry-After", body = ErrorBody),
-    (status = 413, body = ErrorBody),
     (status = 503, description = "busy: too many password hashes waiting; Retry-After", body = ErrorBody),
 ))]
 #[post("/auth/login")]
@@ -190,7 +187,7 @@ async fn login(
 
 /// The caller's account with approved hours and star level.
 #[utoipa::path(tag = "accounts", security(("bearer" = [])), responses(
-    (status = 200, body = UserView), (status = 401, body = ErrorBody),
+    (status = 200, body = UserView),
 ))]
 #[get("/me")]
 async fn get_me(state: web::Data<AppState>, me: AuthUser) -> AppResult<HttpResponse> {
@@ -200,9 +197,7 @@ async fn get_me(state: web::Data<AppState>, me: AuthUser) -> AppResult<HttpRespo
 
 /// Updates the caller's name, skills, location and weekly availability.
 #[utoipa::path(tag = "accounts", security(("bearer" = [])), request_body = ProfileBody, responses(
-    (status = 200, body = UserView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-    (status = 415, body = ErrorBody), (status = 422, body = ErrorBody),
-    (status = 413, body = ErrorBody),
+    (status = 200, body = UserView),
 ))]
 #[patch("/me")]
 async fn update_me(
@@ -249,10 +244,8 @@ fn profile_change(body: ProfileBody) -> AppResult<ProfileChange> {
 
 /// Creates an account of any role (admins only).
 #[utoipa::path(tag = "accounts", security(("bearer" = [])), request_body = CreateUserBody, responses(
-    (status = 201, body = UserView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-    (status = 403, body = ErrorBody), (status = 409, description = "phone_taken", body = ErrorBody),
-    (status = 415, body = ErrorBody), (status = 422, body = ErrorBody),
-    (status = 413, body = ErrorBody),
+    (status = 201, body = UserView),
+    (status = 409, description = "phone_taken", body = ErrorBody),
 ))]
 #[post("/users")]
 async fn create_user(

@@ -22,9 +22,8 @@ pub fn config(cfg: &mut ServiceConfig) {
 /// `volunteer_not_vetted`).
 #[utoipa::path(tag = "teams", security(("bearer" = [])), params(("id" = Uuid, Path), ("user_id" = Uuid, Path)),
     request_body(content = Option<EmptyBody>), responses(
-    (status = 200, body = MembershipView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-    (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 413, body = ErrorBody),
-    (status = 415, body = ErrorBody), (status = 422, description = "volunteer_not_vetted", body = ErrorBody),
+    (status = 200, body = MembershipView),
+    (status = 422, description = "volunteer_not_vetted", body = ErrorBody),
 ))]
 #[post("/teams/{id}/members/{user_id}/approve")]
 async fn approve_member(
@@ -47,8 +46,7 @@ async fn approve_member(
 /// managers, admins. Their sign-ups for the team's requests not yet
 /// started are withdrawn and the places freed; service records stay.
 #[utoipa::path(tag = "teams", security(("bearer" = [])), params(("id" = Uuid, Path), ("user_id" = Uuid, Path)), responses(
-    (status = 204), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-    (status = 404, body = ErrorBody),
+    (status = 204),
 ))]
 #[delete("/teams/{id}/members/{user_id}")]
 async fn remove_member(

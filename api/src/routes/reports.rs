@@ -10,7 +10,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use crate::auth::Manager;
 use crate::domain::calendar::local_range;
 use crate::domain::report::GroupBy;
-use crate::error::{AppError, AppResult, ErrorBody};
+use crate::error::{AppError, AppResult};
 use crate::service::export_files;
 use crate::service::reports::{self, Range, Stats};
 use crate::startup::AppState;
@@ -54,8 +54,7 @@ fn range(state: &AppState, from: Option<NaiveDate>, to: Option<NaiveDate>) -> Ap
 /// Approved service hours grouped by team, volunteer, month, resident
 /// category or service category; complete and ranked, not paged.
 #[utoipa::path(tag = "statistics", security(("bearer" = [])), params(StatsQuery), responses(
-    (status = 200, body = Stats), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-    (status = 422, body = ErrorBody),
+    (status = 200, body = Stats),
 ))]
 #[get("/stats/service-hours")]
 async fn service_hour_stats(
@@ -81,7 +80,6 @@ async fn service_hour_stats(
         (String = "text/csv"),
         (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
     )),
-    (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody),
 ))]
 #[get("/exports/service-hours")]
 async fn export_service_hours(

@@ -167,9 +167,7 @@ fn new_request(body: CreateRequestBody) -> AppResult<NewRequest> {
 
 /// Posts a help request for a resident (caseworkers, managers).
 #[utoipa::path(tag = "requests", security(("bearer" = [])), request_body = CreateRequestBody, responses(
-    (status = 201, body = RequestView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-    (status = 403, body = ErrorBody), (status = 413, body = ErrorBody), (status = 415, body = ErrorBody),
-    (status = 422, body = ErrorBody),
+    (status = 201, body = RequestView),
 ))]
 #[post("/requests")]
 async fn create_request(
@@ -187,7 +185,7 @@ async fn create_request(
 /// Lists requests, newest first. Volunteers see open requests and those
 /// of their teams.
 #[utoipa::path(tag = "requests", security(("bearer" = [])), params(RequestFilter), responses(
-    (status = 200, body = Page<RequestView>), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody),
+    (status = 200, body = Page<RequestView>),
 ))]
 #[get("/requests")]
 async fn list_requests(
@@ -220,7 +218,7 @@ async fn list_requests(
 /// One request. The resident's address, phone and location appear only
 /// for its caseworker, managers and volunteers signed up for it.
 #[utoipa::path(tag = "requests", security(("bearer" = [])), params(("id" = Uuid, Path)), responses(
-    (status = 200, body = RequestView), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
+    (status = 200, body = RequestView),
 ))]
 #[get("/requests/{id}")]
 async fn get_request(
@@ -244,8 +242,7 @@ async fn get_request(
 /// Teams that pass the hard rules, best first, each with its score and
 /// reasons (caseworkers, managers).
 #[utoipa::path(tag = "requests", security(("bearer" = [])), params(("id" = Uuid, Path)), responses(
-    (status = 200, body = Ranked<MatchView>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-    (status = 404, body = ErrorBody),
+    (status = 200, body = Ranked<MatchView>),
 ))]
 #[get("/requests/{id}/matches")]
 async fn request_matches(
@@ -287,10 +284,9 @@ async fn respond(
 /// `volunteers_needed` never drops below the sign-ups taken (409
 /// `below_signups`); a new time window emits `request.updated`.
 #[utoipa::path(tag = "requests", security(("bearer" = [])), params(("id" = Uuid, Path)), request_body = EditRequestBody, responses(
-    (status = 200, body = RequestView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-    (status = 403, description = "not_your_request", body = ErrorBody), (status = 404, body = ErrorBody),
+    (status = 200, body = RequestView),
+    (status = 403, description = "not_your_request", body = ErrorBody),
     (status = 409, description = "invalid_status or below_signups", body = ErrorBody),
-    (status = 413, body = ErrorBody), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody),
 ))]
 #[patch("/requests/{id}")]
 async fn edit_request(
@@ -312,10 +308,9 @@ async fn edit_request(
 /// has checked in. Left-behind children and disabled residents need a
 /// vetted team (422 `team_not_vetted`).
 #[utoipa::path(tag = "requests", security(("bearer" = [])), params(("id" = Uuid, Path)), request_body = AssignBody, responses(
-    (status = 200, body = RequestView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-    (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
-    (status = 415, body = ErrorBody), (status = 422, description = "team_not_vetted or an unknown team", body = ErrorBody),
-    (status = 413, body = ErrorBody),
+    (status = 200, body = RequestView),
+    (status = 409, body = ErrorBody),
+    (status = 422, description = "team_not_vetted or an unknown team", body = ErrorBody),
 ))]
 #[post("/requests/{id}/assign")]
 async fn assign_request(
@@ -333,9 +328,8 @@ async fn assign_request(
 /// Cancels an open or assigned request (its caseworker, managers);
 /// otherwise 409.
 #[utoipa::path(tag = "requests", security(("bearer" = [])), params(("id" = Uuid, Path)), request_body(content = Option<EmptyBody>), responses(
-    (status = 200, body = RequestView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-    (status = 404, body = ErrorBody), (status = 409, description = "invalid_status", body = ErrorBody),
-    (status = 400, body = ErrorBody), (status = 413, body = ErrorBody), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody),
+    (status = 200, body = RequestView),
+    (status = 409, description = "invalid_status", body = ErrorBody),
 ))]
 #[post("/requests/{id}/cancel")]
 async fn cancel_request(
@@ -355,9 +349,8 @@ async fn cancel_request(
 /// Completes an assigned or in-progress request (its caseworker,
 /// managers); otherwise 409.
 #[utoipa::path(tag = "requests", security(("bearer" = [])), params(("id" = Uuid, Path)), request_body(content = Option<EmptyBody>), responses(
-    (status = 200, body = RequestView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-    (status = 404, body = ErrorBody), (status = 409, description = "invalid_status", body = ErrorBody),
-    (status = 400, body = ErrorBody), (status = 413, body = ErrorBody), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody),
+    (status = 200, body = RequestView),
+    (status = 409, description = "invalid_status", body = ErrorBody),
 ))]
 #[post("/requests/{id}/complete")]
 async fn complete_request(
@@ -376,7 +369,7 @@ async fn complete_request(
 
 /// The requests this volunteer can sign up for now, best first for them.
 #[utoipa::path(tag = "requests", security(("bearer" = [])), responses(
-    (status = 200, body = Ranked<RecommendationView>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+    (status = 200, body = Ranked<RecommendationView>),
 ))]
 #[get("/me/recommended-requests")]
 async fn recommended_requests(

@@ -13,7 +13,7 @@ use crate::domain::geo::Coordinates;
 use crate::domain::masking::parse_id_number;
 use crate::domain::text;
 use crate::domain::vocab::ResidentCategory;
-use crate::error::{AppResult, ErrorBody};
+use crate::error::AppResult;
 use crate::extract::Json;
 use crate::service::access_log;
 use crate::service::paging::PageParams;
@@ -207,9 +207,7 @@ fn resident_edit(body: EditResidentBody) -> AppResult<ResidentEdit> {
 
 /// Registers a resident who needs help (caseworkers, managers).
 #[utoipa::path(tag = "residents", security(("bearer" = [])), request_body = CreateResidentBody, responses(
-    (status = 201, body = ResidentView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-    (status = 403, body = ErrorBody), (status = 413, body = ErrorBody), (status = 415, body = ErrorBody),
-    (status = 422, body = ErrorBody),
+    (status = 201, body = ResidentView),
 ))]
 #[post("/residents")]
 async fn create_resident(
@@ -227,8 +225,7 @@ async fn create_resident(
 /// Lists residents, newest first (caseworkers, managers); `active`
 /// filters retired or active ones.
 #[utoipa::path(tag = "residents", security(("bearer" = [])), params(ResidentFilter), responses(
-    (status = 200, body = Page<ResidentView>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-    (status = 422, body = ErrorBody),
+    (status = 200, body = Page<ResidentView>),
 ))]
 #[get("/residents")]
 async fn list_residents(
@@ -255,8 +252,7 @@ async fn list_residents(
 
 /// One resident's record; the ID number is masked.
 #[utoipa::path(tag = "residents", security(("bearer" = [])), params(("id" = Uuid, Path)), responses(
-    (status = 200, body = ResidentView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-    (status = 404, body = ErrorBody),
+    (status = 200, body = ResidentView),
 ))]
 #[get("/residents/{id}")]
 async fn get_resident(
@@ -274,8 +270,7 @@ async fn get_resident(
 /// Who received this resident's address, phone or ID number, when and
 /// through which route, newest first (managers, admins). Read-only.
 #[utoipa::path(tag = "residents", security(("bearer" = [])), params(("id" = Uuid, Path), PageParams), responses(
-    (status = 200, body = Page<AccessLogEntryView>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-    (status = 404, body = ErrorBody), (status = 422, body = ErrorBody),
+    (status = 200, body = Page<AccessLogEntryView>),
 ))]
 #[get("/residents/{id}/access-log")]
 async fn resident_access_log(
@@ -298,9 +293,7 @@ async fn resident_access_log(
 /// Edits a resident's record, or retires (`active: false`) or restores
 /// them (caseworkers, managers).
 #[utoipa::path(tag = "residents", security(("bearer" = [])), params(("id" = Uuid, Path)), request_body = EditResidentBody, responses(
-    (status = 200, body = ResidentView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-    (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 413, body = ErrorBody),
-    (status = 415, body = ErrorBody), (status = 422, body = ErrorBody),
+    (status = 200, body = ResidentView),
 ))]
 #[patch("/residents/{id}")]
 async fn edit_resident(

@@ -92,11 +92,9 @@ async fn respond(
 
 /// Enters a record from a paper sign-in sheet (caseworkers, managers).
 #[utoipa::path(tag = "service records", security(("bearer" = [])), request_body = PaperRecordBody, responses(
-    (status = 201, body = ServiceRecordView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-    (status = 403, body = ErrorBody), (status = 409, description = "overlapping_record", body = ErrorBody),
-    (status = 415, body = ErrorBody),
+    (status = 201, body = ServiceRecordView),
+    (status = 409, description = "overlapping_record", body = ErrorBody),
     (status = 422, description = "record_in_future, record_too_long, invalid_time_range, not_team_member, unknown volunteer or request", body = ErrorBody),
-    (status = 413, body = ErrorBody),
 ))]
 #[post("/service-records")]
 async fn create_record(
@@ -122,8 +120,7 @@ async fn create_record(
 /// Records, newest first. Volunteers see their own (and, as a team leader,
 /// their team's); caseworkers and managers see all.
 #[utoipa::path(tag = "service records", security(("bearer" = [])), params(RecordFilter), responses(
-    (status = 200, body = Page<ServiceRecordView>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-    (status = 422, body = ErrorBody),
+    (status = 200, body = Page<ServiceRecordView>),
 ))]
 #[get("/service-records")]
 async fn list_records(
@@ -173,7 +170,7 @@ async fn readable(
 
 /// One record.
 #[utoipa::path(tag = "service records", security(("bearer" = [])), params(("id" = Uuid, Path)), responses(
-    (status = 200, body = ServiceRecordView), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
+    (status = 200, body = ServiceRecordView),
 ))]
 #[get("/service-records/{id}")]
 async fn get_record(
@@ -187,7 +184,7 @@ async fn get_record(
 
 /// Every change to a record, oldest first: who, when and why.
 #[utoipa::path(tag = "service records", security(("bearer" = [])), params(("id" = Uuid, Path)), responses(
-    (status = 200, body = Ranked<HistoryEntry>), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
+    (status = 200, body = Ranked<HistoryEntry>),
 ))]
 #[get("/service-records/{id}/history")]
 async fn record_history(
@@ -215,9 +212,8 @@ async fn record_history(
 /// or a manager; never one's own record nor one they entered (403
 /// `own_entry`).
 #[utoipa::path(tag = "service records", security(("bearer" = [])), params(("id" = Uuid, Path)), request_body(content = Option<EmptyBody>), responses(
-    (status = 200, body = ServiceRecordView), (status = 401, body = ErrorBody), (status = 403, description = "own_entry or not a reviewer", body = ErrorBody),
-    (status = 404, body = ErrorBody), (status = 409, description = "invalid_status", body = ErrorBody),
-    (status = 400, body = ErrorBody), (status = 413, body = ErrorBody), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody),
+    (status = 200, body = ServiceRecordView), (status = 403, description = "own_entry or not a reviewer", body = ErrorBody),
+    (status = 409, description = "invalid_status", body = ErrorBody),
 ))]
 #[post("/service-records/{id}/approve")]
 async fn approve_record(
@@ -233,10 +229,8 @@ async fn approve_record(
 
 /// Rejects a pending record with a reason; the same people as approval.
 #[utoipa::path(tag = "service records", security(("bearer" = [])), params(("id" = Uuid, Path)), request_body = RejectBody, responses(
-    (status = 200, body = ServiceRecordView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-    (status = 403, description = "own_entry or not a reviewer", body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, description = "invalid_status", body = ErrorBody),
-    (status = 415, body = ErrorBody), (status = 422, body = ErrorBody),
-    (status = 413, body = ErrorBody),
+    (status = 200, body = ServiceRecordView),
+    (status = 403, description = "own_entry or not a reviewer", body = ErrorBody), (status = 409, description = "invalid_status", body = ErrorBody),
 ))]
 #[post("/service-records/{id}/reject")]
 async fn reject_record(
@@ -260,12 +254,9 @@ async fn reject_record(
 /// Corrects an approved record: a new pending record that supersedes it.
 /// The approved record is never edited; the history shows both.
 #[utoipa::path(tag = "service records", security(("bearer" = [])), params(("id" = Uuid, Path)), request_body = CorrectionBody, responses(
-    (status = 201, body = ServiceRecordView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-    (status = 404, body = ErrorBody),
+    (status = 201, body = ServiceRecordView),
     (status = 403, description = "own_entry: one's own record", body = ErrorBody),
     (status = 409, description = "invalid_status, correction_pending, already_corrected (only the newest version is corrected) or overlapping_record", body = ErrorBody),
-    (status = 415, body = ErrorBody), (status = 422, body = ErrorBody),
-    (status = 413, body = ErrorBody),
 ))]
 #[post("/service-records/{id}/corrections")]
 async fn correct_record(

@@ -48,9 +48,8 @@ impl PositionBody {
 
 /// Signs the caller up for a request assigned to one of their teams.
 #[utoipa::path(tag = "sign-ups", security(("bearer" = [])), params(("id" = Uuid, Path)), responses(
-    (status = 201, body = SignupView), (status = 401, body = ErrorBody),
+    (status = 201, body = SignupView),
     (status = 403, description = "not assigned to a team of the caller", body = ErrorBody),
-    (status = 404, body = ErrorBody),
     (status = 409, description = "request_full, already_signed_up or invalid_status", body = ErrorBody),
 ))]
 #[post("/requests/{id}/signups")]
@@ -65,7 +64,7 @@ async fn sign_up(
 
 /// Withdraws the caller's sign-up, freeing the place.
 #[utoipa::path(tag = "sign-ups", security(("bearer" = [])), params(("id" = Uuid, Path)), responses(
-    (status = 204), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+    (status = 204),
     (status = 404, description = "not signed up", body = ErrorBody),
     (status = 409, description = "already_checked_in", body = ErrorBody),
 ))]
@@ -81,10 +80,9 @@ async fn withdraw(
 
 /// Checks in at the resident's; `lat`/`lng` are optional.
 #[utoipa::path(tag = "sign-ups", security(("bearer" = [])), params(("id" = Uuid, Path)), request_body(content = Option<PositionBody>), responses(
-    (status = 201, body = ServiceRecordView), (status = 401, body = ErrorBody),
-    (status = 403, description = "not signed up", body = ErrorBody), (status = 404, body = ErrorBody),
-    (status = 409, description = "overlapping_record or invalid_status", body = ErrorBody), (status = 422, body = ErrorBody),
-    (status = 400, body = ErrorBody), (status = 413, body = ErrorBody), (status = 415, body = ErrorBody),
+    (status = 201, body = ServiceRecordView),
+    (status = 403, description = "not signed up", body = ErrorBody),
+    (status = 409, description = "overlapping_record or invalid_status", body = ErrorBody),
 ))]
 #[post("/requests/{id}/check-in")]
 async fn check_in(
@@ -101,10 +99,9 @@ async fn check_in(
 
 /// Checks out; the record becomes `pending` with its whole minutes.
 #[utoipa::path(tag = "sign-ups", security(("bearer" = [])), params(("id" = Uuid, Path)), request_body(content = Option<PositionBody>), responses(
-    (status = 200, body = ServiceRecordView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-    (status = 404, body = ErrorBody), (status = 409, description = "not_checked_in", body = ErrorBody),
+    (status = 200, body = ServiceRecordView),
+    (status = 409, description = "not_checked_in", body = ErrorBody),
     (status = 422, description = "record_too_long", body = ErrorBody),
-    (status = 400, body = ErrorBody), (status = 413, body = ErrorBody), (status = 415, body = ErrorBody),
 ))]
 #[post("/requests/{id}/check-out")]
 async fn check_out(

@@ -104,9 +104,7 @@ fn new_team(body: CreateTeamBody) -> AppResult<NewTeam> {
 
 /// Creates a team (managers, admins).
 #[utoipa::path(tag = "teams", security(("bearer" = [])), request_body = CreateTeamBody, responses(
-    (status = 201, body = TeamView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-    (status = 403, body = ErrorBody), (status = 413, body = ErrorBody), (status = 415, body = ErrorBody),
-    (status = 422, body = ErrorBody),
+    (status = 201, body = TeamView),
 ))]
 #[post("/teams")]
 async fn create_team(
@@ -120,7 +118,7 @@ async fn create_team(
 
 /// Lists teams, newest first.
 #[utoipa::path(tag = "teams", security(("bearer" = [])), params(PageParams), responses(
-    (status = 200, body = Page<TeamView>), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody),
+    (status = 200, body = Page<TeamView>),
 ))]
 #[get("/teams")]
 async fn list_teams(
@@ -138,7 +136,7 @@ async fn list_teams(
 
 /// One team.
 #[utoipa::path(tag = "teams", security(("bearer" = [])), params(("id" = Uuid, Path)), responses(
-    (status = 200, body = TeamView), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
+    (status = 200, body = TeamView),
 ))]
 #[get("/teams/{id}")]
 async fn get_team(
@@ -171,9 +169,7 @@ fn team_changes(body: UpdateTeamBody) -> AppResult<TeamChanges> {
 /// may serve left-behind children and disabled residents is loosened only
 /// by managers: a leader may make their team vetted, not unvetted.
 #[utoipa::path(tag = "teams", security(("bearer" = [])), params(("id" = Uuid, Path)), request_body = UpdateTeamBody, responses(
-    (status = 200, body = TeamView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-    (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 413, body = ErrorBody),
-    (status = 415, body = ErrorBody), (status = 422, body = ErrorBody),
+    (status = 200, body = TeamView),
 ))]
 #[patch("/teams/{id}")]
 async fn update_team(
@@ -200,10 +196,8 @@ async fn update_team(
 /// `pending` until approved; a manager adds to a vetted team only people
 /// whose background check is valid today (422 `volunteer_not_vetted`).
 #[utoipa::path(tag = "teams", security(("bearer" = [])), params(("id" = Uuid, Path)), request_body(content = Option<AddMemberBody>), responses(
-    (status = 201, body = MembershipView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-    (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
-    (status = 409, description = "already_member", body = ErrorBody), (status = 422, body = ErrorBody),
-    (status = 413, body = ErrorBody), (status = 415, body = ErrorBody),
+    (status = 201, body = MembershipView),
+    (status = 409, description = "already_member", body = ErrorBody),
 ))]
 #[post("/teams/{id}/members")]
 async fn add_member(
@@ -242,8 +236,7 @@ async fn add_member(
 /// numbers are whole for managers and masked for fellow members; pending
 /// members are listed to the team's leader and managers only.
 #[utoipa::path(tag = "teams", security(("bearer" = [])), params(("id" = Uuid, Path), PageParams), responses(
-    (status = 200, body = Page<MemberView>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-    (status = 404, body = ErrorBody), (status = 422, body = ErrorBody),
+    (status = 200, body = Page<MemberView>),
 ))]
 #[get("/teams/{id}/members")]
 async fn list_members(

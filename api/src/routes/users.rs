@@ -60,8 +60,7 @@ fn new_password(raw: &str) -> AppResult<String> {
 /// Accounts, newest first, filtered by role, status and the start of a
 /// name or phone (managers, admins).
 #[utoipa::path(tag = "accounts", security(("bearer" = [])), params(UserQuery), responses(
-    (status = 200, body = Page<UserView>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-    (status = 422, body = ErrorBody),
+    (status = 200, body = Page<UserView>),
 ))]
 #[get("/users")]
 async fn list_users(
@@ -103,8 +102,7 @@ async fn list_users(
 
 /// One account (managers, admins).
 #[utoipa::path(tag = "accounts", security(("bearer" = [])), params(("id" = Uuid, Path)), responses(
-    (status = 200, body = UserView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-    (status = 404, body = ErrorBody),
+    (status = 200, body = UserView),
 ))]
 #[get("/users/{id}")]
 async fn get_user(
@@ -119,9 +117,8 @@ async fn get_user(
 /// Changes the caller's password; every token issued before, this one
 /// included, then answers 401 `token_revoked`.
 #[utoipa::path(tag = "accounts", security(("bearer" = [])), request_body = ChangePasswordBody, responses(
-    (status = 204), (status = 400, body = ErrorBody),
+    (status = 204),
     (status = 401, description = "invalid_credentials: the current password is wrong", body = ErrorBody),
-    (status = 413, body = ErrorBody), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody),
     (status = 503, description = "busy", body = ErrorBody),
 ))]
 #[post("/me/password")]
@@ -140,9 +137,7 @@ async fn change_my_password(
 /// Sets someone's password (admins); every token of theirs stops working.
 #[utoipa::path(tag = "accounts", security(("bearer" = [])), params(("id" = Uuid, Path)),
     request_body = SetPasswordBody, responses(
-    (status = 204), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-    (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
-    (status = 413, body = ErrorBody), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody),
+    (status = 204),
     (status = 503, description = "busy", body = ErrorBody),
 ))]
 #[post("/users/{id}/password")]
@@ -162,9 +157,8 @@ async fn set_user_password(
 /// `account_disabled`, and its sign-ups for requests not yet started are
 /// withdrawn. Nobody disables themselves (403 `cannot_change_own_status`).
 #[utoipa::path(tag = "accounts", security(("bearer" = [])), params(("id" = Uuid, Path)), responses(
-    (status = 200, body = UserView), (status = 401, body = ErrorBody),
+    (status = 200, body = UserView),
     (status = 403, description = "forbidden, or cannot_change_own_status", body = ErrorBody),
-    (status = 404, body = ErrorBody),
 ))]
 #[post("/users/{id}/disable")]
 async fn disable_user(
@@ -179,9 +173,8 @@ async fn disable_user(
 /// Enables a disabled account again; withdrawn sign-ups stay withdrawn
 /// and the person logs in afresh.
 #[utoipa::path(tag = "accounts", security(("bearer" = [])), params(("id" = Uuid, Path)), responses(
-    (status = 200, body = UserView), (status = 401, body = ErrorBody),
+    (status = 200, body = UserView),
     (status = 403, description = "forbidden, or cannot_change_own_status", body = ErrorBody),
-    (status = 404, body = ErrorBody),
 ))]
 #[post("/users/{id}/enable")]
 async fn enable_user(

@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use crate::auth::Manager;
 use crate::domain::text;
-use crate::error::{AppError, AppResult, ErrorBody};
+use crate::error::{AppError, AppResult};
 use crate::extract::Json;
 use crate::service::paging::PageParams;
 use crate::service::{accounts, vetting};
@@ -41,9 +41,7 @@ pub struct VettingBody {
 /// Sets a person's background-check date (managers, admins) → 200 `user`.
 /// Every change is kept with who made it and the note.
 #[utoipa::path(tag = "accounts", security(("bearer" = [])), params(("id" = Uuid, Path)), request_body = VettingBody, responses(
-    (status = 200, body = UserView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-    (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 413, body = ErrorBody),
-    (status = 415, body = ErrorBody), (status = 422, body = ErrorBody),
+    (status = 200, body = UserView),
 ))]
 #[put("/users/{id}/vetting")]
 async fn set_vetting(
@@ -69,8 +67,7 @@ async fn set_vetting(
 /// Who set a person's background-check date to what, when and why
 /// (managers, admins), newest first.
 #[utoipa::path(tag = "accounts", security(("bearer" = [])), params(("id" = Uuid, Path), PageParams), responses(
-    (status = 200, body = Page<VettingChangeView>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-    (status = 404, body = ErrorBody), (status = 422, body = ErrorBody),
+    (status = 200, body = Page<VettingChangeView>),
 ))]
 #[get("/users/{id}/vetting/history")]
 async fn vetting_history(
