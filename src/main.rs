@@ -1,8 +1,9 @@
-//! `volunteer-service`: the API server on the settings of the environment
-//! (and `.env`), or one of its maintenance commands.
+//! `volunteer-service`: the API server on the settings of the command line,
+//! the environment (and `.env`), or one of its maintenance commands.
 //!
 //! ```sh
 //! cargo run --release                              # serve
+//! cargo run --release -- --help                    # every setting, its variable and default
 //! cargo run --release -- seed --records 1000000    # demo data
 //! ```
 
@@ -15,6 +16,8 @@ use clap::{Parser, Subcommand};
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
+    #[command(flatten)]
+    settings: api::config::SettingsArgs,
 }
 
 #[derive(Subcommand)]
@@ -41,8 +44,9 @@ enum Command {
 #[tokio::main]
 async fn main() -> ExitCode {
     api::telemetry::init();
+    api::Settings::load_dotenv();
     let cli = Cli::parse();
-    let settings = match api::Settings::from_env() {
+    let settings = match api::Settings::from_args(&cli.settings) {
         Ok(settings) => settings,
         Err(e) => {
             eprintln!("configuration error: {e}");

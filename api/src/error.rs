@@ -1,10 +1,12 @@
 //! The one error type. Every failure — ours or actix's own — leaves the
 //! server as the contract's body:
 //! `{"error": {"code", "message", "details"?}}`. A 5xx hides its cause from
-//! the client and logs it instead.
+//! the client and logs it instead, with its whole `source` chain.
+
+use std::error::Error as StdError;
 
 use actix_web::{HttpResponse, ResponseError, http::StatusCode};
-use sea_orm::{DbErr, SqlErr};
+use sea_orm::{DbErr, RuntimeErr, SqlErr, SqlxError};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -65,8 +67,46 @@ pub enum AppError {
     /// 409 with a specific code (`phone_taken`, `request_full` …).
     #[error("{message}")]
     Conflict { code: &'static str, message: String },
+    /// 503 `database_unavailable`: the database did not answer (no pool
+    /// connection in time, or the connection failed); the client retries
+    /// after `Retry-After`. The cause is logged, never sent.
+    #[error("database unavailable: {0}")]
+    Unavailable(#[source] Cause),
+    /// 500: the cause is logged with its source chain, never sent.
     #[error("internal error: {0}")]
-    Internal(String),
+    Internal(#[source] Cause),
+}
+
+/// The cause of a 5xx, kept as the error itself (not its text) so that the
+/// log can walk `std::error::Error::source` down to the root.
+pub type Cause = Box<dyn StdError + Send + Sync + 'static>;
+
+/// Seconds a client waits before retrying after `database_unavailable`.
+pub const DATABASE_RETRY_AFTER_SECS: i64 = 5;
+
+/// An error with a word of what we were doing; its source is the error.
+#[derive(Debug, thiserror::Error)]
+#[error("{context}")]
+pub struct Context {
+    context: String,
+    #[source]
+    source: Cause,
+}
+
+/// `error: source: source …`, every level of the chain once.
+pub fn source_chain(err: &(dyn StdError + 'static)) -> String {
+    let mut text = err.to_string();
+    let mut next = err.source();
+    while let Some(cause) = next {
+        let shown = cause.to_string();
+        // Many errors repeat their source in their own text; say it once.
+        if !text.ends_with(&shown) {
+            text.push_str(": ");
+            text.push_str(&shown);
+        }
+        next = cause.source();
+    }
+    text
 }
 
 /// Logs show the code only: field messages can echo what the client sent,
@@ -74,7 +114,12 @@ pub enum AppError {
 impl std::fmt::Debug for AppError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Self::Internal(cause) => write!(f, "internal_error({cause})"),
+            Self::Internal(cause) => {
+                write!(f, "internal_error({})", source_chain(cause.as_ref()))
+            }
+            Self::Unavailable(cause) => {
+                write!(f, "database_unavailable({})", source_chain(cause.as_ref()))
+            }
             Self::Validation(fields) => {
                 let names: Vec<&str> = fields.iter().map(|e| e.field.as_str()).collect();
                 write!(f, "validation_failed({names:?})")
@@ -110,8 +155,25 @@ impl AppError {
         }
     }
 
-    pub fn internal(cause: impl std::fmt::Display) -> Self {
-        Self::Internal(cause.to_string())
+    /// A 500 whose cause is an error (its chain is kept) or a message.
+    pub fn internal(cause: impl Into<Cause>) -> Self {
+        Self::Internal(cause.into())
+    }
+
+    /// A 5xx for `err`, saying what we were doing; a `DbErr` keeps its
+    /// 503/500 distinction.
+    pub fn context(context: impl Into<String>, err: impl Into<AppError>) -> Self {
+        let wrap = |source: Cause| -> Cause {
+            Box::new(Context {
+                context: context.into(),
+                source,
+            })
+        };
+        match err.into() {
+            Self::Internal(source) => Self::Internal(wrap(source)),
+            Self::Unavailable(source) => Self::Unavailable(wrap(source)),
+            other => other,
+        }
     }
 
     pub fn code(&self) -> &'static str {
@@ -131,6 +193,7 @@ impl AppError {
             Self::Unprocessable { code, .. }
             | Self::Conflict { code, .. }
             | Self::Denied { code, .. } => code,
+            Self::Unavailable(_) => "database_unavailable",
             Self::Internal(_) => "internal_error",
         }
     }
@@ -152,6 +215,7 @@ impl AppError {
             Self::Unprocessable { message, .. }
             | Self::Conflict { message, .. }
             | Self::Denied { message, .. } => message.clone(),
+            Self::Unavailable(_) => "数据库暂时不可用，请稍后再试".into(),
             Self::Internal(_) => "服务器内部错误".into(),
         }
     }
@@ -181,7 +245,7 @@ impl ResponseError for AppError {
             | Self::TokenRevoked
             | Self::AccountDisabled => StatusCode::UNAUTHORIZED,
             Self::Forbidden | Self::Denied { .. } => StatusCode::FORBIDDEN,
-            Self::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Busy { .. } | Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
@@ -192,8 +256,14 @@ impl ResponseError for AppError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        if let Self::Internal(cause) = self {
-            tracing::error!(%cause, "request failed");
+        match self {
+            Self::Internal(cause) => {
+                tracing::error!(cause = %source_chain(cause.as_ref()), "request failed");
+            }
+            Self::Unavailable(cause) => {
+                tracing::error!(cause = %source_chain(cause.as_ref()), "database unavailable");
+            }
+            _ => {}
         }
         let details = match self {
             Self::Validation(fields) => Some(fields.clone()),
@@ -210,6 +280,9 @@ impl ResponseError for AppError {
         if let Self::TooManyAttempts { retry_after_secs } | Self::Busy { retry_after_secs } = self {
             response.insert_header(("Retry-After", retry_after_secs.max(&1).to_string()));
         }
+        if let Self::Unavailable(_) = self {
+            response.insert_header(("Retry-After", DATABASE_RETRY_AFTER_SECS.to_string()));
+        }
         if self.status_code() == StatusCode::UNAUTHORIZED {
             response.insert_header(("WWW-Authenticate", "Bearer"));
         }
@@ -217,10 +290,38 @@ impl ResponseError for AppError {
     }
 }
 
+/// A database that does not answer is 503 (retry later); any other
+/// database failure is 500. Neither is ever a 4xx.
 impl From<DbErr> for AppError {
     fn from(err: DbErr) -> Self {
-        Self::Internal(format!("database: {err}"))
+        if is_unavailable(&err) {
+            Self::Unavailable(Box::new(err))
+        } else {
+            Self::Internal(Box::new(err))
+        }
     }
+}
+
+/// True when the database did not answer: no pool connection within the
+/// acquire timeout (sqlx `PoolTimedOut`), a closed pool, or a connection
+/// that could not be made or broke.
+pub fn is_unavailable(err: &DbErr) -> bool {
+    let sqlx = match err {
+        DbErr::ConnectionAcquire(_) => return true,
+        DbErr::Conn(RuntimeErr::SqlxError(e))
+        | DbErr::Exec(RuntimeErr::SqlxError(e))
+        | DbErr::Query(RuntimeErr::SqlxError(e)) => e,
+        DbErr::Conn(_) => return true,
+        _ => return false,
+    };
+    matches!(
+        sqlx.as_ref(),
+        SqlxError::PoolTimedOut
+            | SqlxError::PoolClosed
+            | SqlxError::Io(_)
+            | SqlxError::Tls(_)
+            | SqlxError::WorkerCrashed
+    ) || matches!(err, DbErr::Conn(_))
 }
 
 /// True when the database refused a write for a unique constraint; callers
@@ -230,3 +331,86 @@ pub fn is_unique_violation(err: &DbErr) -> bool {
 }
 
 pub type AppResult<T> = Result<T, AppError>;
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use actix_web::body::to_bytes;
+    use sea_orm::ConnAcquireErr;
+
+    use super::*;
+
+    fn sqlx(err: SqlxError) -> RuntimeErr {
+        RuntimeErr::SqlxError(Arc::new(err))
+    }
+
+    #[test]
+    fn a_pool_timeout_is_503_database_unavailable() {
+        for err in [
+            DbErr::ConnectionAcquire(ConnAcquireErr::Timeout),
+            DbErr::ConnectionAcquire(ConnAcquireErr::ConnectionClosed),
+            DbErr::Conn(sqlx(SqlxError::PoolTimedOut)),
+            DbErr::Query(sqlx(SqlxError::Io(std::io::Error::other("reset")))),
+        ] {
+            let app = AppError::from(err);
+            assert_eq!(app.status_code(), StatusCode::SERVICE_UNAVAILABLE);
+            assert_eq!(app.code(), "database_unavailable");
+            let response = app.error_response();
+            assert_eq!(response.headers().get("Retry-After").unwrap(), "5");
+        }
+    }
+
+    #[test]
+    fn other_database_failures_are_500_never_4xx() {
+        for err in [
+            DbErr::Custom("boom".into()),
+            DbErr::RecordNotFound("user".into()),
+            DbErr::Query(sqlx(SqlxError::RowNotFound)),
+            DbErr::Exec(RuntimeErr::Internal("bad".into())),
+        ] {
+            let app = AppError::from(err);
+            assert_eq!(app.status_code(), StatusCode::INTERNAL_SERVER_ERROR);
+            assert_eq!(app.code(), "internal_error");
+        }
+    }
+
+    #[actix_web::test]
+    async fn a_5xx_body_never_carries_the_cause() {
+        let app = AppError::context("loading", DbErr::Custom("secret table".into()));
+        let body = to_bytes(app.error_response().into_body()).await.unwrap();
+        let body = String::from_utf8(body.to_vec()).unwrap();
+        assert!(body.contains("internal_error"), "{body}");
+        assert!(!body.contains("secret table"), "{body}");
+    }
+
+    #[test]
+    fn the_log_keeps_the_whole_source_chain() {
+        let root = std::io::Error::other("connection refused");
+        let db = DbErr::Conn(sqlx(SqlxError::Io(root)));
+        let app = AppError::context("health check", db);
+        assert_eq!(app.status_code(), StatusCode::SERVICE_UNAVAILABLE);
+        let shown = format!("{app:?}");
+        assert!(
+            shown.starts_with("database_unavailable(health check: "),
+            "{shown}"
+        );
+        assert!(shown.contains("connection refused"), "{shown}");
+        let AppError::Unavailable(cause) = &app else {
+            panic!("not unavailable: {shown}");
+        };
+        let mut depth = 0;
+        let mut next: Option<&(dyn StdError + 'static)> = Some(cause.as_ref());
+        while let Some(err) = next {
+            depth += 1;
+            next = err.source();
+        }
+        assert!(depth >= 3, "context, DbErr and its sources: {depth}");
+    }
+
+    #[test]
+    fn context_leaves_4xx_alone() {
+        let app = AppError::context("loading", AppError::NotFound);
+        assert_eq!(app.status_code(), StatusCode::NOT_FOUND);
+    }
+}

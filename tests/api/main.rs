@@ -31,6 +31,7 @@ mod secrets;
 mod service_records;
 mod signups;
 mod teams;
+mod unavailable;
 mod user_list;
 mod vetting;
 mod webhooks;

@@ -41,7 +41,7 @@ fn authenticate(req: &HttpRequest) -> AppResult<AuthUser> {
         .ok_or(AppError::Unauthorized)?;
     checked
         .verdict
-        .ok_or_else(|| AppError::internal("account check failed"))?
+        .map_err(super::standing::CheckFailed::into_error)?
         .into_result()?;
     Ok(AuthUser {
         id: verified.id,

@@ -69,11 +69,38 @@ impl Verdict {
 }
 
 /// The middleware's verdict on the request's token, read by the
-/// extractors. `None`: the lookup failed (a 500 in the extractor).
+/// extractors. `Err`: the lookup failed (logged here; a 5xx in the
+/// extractor, never a 401).
 #[derive(Clone, Copy)]
 pub struct Checked {
     pub id: Uuid,
-    pub verdict: Option<Verdict>,
+    pub verdict: Result<Verdict, CheckFailed>,
+}
+
+/// Why the account could not be checked: the database did not answer
+/// (503), or something else failed (500).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CheckFailed {
+    Unavailable,
+    Internal,
+}
+
+impl CheckFailed {
+    fn of(err: &AppError) -> Self {
+        match err {
+            AppError::Unavailable(_) => Self::Unavailable,
+            _ => Self::Internal,
+        }
+    }
+
+    pub fn into_error(self) -> AppError {
+        match self {
+            Self::Unavailable => {
+                AppError::Unavailable("account check: database unavailable".into())
+            }
+            Self::Internal => AppError::internal("account check failed"),
+        }
+    }
 }
 
 #[derive(Clone, Copy)]
@@ -160,10 +187,10 @@ pub async fn middleware(
     if let (Some(state), Some(verified)) = (state, verified) {
         let may_write = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
         let verdict = match standing(&state, verified.id, may_write).await {
-            Ok(found) => Some(judge(verified.version, found)),
+            Ok(found) => Ok(judge(verified.version, found)),
             Err(err) => {
                 tracing::error!(?err, "account check failed");
-                None
+                Err(CheckFailed::of(&err))
             }
         };
         req.extensions_mut().insert(Checked {

@@ -1,4 +1,4 @@
-//! `GET /healthz`: 200 when the database answers.
+//! `GET /healthz`: 200 when the database answers, 503 when it does not.
 
 use actix_web::{HttpResponse, get, web};
 use sea_orm::ConnectionTrait;
@@ -21,7 +21,7 @@ pub struct Health {
 /// Liveness and database reachability (also at `/api/v1/healthz`).
 #[utoipa::path(tag = "health", responses(
     (status = 200, body = Health),
-    (status = 500, description = "the database does not answer", body = ErrorBody),
+    (status = 503, description = "the database does not answer (`database_unavailable`, with `Retry-After`)", body = ErrorBody),
 ))]
 #[get("/healthz")]
 pub async fn healthz(state: web::Data<AppState>) -> AppResult<HttpResponse> {
@@ -29,6 +29,7 @@ pub async fn healthz(state: web::Data<AppState>) -> AppResult<HttpResponse> {
         .db
         .execute_unprepared("SELECT 1")
         .await
-        .map_err(|e| AppError::internal(format!("health check: {e}")))?;
+        // Whatever the failure, the database did not answer: 503.
+        .map_err(|e| AppError::context("health check", AppError::Unavailable(Box::new(e))))?;
     Ok(HttpResponse::Ok().json(Health { status: "ok" }))
 }

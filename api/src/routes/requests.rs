@@ -377,9 +377,14 @@ async fn recommended_requests(
     volunteer: Volunteer,
 ) -> AppResult<HttpResponse> {
     let tz = state.settings.time_zone;
+    // The account vanished after the token check: a plain 401. A database
+    // failure stays a 5xx.
     let me = accounts::find(&state.reads, volunteer.0.id)
         .await
-        .map_err(|_| AppError::Unauthorized)?;
+        .map_err(|e| match e {
+            AppError::NotFound => AppError::Unauthorized,
+            other => other,
+        })?;
     let skills = stored_list(&me.skills, ServiceCategory::from_code)?;
     let slots: Vec<Slot> = serde_json::from_str::<Vec<WeeklySlot>>(&me.availability)
         .map_err(AppError::internal)?

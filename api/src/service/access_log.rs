@@ -23,7 +23,7 @@ const MAX_ROWS_PER_STATEMENT: usize = 2_000;
 
 struct Pending {
     rows: Vec<resident_access::Model>,
-    written: oneshot::Sender<Result<(), String>>,
+    written: oneshot::Sender<Result<(), sea_orm::DbErr>>,
 }
 
 /// Writes entries with group commit: every answer waits until its own
@@ -58,7 +58,7 @@ impl AccessLogWriter {
             .map_err(|_| AppError::internal("access log writer stopped"))?;
         match done.await {
             Ok(Ok(())) => Ok(()),
-            Ok(Err(cause)) => Err(AppError::internal(format!("access log: {cause}"))),
+            Ok(Err(cause)) => Err(AppError::context("access log", cause)),
             Err(_) => Err(AppError::internal("access log writer stopped")),
         }
     }
@@ -130,9 +130,7 @@ async fn write_batches(db: DatabaseConnection, mut receiver: mpsc::UnboundedRece
         }
         let (rows, waiting): (Vec<_>, Vec<_>) =
             batch.into_iter().map(|p| (p.rows, p.written)).unzip();
-        let outcome = insert(&db, rows.into_iter().flatten().collect())
-            .await
-            .map_err(|e| e.to_string());
+        let outcome = insert(&db, rows.into_iter().flatten().collect()).await;
         if let Err(cause) = &outcome {
             tracing::error!(%cause, "access log entries not written; their answers fail");
         }

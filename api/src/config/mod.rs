@@ -1,8 +1,12 @@
-//! Settings from the environment (and a `.env` file), with the contract's
-//! defaults. `Debug` never prints the JWT secret, the secrets key, the
-//! metrics token or the admin password.
+//! Settings from the command line, the environment (and a `.env` file),
+//! with the contract's defaults, every one declared once in [`declared`].
+//! `Debug` never prints the JWT secret, the secrets key, the metrics token,
+//! the admin password or the database password.
 
 use std::fmt;
+
+pub mod declared;
+pub use declared::SettingsArgs;
 
 use chrono_tz::Tz;
 
@@ -88,15 +92,35 @@ const MIN_WEBHOOK_LEASE_MS: u64 = 300;
 pub const MIN_JWT_SECRET_BYTES: usize = 32;
 
 impl Settings {
+    /// Loads `.env` into the process environment if present; call before
+    /// parsing the command line so that its values count.
+    pub fn load_dotenv() {
+        let _ = dotenvy::dotenv();
+    }
+
     /// Reads the process environment after loading `.env` if present.
     pub fn from_env() -> Result<Self, String> {
-        let _ = dotenvy::dotenv();
+        Self::load_dotenv();
         Self::from_lookup(|key| std::env::var(key).ok())
     }
 
-    /// Builds settings from any key lookup; tests pass their own.
+    /// The settings the command line parsed (flags, environment, defaults).
+    pub fn from_args(args: &SettingsArgs) -> Result<Self, String> {
+        Self::from_lookup(|key| args.get(key))
+    }
+
+    /// Builds settings from any key lookup; tests pass their own. An empty
+    /// or absent value takes the declared default.
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, String> {
-        let non_empty = |key: &str| get(key).filter(|v| !v.trim().is_empty());
+        let non_empty = |key: &str| {
+            debug_assert!(
+                declared::SETTINGS.iter().any(|s| s.var == key),
+                "{key} is not declared"
+            );
+            get(key)
+                .filter(|v| !v.trim().is_empty())
+                .or_else(|| declared::default_of(key).map(str::to_string))
+        };
         let database_url = non_empty("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.into());
         let jwt_secret_is_random = non_empty("JWT_SECRET").is_none();
         let jwt_secret = jwt_secret(non_empty("JWT_SECRET"), is_postgres_url(&database_url))?;
