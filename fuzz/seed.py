@@ -60,7 +60,12 @@ def main():
         "service_categories": ["home_visit", "companionship"],
         "location": {"lat": 39.9, "lng": 116.4}, "service_radius_km": 20, "vetted": True,
     })["id"]
+    # The team is vetted: the volunteer's background check is recorded and
+    # the membership approved, as a manager would.
+    vetted_until = (now + dt.timedelta(days=365)).date().isoformat()
+    call(api, "PUT", f"/users/{volunteer_id}/vetting", admin, {"vetted_until": vetted_until})
     call(api, "POST", f"/teams/{team}/members", volunteer, {})
+    call(api, "POST", f"/teams/{team}/members/{volunteer_id}/approve", admin, {})
     resident = call(api, "POST", "/residents", admin, {
         "name": "王阿姨", "category": "elderly_alone", "phone": "13800138000",
         "address": "幸福小区 3 号楼 2 单元 101", "location": {"lat": 39.905, "lng": 116.405},
@@ -83,8 +88,16 @@ def main():
     to_complete = new_request("待完成的求助", assign=True)  # complete
     call(api, "POST", f"/requests/{request}/signups", volunteer)
 
+    # Paper records are entered by a caseworker, so that the admin may
+    # approve them (nobody approves a record they entered).
+    recorder_phone, recorder_password = "13600000009", "fuzz-recorder-pw"
+    call(api, "POST", "/users", admin, {"phone": recorder_phone, "password": recorder_password,
+                                        "name": "录入员", "role": "caseworker"})
+    recorder = call(api, "POST", "/auth/login",
+                    body={"phone": recorder_phone, "password": recorder_password})["access_token"]
+
     def paper(hours_ago):
-        return call(api, "POST", "/service-records", admin, {
+        return call(api, "POST", "/service-records", recorder, {
             "volunteer_id": volunteer_id, "request_id": request,
             "started_at": iso(now - dt.timedelta(hours=hours_ago)),
             "ended_at": iso(now - dt.timedelta(hours=hours_ago - 1)), "note": "纸质签到表",

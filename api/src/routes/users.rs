@@ -119,6 +119,7 @@ async fn get_user(
 #[utoipa::path(tag = "accounts", security(("bearer" = [])), request_body = ChangePasswordBody, responses(
     (status = 204),
     (status = 401, description = "invalid_credentials: the current password is wrong", body = ErrorBody),
+    (status = 429, description = "too_many_attempts: five wrong current passwords lock the phone like logins, with `Retry-After`", body = ErrorBody),
     (status = 503, description = "busy", body = ErrorBody),
 ))]
 #[post("/me/password")]
