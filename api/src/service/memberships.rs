@@ -70,7 +70,7 @@ pub async fn remove(db: &DatabaseConnection, team_id: Uuid, user_id: Uuid) -> Ap
     if deleted.rows_affected == 0 {
         return Err(AppError::NotFound);
     }
-    signups::withdraw_upcoming(&txn, user_id, team_id).await?;
+    signups::withdraw_upcoming(&txn, user_id, Some(team_id)).await?;
     txn.commit().await?;
     Ok(())
 }

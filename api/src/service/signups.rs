@@ -183,21 +183,28 @@ pub async fn withdraw(db: &DatabaseConnection, request_id: Uuid, volunteer: Uuid
     Ok(())
 }
 
-/// Withdraws `volunteer` from every request of `team` that has not started
-/// yet, freeing the places, in the caller's transaction (a member leaving
-/// a team). Sign-ups already checked in stay, like [`withdraw`]'s.
+/// Withdraws `volunteer` from every request that has not started yet and
+/// is neither completed nor cancelled — of `team` only when given (a
+/// member leaving a team), else of every team (a disabled account) —
+/// freeing the places, in the caller's transaction. Sign-ups that already
+/// have a service record (checked in) stay, like [`withdraw`]'s.
 pub async fn withdraw_upcoming(
     txn: &impl ConnectionTrait,
     volunteer: Uuid,
-    team: Uuid,
+    team: Option<Uuid>,
 ) -> AppResult<()> {
-    let upcoming = Query::select()
+    let mut upcoming = Query::select()
         .column(help_request::Column::Id)
         .from(Requests)
-        .and_where(help_request::Column::TeamId.eq(team))
         .and_where(help_request::Column::StartsAt.gt(now()))
-        .and_where(help_request::Column::Status.ne(RequestStatus::Completed.code()))
+        .and_where(help_request::Column::Status.is_not_in([
+            RequestStatus::Completed.code(),
+            RequestStatus::Cancelled.code(),
+        ]))
         .to_owned();
+    if let Some(team) = team {
+        upcoming.and_where(help_request::Column::TeamId.eq(team));
+    }
     let request_ids: Vec<Uuid> = Signups::find()
         .select_only()
         .column(signup::Column::RequestId)

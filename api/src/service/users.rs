@@ -1,22 +1,20 @@
 //! The account lifecycle: the list of accounts for managers, disabling and
 //! enabling, and password changes that end every earlier token.
 
-use entity::help_request::{self, Entity as Requests};
-use entity::signup::{self, Entity as Signups};
 use entity::user::{self, Entity as Users};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QuerySelect, TransactionTrait,
+    TransactionTrait,
     sea_query::{Expr, ExprTrait, LikeExpr},
 };
 use uuid::Uuid;
 
 use super::accounts::{ACTIVE, DISABLED, find};
 use super::paging::{self, PageRequest};
-use super::{login_throttle, now, service_records, signups};
+use super::{login_throttle, now, signups};
 use crate::auth::{AuthUser, HashGate, hash_password, verify_password};
 use crate::domain::account_rules::{StatusRefusal, may_change_status};
-use crate::domain::vocab::{AccountStatus, RequestStatus, Role};
+use crate::domain::vocab::{AccountStatus, Role};
 use crate::error::{AppError, AppResult};
 use crate::views::stored;
 
@@ -99,7 +97,7 @@ pub async fn set_disabled(
             .exec(&txn)
             .await?;
         if changed.rows_affected > 0 {
-            withdraw_future_signups(&txn, target).await?;
+            signups::withdraw_upcoming(&txn, target, None).await?;
         }
     } else {
         Users::update_many()
@@ -111,40 +109,6 @@ pub async fn set_disabled(
     let account = find(&txn, target).await?;
     txn.commit().await?;
     Ok(account)
-}
-
-/// Gives back the places of the volunteer's sign-ups for requests that
-/// have not started and are still going ahead. A sign-up with a service
-/// record stays: the visit happened.
-async fn withdraw_future_signups(txn: &impl ConnectionTrait, volunteer: Uuid) -> AppResult<()> {
-    let signed_up: Vec<Uuid> = Signups::find()
-        .select_only()
-        .column(signup::Column::RequestId)
-        .filter(signup::Column::VolunteerId.eq(volunteer))
-        .into_tuple()
-        .all(txn)
-        .await?;
-    if signed_up.is_empty() {
-        return Ok(());
-    }
-    let future: Vec<Uuid> = Requests::find()
-        .select_only()
-        .column(help_request::Column::Id)
-        .filter(help_request::Column::Id.is_in(signed_up))
-        .filter(help_request::Column::StartsAt.gt(now()))
-        .filter(help_request::Column::Status.is_not_in([
-            RequestStatus::Completed.code(),
-            RequestStatus::Cancelled.code(),
-        ]))
-        .into_tuple()
-        .all(txn)
-        .await?;
-    for request_id in future {
-        if !service_records::has_records_for(txn, request_id, volunteer).await? {
-            signups::release_place(txn, request_id, volunteer).await?;
-        }
-    }
-    Ok(())
 }
 
 /// The caller's own change: the current password must be right.
