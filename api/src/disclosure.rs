@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use crate::auth::AuthUser;
 use crate::error::AppResult;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::views::{Page, RequestView, ResidentView};
 
 /// An answer that may carry residents' personal data.

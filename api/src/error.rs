@@ -332,6 +332,12 @@ pub fn is_unique_violation(err: &DbErr) -> bool {
 
 pub type AppResult<T> = Result<T, AppError>;
 
+impl From<crate::domain::hours::TimesError> for AppError {
+    fn from(e: crate::domain::hours::TimesError) -> Self {
+        AppError::unprocessable(e.code(), e.message())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::sync::Arc;

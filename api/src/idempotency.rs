@@ -31,7 +31,7 @@ use crate::auth::TokenKeys;
 use crate::error::{AppError, AppResult, is_unique_violation};
 use crate::extract::MAX_BODY_BYTES;
 use crate::secrets::{self, SecretsKey};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 pub const HEADER: &str = "Idempotency-Key";
 /// How long a key is kept.

@@ -19,6 +19,7 @@ pub mod secrets;
 pub mod seed;
 pub mod service;
 pub mod startup;
+pub mod state;
 pub mod telemetry;
 pub mod validate;
 pub mod views;

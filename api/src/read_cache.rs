@@ -41,7 +41,7 @@ use crate::auth::AuthUser;
 use crate::disclosure::{self, Discloses};
 use crate::domain::vocab::Role;
 use crate::error::{AppError, AppResult};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// The PostgreSQL channel migration 5's triggers notify on.
 pub const CHANGES_CHANNEL: &str = "volunteer_service_changes";

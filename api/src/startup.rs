@@ -21,27 +21,8 @@ use crate::metrics::Metrics;
 use crate::read_cache::{self, ReadCache};
 use crate::service::access_log::AccessLogWriter;
 use crate::service::delivery::DeliveryWorker;
+use crate::state::AppState;
 use crate::{extract, idempotency, openapi, routes, service, telemetry};
-
-/// What every handler may reach.
-pub struct AppState {
-    /// Every write, and reads that belong to a write.
-    pub db: DatabaseConnection,
-    /// Plain reads (GET handlers); see [`connect_reads`].
-    pub reads: DatabaseConnection,
-    pub tokens: TokenKeys,
-    pub settings: Arc<Settings>,
-    pub metrics: Arc<Metrics>,
-    /// Answers of hot reads; see [`crate::read_cache`].
-    pub read_cache: Arc<ReadCache>,
-    /// Accounts' status and token version; see [`crate::auth::standing`].
-    pub accounts: AccountCache,
-    /// Bounds the password hashes computed at once.
-    pub hashing: HashGate,
-    /// Entries of the residents' personal-data access log; see
-    /// [`crate::disclosure`].
-    pub access_log: AccessLogWriter,
-}
 
 pub struct Application {
     port: u16,

@@ -19,7 +19,7 @@ use actix_web::web;
 use tracing::Instrument;
 use tracing_subscriber::EnvFilter;
 
-use crate::startup::AppState;
+use crate::state::AppState;
 
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
 

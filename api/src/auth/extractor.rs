@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use crate::domain::vocab::Role;
 use crate::error::{AppError, AppResult};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 #[derive(Debug, Clone)]
 pub struct AuthUser {

@@ -26,7 +26,7 @@ use uuid::Uuid;
 
 use super::token::Verified;
 use crate::error::{AppError, AppResult};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// What the database says about an account, as far as tokens care.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

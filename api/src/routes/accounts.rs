@@ -16,7 +16,7 @@ use crate::error::{AppResult, ErrorBody};
 use crate::extract::Json;
 use crate::service::accounts::{self, NewAccount, ProfileChange};
 use crate::service::client_limit;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::validate::{self, Checker};
 use crate::views::{LoginView, RegisteredView, UserView};
 

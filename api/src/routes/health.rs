@@ -7,7 +7,7 @@ use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::error::{AppError, AppResult, ErrorBody};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 pub fn config(cfg: &mut ServiceConfig) {
     cfg.service(healthz);

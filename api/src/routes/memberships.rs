@@ -9,7 +9,7 @@ use crate::auth::AuthUser;
 use crate::error::{AppError, AppResult, ErrorBody};
 use crate::extract::{EmptyBody, OptionalJson};
 use crate::service::{memberships, teams};
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::views::MembershipView;
 
 pub fn config(cfg: &mut ServiceConfig) {

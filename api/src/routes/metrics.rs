@@ -12,7 +12,7 @@ use crate::auth::bearer_token_of;
 use crate::error::{AppError, AppResult, ErrorBody};
 use crate::metrics::StoredFigures;
 use crate::service;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 pub fn config(cfg: &mut ServiceConfig) {
     cfg.service(metrics);

@@ -13,7 +13,7 @@ use crate::domain::report::GroupBy;
 use crate::error::{AppError, AppResult};
 use crate::service::export_files;
 use crate::service::reports::{self, Range, Stats};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 pub fn config(cfg: &mut ServiceConfig) {
     cfg.service(service_hour_stats)

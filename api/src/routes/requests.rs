@@ -24,7 +24,7 @@ use crate::service::paging::PageParams;
 use crate::service::request_edits::{self, RequestEdit};
 use crate::service::requests::{self, ListFilter, NewRequest, Reader};
 use crate::service::{accounts, matches, residents};
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::validate::Checker;
 use crate::views::{MatchView, Page, Ranked, RecommendationView, RequestView, stored, stored_list};
 

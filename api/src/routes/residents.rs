@@ -18,7 +18,7 @@ use crate::extract::Json;
 use crate::service::access_log;
 use crate::service::paging::PageParams;
 use crate::service::residents::{self, NewResident, ResidentEdit};
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::validate::{self, Checker};
 use crate::views::{AccessLogEntryView, Page, ResidentView};
 

@@ -18,7 +18,7 @@ use crate::service::paging::PageParams;
 use crate::service::record_views::{self, ServiceRecordView};
 use crate::service::service_records::{self, Correction, Decision, ListFilter, PaperEntry};
 use crate::service::teams;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::views::{Page, Ranked, local_time};
 
 pub fn config(cfg: &mut ServiceConfig) {

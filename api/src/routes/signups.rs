@@ -13,7 +13,7 @@ use crate::extract::OptionalJson;
 use crate::service::record_views::{self, ServiceRecordView};
 use crate::service::service_records;
 use crate::service::signups::{self, SignupView};
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::validate::Checker;
 
 pub fn config(cfg: &mut ServiceConfig) {

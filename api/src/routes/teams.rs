@@ -16,7 +16,7 @@ use crate::error::{AppError, AppResult, ErrorBody};
 use crate::extract::{Json, OptionalJson};
 use crate::service::paging::PageParams;
 use crate::service::teams::{self, MemberListing, NewTeam, TeamChanges};
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::validate::Checker;
 use crate::views::{MemberView, MembershipView, Page, TeamView};
 

@@ -15,7 +15,7 @@ use crate::extract::Json;
 use crate::service::accounts::{self, find};
 use crate::service::paging::PageParams;
 use crate::service::users::{self, UserFilter};
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::validate;
 use crate::views::{Page, UserView};
 

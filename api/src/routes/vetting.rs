@@ -15,7 +15,7 @@ use crate::error::{AppError, AppResult};
 use crate::extract::Json;
 use crate::service::paging::PageParams;
 use crate::service::{accounts, vetting};
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::validate;
 use crate::views::{Page, UserView, VettingChangeView};
 

@@ -12,7 +12,7 @@ use crate::error::{AppError, AppResult, ErrorBody};
 use crate::extract::{EmptyBody, Json, OptionalJson};
 use crate::service::paging::PageParams;
 use crate::service::webhooks::{self, DeliveryView, NewWebhook, WebhookView};
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::views::Page;
 
 pub fn config(cfg: &mut ServiceConfig) {

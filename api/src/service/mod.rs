@@ -13,6 +13,7 @@ pub mod matches;
 pub mod memberships;
 pub mod outbox;
 pub mod paging;
+pub mod participation;
 pub mod record_views;
 pub mod reports;
 pub mod request_edits;

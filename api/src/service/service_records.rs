@@ -18,19 +18,13 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::{now, requests, signups, teams};
+use super::{now, participation, requests, teams};
 use crate::auth::AuthUser;
 use crate::domain::geo::Coordinates;
-use crate::domain::hours::{self, RecordTimes, TimesError};
+use crate::domain::hours::{self, RecordTimes};
 use crate::domain::permissions;
 use crate::domain::vocab::{MemberRole, RecordSource, RecordStatus, RequestStatus, Role};
 use crate::error::{AppError, AppResult, is_unique_violation};
-
-impl From<TimesError> for AppError {
-    fn from(e: TimesError) -> Self {
-        AppError::unprocessable(e.code(), e.message())
-    }
-}
 
 /// Approved records that count for hours: those not replaced by an
 /// approved correction. Statistics and exports use the same rule.
@@ -132,20 +126,6 @@ async fn log(
     Ok(())
 }
 
-pub async fn has_records_for(
-    db: &impl ConnectionTrait,
-    request_id: Uuid,
-    volunteer: Uuid,
-) -> AppResult<bool> {
-    Ok(Records::find()
-        .filter(service_record::Column::RequestId.eq(request_id))
-        .filter(service_record::Column::VolunteerId.eq(volunteer))
-        .filter(service_record::Column::Status.ne(RecordStatus::Rejected.code()))
-        .one(db)
-        .await?
-        .is_some())
-}
-
 async fn distance_to_resident(
     db: &impl ConnectionTrait,
     request: &help_request::Model,
@@ -172,7 +152,7 @@ async fn begin_as_signed_up(
     let txn = db.begin().await?;
     lock_volunteer(&txn, volunteer).await?;
     let request = requests::find(&txn, request_id).await?;
-    if !signups::is_signed_up(&txn, request_id, volunteer).await? {
+    if !participation::is_signed_up(&txn, request_id, volunteer).await? {
         return Err(AppError::Forbidden);
     }
     Ok((txn, request))
@@ -371,7 +351,7 @@ async fn served_with(
         .one(db)
         .await?
         .is_some();
-    Ok(member || signups::is_signed_up(db, request.id, volunteer).await?)
+    Ok(member || participation::is_signed_up(db, request.id, volunteer).await?)
 }
 
 #[allow(clippy::too_many_arguments)]

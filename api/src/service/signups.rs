@@ -23,7 +23,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::outbox::{self, RequestEvent};
-use super::{now, requests, service_records, teams};
+use super::{now, participation, requests, teams};
 use crate::config::Settings;
 use crate::domain::masking::mask_name;
 use crate::domain::vetting;
@@ -164,7 +164,7 @@ pub async fn sign_up(
 pub async fn withdraw(db: &DatabaseConnection, request_id: Uuid, volunteer: Uuid) -> AppResult<()> {
     let txn = db.begin().await?;
     let request = requests::find(&txn, request_id).await?;
-    if service_records::has_records_for(&txn, request_id, volunteer).await? {
+    if participation::has_records_for(&txn, request_id, volunteer).await? {
         return Err(AppError::conflict(
             "already_checked_in",
             "已签到的报名不能撤销",
@@ -214,7 +214,7 @@ pub async fn withdraw_upcoming(
         .all(txn)
         .await?;
     for request_id in request_ids {
-        if !service_records::has_records_for(txn, request_id, volunteer).await? {
+        if !participation::has_records_for(txn, request_id, volunteer).await? {
             release_place(txn, request_id, volunteer).await?;
         }
     }
@@ -277,19 +277,6 @@ async fn ensure_vetted_for(
             "服务留守儿童和残疾人需要在服务当天仍有效的无犯罪记录证明",
         ))
     }
-}
-
-pub async fn is_signed_up(
-    db: &impl sea_orm::ConnectionTrait,
-    request_id: Uuid,
-    volunteer: Uuid,
-) -> AppResult<bool> {
-    Ok(Signups::find()
-        .filter(signup::Column::RequestId.eq(request_id))
-        .filter(signup::Column::VolunteerId.eq(volunteer))
-        .one(db)
-        .await?
-        .is_some())
 }
 
 /// `signup.created`, and `request.full` when this sign-up took the last
