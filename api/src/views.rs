@@ -17,7 +17,7 @@ use crate::domain::vocab::{
     AccountStatus, MemberRole, MemberStatus, RequestStatus, ResidentCategory, Role,
     ServiceCategory, TeamKind, Urgency,
 };
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 
 /// A timestamp in the community's zone, RFC 3339 with its offset.
 pub fn local_time(unix_secs: i64, tz: Tz) -> DateTime<FixedOffset> {
@@ -25,16 +25,6 @@ pub fn local_time(unix_secs: i64, tz: Tz) -> DateTime<FixedOffset> {
         .single()
         .map(|t| t.fixed_offset())
         .unwrap_or_default()
-}
-
-/// Decodes a vocabulary code stored by us; a stray value is our bug.
-pub fn stored<T>(code: &str, from_code: fn(&str) -> Option<T>) -> AppResult<T> {
-    from_code(code).ok_or_else(|| AppError::internal(format!("unknown stored code {code}")))
-}
-
-pub fn stored_list<T>(json: &str, from_code: fn(&str) -> Option<T>) -> AppResult<Vec<T>> {
-    let codes: Vec<String> = serde_json::from_str(json).map_err(AppError::internal)?;
-    codes.iter().map(|c| stored(c, from_code)).collect()
 }
 
 /// A page of a list.
@@ -134,7 +124,8 @@ pub struct AccessLogEntryView {
     pub actor_id: Uuid,
     /// The actor's name now; `null` if the account is gone.
     pub actor_name: Option<String>,
-    pub actor_role: String,
+    #[schema(value_type = String)]
+    pub actor_role: Role,
     /// Method and route pattern, e.g. `GET /api/v1/requests/{id}`.
     pub route: String,
     pub accessed_at: DateTime<FixedOffset>,
@@ -202,7 +193,7 @@ impl RequestView {
     ) -> AppResult<Self> {
         let resident_view = RequestResident {
             masked_name: mask_name(&resident.name),
-            category: stored(&resident.category, ResidentCategory::from_code)?,
+            category: resident.category,
             id: full_resident.then_some(resident.id),
             address: full_resident.then(|| resident.address.clone()),
             phone: if full_resident {
@@ -218,7 +209,7 @@ impl RequestView {
         Ok(Self {
             id: request.id,
             resident: resident_view,
-            category: stored(&request.category, ServiceCategory::from_code)?,
+            category: request.category,
             title: request.title.clone(),
             description: request.description.clone(),
             starts_at: local_time(request.starts_at, tz),
@@ -226,8 +217,8 @@ impl RequestView {
             volunteers_needed: request.volunteers_needed,
             signups_count: request.signups_count,
             places_left: (request.volunteers_needed - request.signups_count).max(0),
-            urgency: stored(&request.urgency, Urgency::from_code)?,
-            status: stored(&request.status, RequestStatus::from_code)?,
+            urgency: request.urgency,
+            status: request.status,
             team_id: request.team_id,
             caseworker_id: request.caseworker_id,
             created_at: local_time(request.created_at, tz),

@@ -15,7 +15,7 @@ use crate::domain::availability::{Slot, WeeklySlot};
 use crate::domain::geo::Coordinates;
 use crate::domain::recommend::{self, OpenRequestFacts, VolunteerFacts};
 use crate::domain::vetting::{self, local_day};
-use crate::domain::vocab::{RequestStatus, ResidentCategory, ServiceCategory, Urgency};
+use crate::domain::vocab::{RequestStatus, ServiceCategory, Urgency};
 use crate::domain::{calendar, text};
 use crate::error::{AppError, AppResult, ErrorBody};
 use crate::extract::{EmptyBody, Json, OptionalJson};
@@ -26,7 +26,7 @@ use crate::service::requests::{self, ListFilter, NewRequest, Reader};
 use crate::service::{accounts, matches, residents};
 use crate::state::AppState;
 use crate::validate::Checker;
-use crate::views::{MatchView, Page, Ranked, RecommendationView, RequestView, stored, stored_list};
+use crate::views::{MatchView, Page, Ranked, RecommendationView, RequestView};
 
 pub fn config(cfg: &mut ServiceConfig) {
     cfg.service(create_request)
@@ -385,7 +385,7 @@ async fn recommended_requests(
             AppError::NotFound => AppError::Unauthorized,
             other => other,
         })?;
-    let skills = stored_list(&me.skills, ServiceCategory::from_code)?;
+    let skills = me.skills.clone().into_vec();
     let slots: Vec<Slot> = serde_json::from_str::<Vec<WeeklySlot>>(&me.availability)
         .map_err(AppError::internal)?
         .iter()
@@ -410,17 +410,17 @@ async fn recommended_requests(
             .get(&request.resident_id)
             .ok_or_else(|| AppError::internal("request without resident"))?;
         // Only what they can sign up for: not visits their check does not cover.
-        let category = stored(&resident.category, ResidentCategory::from_code)?;
+        let category = resident.category;
         if !vetting::may_serve(category, me.vetted_until, local_day(request.starts_at, tz)) {
             continue;
         }
         let request_facts = OpenRequestFacts {
-            category: stored(&request.category, ServiceCategory::from_code)?,
+            category: request.category,
             resident_location: Coordinates {
                 lat: resident.location_lat,
                 lng: resident.location_lng,
             },
-            urgency: stored(&request.urgency, Urgency::from_code)?,
+            urgency: request.urgency,
             starts_at: tz
                 .timestamp_opt(request.starts_at, 0)
                 .single()

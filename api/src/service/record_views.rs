@@ -19,9 +19,9 @@ use uuid::Uuid;
 use crate::auth::AuthUser;
 use crate::config::Settings;
 use crate::domain::hours;
-use crate::domain::vocab::{MemberRole, MemberStatus, RecordSource, RecordStatus, ServiceCategory};
+use crate::domain::vocab::{MemberRole, MemberStatus, RecordSource, RecordStatus};
 use crate::error::AppResult;
-use crate::views::{local_time, round2, stored};
+use crate::views::{local_time, round2};
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Activity {
@@ -99,8 +99,8 @@ pub async fn views(
         .collect();
     let leaders: Vec<team_member::Model> = Members::find()
         .filter(team_member::Column::TeamId.is_in(team_ids))
-        .filter(team_member::Column::Role.eq(MemberRole::Leader.code()))
-        .filter(team_member::Column::Status.eq(MemberStatus::Active.code()))
+        .filter(team_member::Column::Role.eq(MemberRole::Leader))
+        .filter(team_member::Column::Status.eq(MemberStatus::Active))
         .all(db)
         .await?;
     let mut user_ids: HashSet<Uuid> = records
@@ -126,9 +126,7 @@ pub async fn views(
         .iter()
         .map(|r| {
             let request = requests.get(&r.request_id);
-            let category = request
-                .and_then(|q| ServiceCategory::from_code(&q.category))
-                .map_or("志愿服务", ServiceCategory::label);
+            let category = request.map_or("志愿服务", |q| q.category.label());
             let team_leaders: Vec<String> = leaders
                 .iter()
                 .filter(|l| l.team_id == r.team_id)
@@ -147,8 +145,8 @@ pub async fn views(
                 ended_at: r.ended_at.map(|t| local_time(t, tz)),
                 minutes: r.minutes,
                 hours: r.minutes.map(|m| round2(f64::from(m) / 60.0)),
-                status: stored(&r.status, RecordStatus::from_code)?,
-                source: stored(&r.source, RecordSource::from_code)?,
+                status: r.status,
+                source: r.source,
                 note: r.note.clone(),
                 created_at: local_time(r.created_at, tz),
                 activity: Activity {

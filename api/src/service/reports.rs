@@ -89,7 +89,14 @@ struct Bucket {
     volunteers: HashSet<Uuid>,
 }
 
-type StatRow = (i64, Option<i32>, Uuid, Uuid, String, String);
+type StatRow = (
+    i64,
+    Option<i32>,
+    Uuid,
+    Uuid,
+    ServiceCategory,
+    ResidentCategory,
+);
 
 pub async fn service_hours<C>(db: &C, group_by: GroupBy, range: Range, tz: Tz) -> AppResult<Stats>
 where
@@ -120,8 +127,8 @@ where
         let key = match group_by {
             GroupBy::Team => team.to_string(),
             GroupBy::Volunteer => volunteer.to_string(),
-            GroupBy::Category => category,
-            GroupBy::ResidentCategory => resident_category,
+            GroupBy::Category => category.code().to_string(),
+            GroupBy::ResidentCategory => resident_category.code().to_string(),
             GroupBy::Month => {
                 let (key, label) = month_key(started_at, tz);
                 month_labels.entry(key.clone()).or_insert(label);
@@ -203,8 +210,8 @@ type ExportRow = (
     String,
     String,
     String,
-    String,
-    String,
+    ResidentCategory,
+    ServiceCategory,
     i64,
     Option<i64>,
     Option<i32>,

@@ -13,7 +13,7 @@ use crate::domain::geo::Coordinates;
 use crate::domain::masking::mask_id_number;
 use crate::domain::vocab::ResidentCategory;
 use crate::error::{AppError, AppResult};
-use crate::views::{ResidentView, local_time, stored};
+use crate::views::{ResidentView, local_time};
 
 pub struct NewResident {
     pub name: String,
@@ -36,7 +36,7 @@ pub async fn create(
     let model = resident::ActiveModel {
         id: Set(Uuid::now_v7()),
         name: Set(new.name),
-        category: Set(new.category.code().into()),
+        category: Set(new.category),
         phone: Set(new.phone),
         address: Set(new.address),
         location_lat: Set(new.location.lat),
@@ -77,7 +77,7 @@ pub async fn edit(
         model.name = Set(name);
     }
     if let Some(category) = edit.category {
-        model.category = Set(category.code().into());
+        model.category = Set(category);
     }
     if let Some(phone) = edit.phone {
         model.phone = Set(phone);
@@ -130,7 +130,7 @@ pub fn view(r: &resident::Model, tz: Tz) -> AppResult<ResidentView> {
     Ok(ResidentView {
         id: r.id,
         name: r.name.clone(),
-        category: stored(&r.category, ResidentCategory::from_code)?,
+        category: r.category,
         phone: r.phone.clone(),
         address: r.address.clone(),
         location: Coordinates {

@@ -19,10 +19,10 @@ use super::{now, teams};
 use crate::config::Settings;
 use crate::domain::notify;
 use crate::domain::ssrf::{SsrfError, parse_webhook_url};
-use crate::domain::vocab::{EventType, WebhookKind};
+use crate::domain::vocab::{CodeList, EventType, WebhookKind};
 use crate::error::{AppError, AppResult};
 use crate::secrets::{self, OpenError, SEALED_PREFIX, SecretsKey};
-use crate::views::{local_time, stored, stored_list};
+use crate::views::local_time;
 use crate::webhook_target::check_target;
 
 pub struct NewWebhook {
@@ -102,8 +102,10 @@ pub async fn create(
             Err(e) => return Err(e),
         }
     }
-    let mut events: Vec<&str> = new.events.iter().map(|e| e.code()).collect();
-    events.sort_unstable();
+    // Kept in code order, once each: the stored list reads the same
+    // however the caller ordered it.
+    let mut events = new.events;
+    events.sort_unstable_by_key(|e| e.code());
     events.dedup();
     let id = Uuid::now_v7();
     let secret = new
@@ -114,10 +116,10 @@ pub async fn create(
     Ok(webhook::ActiveModel {
         id: Set(id),
         url: Set(url.to_string()),
-        kind: Set(new.kind.code().into()),
+        kind: Set(new.kind),
         secret: Set(secret),
         team_id: Set(new.team_id),
-        events: Set(serde_json::to_string(&events).map_err(AppError::internal)?),
+        events: Set(CodeList(events)),
         created_by: Set(by),
         created_at: Set(now()),
     }
@@ -202,9 +204,9 @@ pub fn view(hook: &webhook::Model, tz: Tz) -> AppResult<WebhookView> {
     Ok(WebhookView {
         id: hook.id,
         url: notify::scrub::mask_url(&hook.url),
-        kind: stored(&hook.kind, WebhookKind::from_code)?,
+        kind: hook.kind,
         team_id: hook.team_id,
-        events: stored_list(&hook.events, EventType::from_code)?,
+        events: hook.events.clone().into_vec(),
         has_secret: hook.secret.is_some(),
         created_at: local_time(hook.created_at, tz),
     })
@@ -225,7 +227,7 @@ pub async fn deliveries(
     }
     let (rows, cursor) = finish(query.all(db).await?, page.limit, |d| d.id);
     let event_ids: Vec<Uuid> = rows.iter().map(|d| d.event_id).collect();
-    let events: Vec<(Uuid, String)> = Events::find()
+    let events: Vec<(Uuid, EventType)> = Events::find()
         .select_only()
         .column(outbox_event::Column::Id)
         .column(outbox_event::Column::EventType)
@@ -237,14 +239,15 @@ pub async fn deliveries(
     let views = rows
         .into_iter()
         .map(|d| {
-            let code = events
+            // Deliveries go with their event (foreign key, cascading).
+            let event = events
                 .iter()
                 .find(|(id, _)| *id == d.event_id)
-                .map(|(_, c)| c.as_str())
-                .unwrap_or_default();
+                .map(|(_, event)| *event)
+                .ok_or_else(|| AppError::internal("a delivery without its event"))?;
             Ok(DeliveryView {
                 event_id: d.event_id,
-                event: stored(code, EventType::from_code)?,
+                event,
                 next_attempt_at: (d.status == STATUS_PENDING).then(|| ms(d.next_attempt_at)),
                 status: d.status,
                 attempts: d.attempts,
@@ -283,7 +286,7 @@ pub async fn test_send(
     let event_id = Uuid::now_v7();
     outbox_event::ActiveModel {
         id: Set(event_id),
-        event_type: Set(EventType::WebhookTest.code().into()),
+        event_type: Set(EventType::WebhookTest),
         payload: Set(serde_json::to_string(&message).map_err(AppError::internal)?),
         created_at: Set(now.timestamp_millis()),
     }
