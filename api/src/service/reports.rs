@@ -16,36 +16,13 @@ use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, JoinType, QueryFilter, QueryOrder, QuerySelect,
     StreamTrait, sea_query::Expr,
 };
-use serde::Serialize;
-use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::service_records::counts_as_approved;
 use crate::domain::report::{ExportRecord, GroupBy, month_key};
 use crate::domain::vocab::{ResidentCategory, ServiceCategory};
 use crate::error::AppResult;
-use crate::views::round2;
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct StatItem {
-    /// Team or volunteer id, `YYYY-MM`, or a category code.
-    pub key: String,
-    /// A readable name (Chinese for categories and months).
-    pub label: String,
-    pub hours: f64,
-    /// Exact total behind `hours`.
-    pub minutes: i64,
-    pub records: i64,
-    pub volunteers: i64,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Stats {
-    pub items: Vec<StatItem>,
-    pub total_hours: f64,
-    pub total_minutes: i64,
-    pub total_records: i64,
-}
+use crate::views::{StatItem, Stats, round2};
 
 /// Instants `[from, until)` matched against a record's start.
 #[derive(Debug, Clone, Copy, Default)]

@@ -18,8 +18,6 @@ use sea_orm::{
     TransactionTrait,
     sea_query::{Expr, ExprTrait, Query},
 };
-use serde::Serialize;
-use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::outbox::{self, RequestEvent};
@@ -29,18 +27,7 @@ use crate::domain::masking::mask_name;
 use crate::domain::vetting;
 use crate::domain::vocab::{EventType, RequestStatus};
 use crate::error::{AppError, AppResult, is_unique_violation};
-use crate::views::local_time;
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct SignupView {
-    pub id: Uuid,
-    pub request_id: Uuid,
-    pub volunteer_id: Uuid,
-    pub team_id: Uuid,
-    /// Places left after this sign-up.
-    pub places_left: i32,
-    pub created_at: chrono::DateTime<chrono::FixedOffset>,
-}
+use crate::views::{SignupView, local_time};
 
 /// The statuses in which a request takes sign-ups (`RequestStatus::is_active`).
 const ACTIVE: [RequestStatus; 2] = [RequestStatus::Assigned, RequestStatus::InProgress];

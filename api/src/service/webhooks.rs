@@ -9,8 +9,6 @@ use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
     EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait, sea_query::Expr,
 };
-use serde::Serialize;
-use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::outbox::{self, STATUS_FAILED, STATUS_PENDING, StoredMessage};
@@ -22,7 +20,7 @@ use crate::domain::ssrf::{SsrfError, parse_webhook_url};
 use crate::domain::vocab::{CodeList, EventType, WebhookKind};
 use crate::error::{AppError, AppResult};
 use crate::secrets::{self, OpenError, SEALED_PREFIX, SecretsKey};
-use crate::views::local_time;
+use crate::views::{DeliveryView, local_time};
 use crate::webhook_target::check_target;
 
 pub struct NewWebhook {
@@ -31,36 +29,6 @@ pub struct NewWebhook {
     pub secret: Option<String>,
     pub team_id: Option<Uuid>,
     pub events: Vec<EventType>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct WebhookView {
-    pub id: Uuid,
-    /// The URL with its query values, and Feishu's path token, hidden but
-    /// the last four characters (robot keys travel there).
-    pub url: String,
-    pub kind: WebhookKind,
-    pub team_id: Option<Uuid>,
-    pub events: Vec<EventType>,
-    /// Whether deliveries are signed; the secret itself is never returned.
-    pub has_secret: bool,
-    pub created_at: chrono::DateTime<chrono::FixedOffset>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct DeliveryView {
-    /// Stable across retries: the `webhook-id` receivers deduplicate on.
-    pub event_id: Uuid,
-    pub event: EventType,
-    /// `pending`, `delivered` or `failed`.
-    pub status: String,
-    pub attempts: i32,
-    pub last_status_code: Option<i32>,
-    pub last_error: Option<String>,
-    /// When the next attempt is due; `null` once delivered or failed.
-    pub next_attempt_at: Option<chrono::DateTime<chrono::FixedOffset>>,
-    pub created_at: chrono::DateTime<chrono::FixedOffset>,
-    pub delivered_at: Option<chrono::DateTime<chrono::FixedOffset>>,
 }
 
 fn forbidden(e: SsrfError) -> AppError {
@@ -200,18 +168,6 @@ pub async fn delete(db: &DatabaseConnection, id: Uuid) -> AppResult<()> {
     Ok(())
 }
 
-pub fn view(hook: &webhook::Model, tz: Tz) -> AppResult<WebhookView> {
-    Ok(WebhookView {
-        id: hook.id,
-        url: notify::scrub::mask_url(&hook.url),
-        kind: hook.kind,
-        team_id: hook.team_id,
-        events: hook.events.clone().into_vec(),
-        has_secret: hook.secret.is_some(),
-        created_at: local_time(hook.created_at, tz),
-    })
-}
-
 pub async fn deliveries(
     db: &impl ConnectionTrait,
     webhook_id: Uuid,
@@ -235,7 +191,6 @@ pub async fn deliveries(
         .into_tuple()
         .all(db)
         .await?;
-    let ms = |t: i64| local_time(t.div_euclid(1000), tz);
     let views = rows
         .into_iter()
         .map(|d| {
@@ -245,17 +200,7 @@ pub async fn deliveries(
                 .find(|(id, _)| *id == d.event_id)
                 .map(|(_, event)| *event)
                 .ok_or_else(|| AppError::internal("a delivery without its event"))?;
-            Ok(DeliveryView {
-                event_id: d.event_id,
-                event,
-                next_attempt_at: (d.status == STATUS_PENDING).then(|| ms(d.next_attempt_at)),
-                status: d.status,
-                attempts: d.attempts,
-                last_status_code: d.last_status_code,
-                last_error: d.last_error,
-                created_at: ms(d.created_at),
-                delivered_at: d.delivered_at.map(ms),
-            })
+            Ok(DeliveryView::build(d, event, tz))
         })
         .collect::<AppResult<Vec<_>>>()?;
     Ok((views, cursor))

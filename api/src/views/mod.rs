@@ -1,7 +1,20 @@
 //! What the API answers: the contract's objects, built from entities for a
 //! given reader. Personal data is decided here, in one place: a request's
 //! resident shows address, phone and exact location only to readers that
-//! may see them.
+//! may see them. Every answer type the contract names lives in this tree;
+//! services look rows up, views only shape them.
+
+mod health;
+mod records;
+mod reports;
+mod signups;
+mod webhooks;
+
+pub use health::Health;
+pub use records::{Activity, HistoryEntry, RecordContext, ServiceRecordView};
+pub use reports::{StatItem, Stats};
+pub use signups::SignupView;
+pub use webhooks::{DeliveryView, WebhookView};
 
 use chrono::{DateTime, FixedOffset, NaiveDate, TimeZone};
 use chrono_tz::Tz;
