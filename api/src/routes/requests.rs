@@ -209,7 +209,7 @@ async fn list_requests(
         // The caller's sign-ups among this page decide what each view shows.
         let shown: Vec<Uuid> = rows.iter().map(|(r, _)| r.id).collect();
         let reader = Reader::load(&state.reads, &me, &shown).await?;
-        let items = requests::views_with(&reader, &rows, state.settings.time_zone)?;
+        let items = requests::views_with(&reader, &rows, state.settings.time_zone);
         Ok(Page { items, next_cursor })
     };
     read_cache::json(&state, &me, &req, load).await
@@ -234,7 +234,12 @@ async fn get_request(
         if !reader.may_see(&request) {
             return Err(AppError::NotFound);
         }
-        requests::view_with(&reader, &request, &resident, state.settings.time_zone)
+        Ok(requests::view_with(
+            &reader,
+            &request,
+            &resident,
+            state.settings.time_zone,
+        ))
     };
     read_cache::json(&state, &me, &req, load).await
 }
@@ -439,7 +444,7 @@ async fn recommended_requests(
                     resident,
                     reader.sees_resident_details(request),
                     tz,
-                )?,
+                ),
                 score: rec.score,
                 // Already whole kilometres (`masking::coarse_distance_km`).
                 distance_km: rec.distance_km,

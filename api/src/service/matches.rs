@@ -18,7 +18,7 @@ use crate::domain::geo::Coordinates;
 use crate::domain::matching::{self, RequestFacts, TeamFacts, TeamSituation};
 use crate::domain::vocab::{MemberStatus, RequestStatus};
 use crate::error::{AppError, AppResult};
-use crate::views::MatchView;
+use crate::views::{MatchView, TeamView};
 
 pub async fn for_request(
     db: &impl ConnectionTrait,
@@ -65,17 +65,15 @@ pub async fn for_request(
             )
         })
         .collect();
-    matching::rank(scored)
+    Ok(matching::rank(scored)
         .into_iter()
-        .map(|(team, distance, scored)| {
-            Ok(MatchView {
-                team: super::teams::view(team, tz)?,
-                score: scored.score,
-                distance_km: (distance * 100.0).round() / 100.0,
-                reasons: scored.reasons,
-            })
+        .map(|(team, distance, scored)| MatchView {
+            team: TeamView::build(team, tz),
+            score: scored.score,
+            distance_km: (distance * 100.0).round() / 100.0,
+            reasons: scored.reasons,
         })
-        .collect()
+        .collect())
 }
 
 async fn situations(

@@ -202,7 +202,7 @@ async fn message_for(
         .map(|u| format!("{}（{}）", u.name, mask_phone(&u.phone)));
     let data = match &event.data {
         Some(data) => data.clone(),
-        None => serde_json::to_value(RequestView::build(request, event.resident, false, tz)?)
+        None => serde_json::to_value(RequestView::build(request, event.resident, false, tz))
             .map_err(AppError::internal)?,
     };
     let mention_mobiles = match (event.event, event.team_id) {

@@ -254,7 +254,7 @@ pub async fn view_for(
         .one(db)
         .await?
         .ok_or_else(|| AppError::internal("request without resident"))?;
-    view_with(reader, request, &resident, tz)
+    Ok(view_with(reader, request, &resident, tz))
 }
 
 /// The request as `reader` may see it.
@@ -263,7 +263,7 @@ pub fn view_with(
     request: &help_request::Model,
     resident: &resident::Model,
     tz: Tz,
-) -> AppResult<RequestView> {
+) -> RequestView {
     RequestView::build(request, resident, reader.sees_resident_details(request), tz)
 }
 
@@ -272,7 +272,7 @@ pub fn views_with(
     reader: &Reader,
     rows: &[(help_request::Model, resident::Model)],
     tz: Tz,
-) -> AppResult<Vec<RequestView>> {
+) -> Vec<RequestView> {
     rows.iter()
         .map(|(request, resident)| view_with(reader, request, resident, tz))
         .collect()

@@ -1,6 +1,5 @@
 //! Residents (服务对象): created and read by caseworkers and managers only.
 
-use chrono_tz::Tz;
 use entity::resident::{self, Entity as Residents};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
@@ -13,7 +12,6 @@ use crate::domain::geo::Coordinates;
 use crate::domain::masking::mask_id_number;
 use crate::domain::vocab::ResidentCategory;
 use crate::error::{AppError, AppResult};
-use crate::views::{ResidentView, local_time};
 
 pub struct NewResident {
     pub name: String,
@@ -124,24 +122,4 @@ pub async fn list(
         query = query.filter(resident::Column::Active.eq(active));
     }
     newest_first(db, query, resident::Column::Id, page, |r| r.id).await
-}
-
-pub fn view(r: &resident::Model, tz: Tz) -> AppResult<ResidentView> {
-    Ok(ResidentView {
-        id: r.id,
-        name: r.name.clone(),
-        category: r.category,
-        phone: r.phone.clone(),
-        address: r.address.clone(),
-        location: Coordinates {
-            lat: r.location_lat,
-            lng: r.location_lng,
-        },
-        id_number: r.id_number_masked.clone(),
-        guardian_name: r.guardian_name.clone(),
-        guardian_phone: r.guardian_phone.clone(),
-        notes: r.notes.clone(),
-        active: r.active,
-        created_at: local_time(r.created_at, tz),
-    })
 }

@@ -18,7 +18,7 @@ use crate::domain::phone::mask_phone;
 use crate::domain::vetting::{self, Joining};
 use crate::domain::vocab::{CodeList, MemberRole, MemberStatus, Role, ServiceCategory, TeamKind};
 use crate::error::{AppError, AppResult, is_unique_violation};
-use crate::views::{MemberView, MembershipView, TeamView, local_time};
+use crate::views::{MemberView, MembershipView, local_time};
 
 pub struct NewTeam {
     pub name: String,
@@ -103,22 +103,6 @@ pub async fn list(
     page: PageRequest,
 ) -> AppResult<(Vec<team::Model>, Option<String>)> {
     newest_first(db, Teams::find(), team::Column::Id, page, |t| t.id).await
-}
-
-pub fn view(team: &team::Model, tz: Tz) -> AppResult<TeamView> {
-    Ok(TeamView {
-        id: team.id,
-        name: team.name.clone(),
-        kind: team.kind,
-        service_categories: team.service_categories.clone().into_vec(),
-        location: Coordinates {
-            lat: team.location_lat,
-            lng: team.location_lng,
-        },
-        service_radius_km: team.service_radius_km,
-        vetted: team.vetted,
-        created_at: local_time(team.created_at, tz),
-    })
 }
 
 /// The caller's role in a team, if an active member. A pending member is

@@ -30,7 +30,6 @@ use crate::domain::vocab::{
     AccountStatus, MemberRole, MemberStatus, RequestStatus, ResidentCategory, Role,
     ServiceCategory, TeamKind, Urgency,
 };
-use crate::error::AppResult;
 
 /// A timestamp in the community's zone, RFC 3339 with its offset.
 pub fn local_time(unix_secs: i64, tz: Tz) -> DateTime<FixedOffset> {
@@ -87,6 +86,24 @@ pub struct TeamView {
     pub created_at: DateTime<FixedOffset>,
 }
 
+impl TeamView {
+    pub fn build(team: &entity::team::Model, tz: Tz) -> Self {
+        Self {
+            id: team.id,
+            name: team.name.clone(),
+            kind: team.kind,
+            service_categories: team.service_categories.clone().into_vec(),
+            location: Coordinates {
+                lat: team.location_lat,
+                lng: team.location_lng,
+            },
+            service_radius_km: team.service_radius_km,
+            vetted: team.vetted,
+            created_at: local_time(team.created_at, tz),
+        }
+    }
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct MembershipView {
     pub team_id: Uuid,
@@ -126,6 +143,29 @@ pub struct ResidentView {
     /// `false` once retired (moved away, passed away): no new requests.
     pub active: bool,
     pub created_at: DateTime<FixedOffset>,
+}
+
+impl ResidentView {
+    /// The whole record: for staff, who look after residents.
+    pub fn build(r: &entity::resident::Model, tz: Tz) -> Self {
+        Self {
+            id: r.id,
+            name: r.name.clone(),
+            category: r.category,
+            phone: r.phone.clone(),
+            address: r.address.clone(),
+            location: Coordinates {
+                lat: r.location_lat,
+                lng: r.location_lng,
+            },
+            id_number: r.id_number_masked.clone(),
+            guardian_name: r.guardian_name.clone(),
+            guardian_phone: r.guardian_phone.clone(),
+            notes: r.notes.clone(),
+            active: r.active,
+            created_at: local_time(r.created_at, tz),
+        }
+    }
 }
 
 /// One entry of a resident's access log: who received their personal
@@ -203,7 +243,7 @@ impl RequestView {
         resident: &entity::resident::Model,
         full_resident: bool,
         tz: Tz,
-    ) -> AppResult<Self> {
+    ) -> Self {
         let resident_view = RequestResident {
             masked_name: mask_name(&resident.name),
             category: resident.category,
@@ -219,7 +259,7 @@ impl RequestView {
                 lng: resident.location_lng,
             }),
         };
-        Ok(Self {
+        Self {
             id: request.id,
             resident: resident_view,
             category: request.category,
@@ -236,7 +276,7 @@ impl RequestView {
             caseworker_id: request.caseworker_id,
             created_at: local_time(request.created_at, tz),
             updated_at: local_time(request.updated_at, tz),
-        })
+        }
     }
 }
 
