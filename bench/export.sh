@@ -50,7 +50,7 @@ fi
 
 # The export's query and columns, in each dialect: approved records that no
 # approved correction replaced, joined like api/src/service/reports.rs. The
-# labels repeat domain/vocab.rs; '+8 hours' is Asia/Shanghai (no DST).
+# labels repeat entity/src/vocab.rs; '+8 hours' is Asia/Shanghai (no DST).
 FROM="FROM service_records sr
  JOIN help_requests h ON h.id = sr.request_id
  JOIN residents r ON r.id = h.resident_id

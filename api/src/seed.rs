@@ -29,7 +29,10 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::domain::availability::WeeklySlot;
-use crate::domain::vocab::{ResidentCategory, Role, ServiceCategory, TeamKind};
+use crate::domain::vocab::{
+    AccountStatus, CodeList, MemberRole, MemberStatus, RecordSource, RecordStatus, RequestStatus,
+    ResidentCategory, Role, ServiceCategory, TeamKind, Urgency,
+};
 use crate::error::{AppError, AppResult};
 
 /// The seeded manager's phone; caseworkers are `1360000xxxx`.
@@ -208,9 +211,8 @@ fn weekly_slots(rng: &mut StdRng) -> String {
     serde_json::to_string(&slots).unwrap_or_else(|_| "[]".into())
 }
 
-fn categories_json(categories: &[ServiceCategory]) -> String {
-    let codes: Vec<&str> = categories.iter().map(|c| c.code()).collect();
-    serde_json::to_string(&codes).unwrap_or_else(|_| "[]".into())
+fn categories(categories: &[ServiceCategory]) -> CodeList<ServiceCategory> {
+    CodeList(categories.to_vec())
 }
 
 /// Everyone and everything but the service records.
@@ -249,13 +251,13 @@ impl Community {
             phone,
             password_hash: password_hash.to_string(),
             name,
-            role: role.code().into(),
-            skills: "[]".into(),
+            role,
+            skills: CodeList::default(),
             location_lat: None,
             location_lng: None,
             availability: "[]".into(),
             created_at: created,
-            status: "active".into(),
+            status: AccountStatus::Active,
             vetted_until: None,
             token_version: 0,
         };
@@ -300,8 +302,8 @@ impl Community {
                 team::Model {
                     id: Uuid::now_v7(),
                     name: (*name).into(),
-                    kind: kind.code().into(),
-                    service_categories: categories_json(categories),
+                    kind: *kind,
+                    service_categories: self::categories(categories),
                     location_lat: lat,
                     location_lng: lng,
                     service_radius_km: [3.0, 5.0, 2.0, 8.0][i % 4],
@@ -320,7 +322,7 @@ impl Community {
             let (lat, lng) = near_centre(&mut rng, 0.02);
             let skills = &TEAMS[i % TEAMS.len()].2;
             users.push(user::Model {
-                skills: categories_json(&skills[..rng.gen_range(1..=skills.len())]),
+                skills: categories(&skills[..rng.gen_range(1..=skills.len())]),
                 location_lat: Some(lat),
                 location_lng: Some(lng),
                 availability: weekly_slots(&mut rng),
@@ -335,9 +337,13 @@ impl Community {
             members.push(team_member::Model {
                 team_id: team.id,
                 user_id: id,
-                role: if i < teams.len() { "leader" } else { "member" }.into(),
+                role: if i < teams.len() {
+                    MemberRole::Leader
+                } else {
+                    MemberRole::Member
+                },
                 joined_at: created,
-                status: "active".into(),
+                status: MemberStatus::Active,
             });
             volunteers.push(id);
         }
@@ -351,7 +357,7 @@ impl Community {
                 resident::Model {
                     id: Uuid::now_v7(),
                     name: chinese_name(&mut rng),
-                    category: category.code().into(),
+                    category,
                     phone: (!child).then(|| format!("135{:08}", i)),
                     address: format!(
                         "幸福里小区{}号楼{}单元{}室",
@@ -413,31 +419,44 @@ impl Community {
             let caseworker = caseworkers[r % caseworkers.len()];
             let (status, starts_at, ends_at, team_id, needed, signed) = if r < served {
                 let starts = self.now - 366 * 86_400;
-                ("completed", starts, self.now - 86_400, Some(team.id), 3, 3)
+                (
+                    RequestStatus::Completed,
+                    starts,
+                    self.now - 86_400,
+                    Some(team.id),
+                    3,
+                    3,
+                )
             } else {
                 let starts = self.now + rng.gen_range(1..30) * 86_400 + 9 * 3_600;
                 let ends = starts + 2 * 3_600;
                 match (r - served) % 4 {
-                    0 => ("open", starts, ends, None, 2, 0),
-                    1 | 2 => ("assigned", starts, ends, Some(team.id), 3, 1),
-                    _ => ("cancelled", starts, ends, None, 2, 0),
+                    0 => (RequestStatus::Open, starts, ends, None, 2, 0),
+                    1 | 2 => (RequestStatus::Assigned, starts, ends, Some(team.id), 3, 1),
+                    _ => (RequestStatus::Cancelled, starts, ends, None, 2, 0),
                 }
             };
             let id = Uuid::now_v7();
-            let urgency = ["normal", "normal", "low", "high", "urgent"][r % 5];
+            let urgency = [
+                Urgency::Normal,
+                Urgency::Normal,
+                Urgency::Low,
+                Urgency::High,
+                Urgency::Urgent,
+            ][r % 5];
             self.requests.push(help_request::Model {
                 id,
                 resident_id: resident.id,
                 caseworker_id: caseworker,
-                category: category.code().into(),
+                category,
                 title: title.into(),
                 description: description.into(),
                 starts_at,
                 ends_at,
                 volunteers_needed: needed,
                 signups_count: signed,
-                urgency: urgency.into(),
-                status: status.into(),
+                urgency,
+                status,
                 team_id,
                 created_at: starts_at.min(self.now) - 3 * 86_400,
                 updated_at: starts_at.min(self.now),
@@ -532,9 +551,9 @@ impl RecordStream {
                 self.next_slot[v] += 1;
                 start
             };
-            let record = |start: i64, minutes: i64, status: &str, rng: &mut StdRng| {
+            let record = |start: i64, minutes: i64, status: RecordStatus, rng: &mut StdRng| {
                 let end = start + minutes * 60;
-                let reviewed = status != "pending";
+                let reviewed = status != RecordStatus::Pending;
                 service_record::Model {
                     id: Uuid::now_v7(),
                     volunteer_id: volunteer,
@@ -543,8 +562,12 @@ impl RecordStream {
                     started_at: start,
                     ended_at: Some(end),
                     minutes: Some(minutes as i32),
-                    status: status.into(),
-                    source: if paper { "paper" } else { "phone" }.into(),
+                    status,
+                    source: if paper {
+                        RecordSource::Paper
+                    } else {
+                        RecordSource::Phone
+                    },
                     note: None,
                     recorder_id: if paper { served.caseworker } else { volunteer },
                     check_in_distance_m: (!paper).then(|| rng.gen_range(5.0..900.0)),
@@ -558,13 +581,13 @@ impl RecordStream {
             };
 
             let start = slot();
-            let mut approved = record(start, minutes, "approved", &mut self.rng);
+            let mut approved = record(start, minutes, RecordStatus::Approved, &mut self.rng);
             if i % 200 == 7 {
                 // An approved original, corrected by a new approved record.
-                let original = record(start, minutes + 5, "approved", &mut self.rng);
+                let original = record(start, minutes + 5, RecordStatus::Approved, &mut self.rng);
                 approved.supersedes_id = Some(original.id);
                 approved.note = Some("更正：结束时间填写有误".into());
-                approved.source = "paper".into();
+                approved.source = RecordSource::Paper;
                 approved.recorder_id = served.caseworker;
                 push_with_history(&mut batch, original);
             }
@@ -572,14 +595,14 @@ impl RecordStream {
             batch.approved_minutes += minutes;
             push_with_history(&mut batch, approved);
             if i % 100 == 42 {
-                let mut rejected = record(slot(), minutes, "rejected", &mut self.rng);
+                let mut rejected = record(slot(), minutes, RecordStatus::Rejected, &mut self.rng);
                 rejected.reject_reason = Some("签到位置与服务地址不符".into());
                 push_with_history(&mut batch, rejected);
             }
             if i % 250 == 13 {
                 push_with_history(
                     &mut batch,
-                    record(slot(), minutes, "pending", &mut self.rng),
+                    record(slot(), minutes, RecordStatus::Pending, &mut self.rng),
                 );
             }
         }
@@ -600,7 +623,7 @@ fn push_with_history(batch: &mut RecordBatch, record: service_record::Model) {
             at,
         };
     let ended = record.ended_at.unwrap_or(record.started_at);
-    if record.source == "paper" {
+    if record.source == RecordSource::Paper {
         batch.events.push(event(
             "created",
             record.recorder_id,
@@ -620,7 +643,7 @@ fn push_with_history(batch: &mut RecordBatch, record: service_record::Model) {
     }
     if let (Some(reviewer), Some(at)) = (record.reviewed_by, record.reviewed_at) {
         batch.events.push(event(
-            &record.status,
+            record.status.code(),
             reviewer,
             at,
             record.reject_reason.clone(),
@@ -662,7 +685,7 @@ where
 /// database that already holds anyone but administrators.
 pub async fn seed(db: &DatabaseConnection, plan: &SeedPlan) -> AppResult<SeedReport> {
     let existing = user::Entity::find().all(db).await?;
-    if existing.iter().any(|u| u.role != Role::Admin.code()) {
+    if existing.iter().any(|u| u.role != Role::Admin) {
         return Err(AppError::conflict(
             "database_not_empty",
             "the database already has users; seed an empty one",
@@ -756,21 +779,20 @@ mod tests {
     #[test]
     fn the_community_has_every_kind_of_team_resident_and_request() {
         let community = Community::generate(&plan(5_000), "hash", &HashSet::new());
-        let kinds: HashSet<&str> = community.teams.iter().map(|t| t.kind.as_str()).collect();
+        let kinds: HashSet<TeamKind> = community.teams.iter().map(|t| t.kind).collect();
         assert_eq!(kinds.len(), TeamKind::ALL.len());
-        let categories: HashSet<&str> = community
-            .residents
-            .iter()
-            .map(|r| r.category.as_str())
-            .collect();
+        let categories: HashSet<ResidentCategory> =
+            community.residents.iter().map(|r| r.category).collect();
         assert_eq!(categories.len(), ResidentCategory::ALL.len());
-        let statuses: HashSet<&str> = community
-            .requests
-            .iter()
-            .map(|r| r.status.as_str())
-            .collect();
-        for status in ["open", "assigned", "completed", "cancelled"] {
-            assert!(statuses.contains(status), "no {status} request");
+        let statuses: HashSet<RequestStatus> =
+            community.requests.iter().map(|r| r.status).collect();
+        for status in [
+            RequestStatus::Open,
+            RequestStatus::Assigned,
+            RequestStatus::Completed,
+            RequestStatus::Cancelled,
+        ] {
+            assert!(statuses.contains(&status), "no {status} request");
         }
         let phones: HashSet<&str> = community.users.iter().map(|u| u.phone.as_str()).collect();
         assert_eq!(phones.len(), community.users.len(), "phones are unique");
@@ -801,13 +823,13 @@ mod tests {
         let records = &batch.records;
         let current_approved = records
             .iter()
-            .filter(|r| r.status == "approved")
+            .filter(|r| r.status == RecordStatus::Approved)
             .filter(|r| !records.iter().any(|c| c.supersedes_id == Some(r.id)))
             .count();
         assert_eq!(current_approved, 3_000);
         assert_eq!(batch.approved, 3_000);
-        assert!(records.iter().any(|r| r.status == "rejected"));
-        assert!(records.iter().any(|r| r.status == "pending"));
+        assert!(records.iter().any(|r| r.status == RecordStatus::Rejected));
+        assert!(records.iter().any(|r| r.status == RecordStatus::Pending));
         assert!(
             records
                 .iter()
@@ -820,7 +842,7 @@ mod tests {
         let superseded: HashSet<Uuid> = records.iter().filter_map(|r| r.supersedes_id).collect();
         for r in records
             .iter()
-            .filter(|r| r.status != "rejected" && !superseded.contains(&r.id))
+            .filter(|r| r.status != RecordStatus::Rejected && !superseded.contains(&r.id))
         {
             by_volunteer
                 .entry(r.volunteer_id)

@@ -1,5 +1,7 @@
 use sea_orm::entity::prelude::*;
 
+use crate::vocab::{RequestStatus, ServiceCategory, Urgency};
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "help_requests")]
 pub struct Model {
@@ -8,7 +10,7 @@ pub struct Model {
     pub resident_id: Uuid,
     /// The caseworker (or manager) who posted the request.
     pub caseworker_id: Uuid,
-    pub category: String,
+    pub category: ServiceCategory,
     pub title: String,
     pub description: String,
     pub starts_at: i64,
@@ -17,8 +19,8 @@ pub struct Model {
     /// Places taken; raised only by a conditional update so that it never
     /// passes `volunteers_needed`, whatever the concurrency.
     pub signups_count: i32,
-    pub urgency: String,
-    pub status: String,
+    pub urgency: Urgency,
+    pub status: RequestStatus,
     pub team_id: Option<Uuid>,
     pub created_at: i64,
     pub updated_at: i64,

@@ -2,7 +2,10 @@
 //!
 //! Instants are stored as Unix seconds (`i64`) so that comparisons and
 //! ordering behave the same on SQLite and PostgreSQL; list-valued fields
-//! (skills, categories, weekly availability) are JSON text.
+//! (skills, categories, weekly availability) are JSON text. Enum-like
+//! columns hold the codes of [`vocab`], typed as its enums.
+
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod client_attempt;
 pub mod help_request;
@@ -18,5 +21,6 @@ pub mod team;
 pub mod team_member;
 pub mod user;
 pub mod vetting_change;
+pub mod vocab;
 pub mod webhook;
 pub mod webhook_delivery;

@@ -1,12 +1,14 @@
 use sea_orm::entity::prelude::*;
 
+use crate::vocab::ResidentCategory;
+
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "residents")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
     pub name: String,
-    pub category: String,
+    pub category: ResidentCategory,
     pub phone: Option<String>,
     pub address: String,
     pub location_lat: f64,

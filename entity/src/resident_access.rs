@@ -1,5 +1,7 @@
 use sea_orm::entity::prelude::*;
 
+use crate::vocab::Role;
+
 /// One resident's personal data in one answer: who, when, which route.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "resident_access_log")]
@@ -8,7 +10,7 @@ pub struct Model {
     pub id: Uuid,
     pub resident_id: Uuid,
     pub actor_id: Uuid,
-    pub actor_role: String,
+    pub actor_role: Role,
     /// Method and route pattern, e.g. `GET /api/v1/requests/{id}`.
     pub route: String,
     pub accessed_at: i64,

@@ -1,5 +1,7 @@
 use sea_orm::entity::prelude::*;
 
+use crate::vocab::{RecordSource, RecordStatus};
+
 /// A service record (志愿服务记录). Approved records are never edited in
 /// place: a correction is a new record that names the one it supersedes.
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
@@ -13,8 +15,8 @@ pub struct Model {
     pub started_at: i64,
     pub ended_at: Option<i64>,
     pub minutes: Option<i32>,
-    pub status: String,
-    pub source: String,
+    pub status: RecordStatus,
+    pub source: RecordSource,
     pub note: Option<String>,
     /// Who wrote the record down (the volunteer for phone check-ins).
     pub recorder_id: Uuid,

@@ -1,5 +1,7 @@
 use sea_orm::entity::prelude::*;
 
+use crate::vocab::{MemberRole, MemberStatus};
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "team_members")]
 pub struct Model {
@@ -7,12 +9,9 @@ pub struct Model {
     pub team_id: Uuid,
     #[sea_orm(primary_key, auto_increment = false)]
     pub user_id: Uuid,
-    /// `member` or `leader`.
-    pub role: String,
+    pub role: MemberRole,
     pub joined_at: i64,
-    /// `active`, or `pending` until a vetted team's leader or a manager
-    /// approves. A pending member is not a member.
-    pub status: String,
+    pub status: MemberStatus,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -1,5 +1,7 @@
 use sea_orm::entity::prelude::*;
 
+use crate::vocab::{AccountStatus, CodeList, Role, ServiceCategory};
+
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "users")]
 pub struct Model {
@@ -9,16 +11,15 @@ pub struct Model {
     pub phone: String,
     pub password_hash: String,
     pub name: String,
-    pub role: String,
-    /// JSON array of service category codes.
-    pub skills: String,
+    pub role: Role,
+    #[sea_orm(column_type = "Text")]
+    pub skills: CodeList<ServiceCategory>,
     pub location_lat: Option<f64>,
     pub location_lng: Option<f64>,
     /// JSON array of `{weekday, start, end}` slots.
     pub availability: String,
     pub created_at: i64,
-    /// `active` or `disabled`.
-    pub status: String,
+    pub status: AccountStatus,
     /// The last day the person's background check (无犯罪记录证明) is valid.
     pub vetted_until: Option<Date>,
     /// Tokens carry the version they were issued under; raising it (a

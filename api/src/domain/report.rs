@@ -37,8 +37,8 @@ pub struct ExportRecord {
     pub volunteer_name: String,
     pub volunteer_phone: String,
     pub team_name: String,
-    pub resident_category: String,
-    pub service_category: String,
+    pub resident_category: ResidentCategory,
+    pub service_category: ServiceCategory,
     pub started_at: i64,
     pub ended_at: i64,
     pub minutes: i64,
@@ -75,12 +75,8 @@ impl ExportRecord {
             self.volunteer_name.clone(),
             mask_phone(&self.volunteer_phone),
             self.team_name.clone(),
-            ResidentCategory::from_code(&self.resident_category)
-                .map_or("未知", ResidentCategory::label)
-                .to_string(),
-            ServiceCategory::from_code(&self.service_category)
-                .map_or("未知", ServiceCategory::label)
-                .to_string(),
+            self.resident_category.label().to_string(),
+            self.service_category.label().to_string(),
             local_minute(self.started_at, tz),
             local_minute(self.ended_at, tz),
             hours_text(self.minutes),
@@ -130,8 +126,8 @@ mod tests {
             volunteer_name: "张三".into(),
             volunteer_phone: "13812345678".into(),
             team_name: "学雷锋队".into(),
-            resident_category: "elderly_alone".into(),
-            service_category: "meal_delivery".into(),
+            resident_category: ResidentCategory::ElderlyAlone,
+            service_category: ServiceCategory::MealDelivery,
             started_at: midnight(),
             ended_at: midnight() + 90 * 60,
             minutes: 90,

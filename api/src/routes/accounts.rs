@@ -171,7 +171,7 @@ async fn login(
     count_client_attempt(&state, &req).await?;
     let body = body.0;
     let user = accounts::login(&state.db, &state.hashing, body.phone.trim(), body.password).await?;
-    let role = crate::views::stored(&user.role, Role::from_code)?;
+    let role = user.role;
     let access_token =
         state
             .tokens

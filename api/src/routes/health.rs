@@ -2,20 +2,14 @@
 
 use actix_web::{HttpResponse, get, web};
 use sea_orm::ConnectionTrait;
-use serde::Serialize;
-use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::error::{AppError, AppResult, ErrorBody};
 use crate::state::AppState;
+use crate::views::Health;
 
 pub fn config(cfg: &mut ServiceConfig) {
     cfg.service(healthz);
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct Health {
-    status: &'static str,
 }
 
 /// Liveness and database reachability (also at `/api/v1/healthz`).

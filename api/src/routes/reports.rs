@@ -12,8 +12,9 @@ use crate::domain::calendar::local_range;
 use crate::domain::report::GroupBy;
 use crate::error::{AppError, AppResult};
 use crate::service::export_files;
-use crate::service::reports::{self, Range, Stats};
+use crate::service::reports::{self, Range};
 use crate::state::AppState;
+use crate::views::Stats;
 
 pub fn config(cfg: &mut ServiceConfig) {
     cfg.service(service_hour_stats)

@@ -15,7 +15,7 @@ use crate::domain::availability::{Slot, WeeklySlot};
 use crate::domain::geo::Coordinates;
 use crate::domain::recommend::{self, OpenRequestFacts, VolunteerFacts};
 use crate::domain::vetting::{self, local_day};
-use crate::domain::vocab::{RequestStatus, ResidentCategory, ServiceCategory, Urgency};
+use crate::domain::vocab::{RequestStatus, ServiceCategory, Urgency};
 use crate::domain::{calendar, text};
 use crate::error::{AppError, AppResult, ErrorBody};
 use crate::extract::{EmptyBody, Json, OptionalJson};
@@ -26,7 +26,7 @@ use crate::service::requests::{self, ListFilter, NewRequest, Reader};
 use crate::service::{accounts, matches, residents};
 use crate::state::AppState;
 use crate::validate::Checker;
-use crate::views::{MatchView, Page, Ranked, RecommendationView, RequestView, stored, stored_list};
+use crate::views::{MatchView, Page, Ranked, RecommendationView, RequestView};
 
 pub fn config(cfg: &mut ServiceConfig) {
     cfg.service(create_request)
@@ -209,7 +209,7 @@ async fn list_requests(
         // The caller's sign-ups among this page decide what each view shows.
         let shown: Vec<Uuid> = rows.iter().map(|(r, _)| r.id).collect();
         let reader = Reader::load(&state.reads, &me, &shown).await?;
-        let items = requests::views_with(&reader, &rows, state.settings.time_zone)?;
+        let items = requests::views_with(&reader, &rows, state.settings.time_zone);
         Ok(Page { items, next_cursor })
     };
     read_cache::json(&state, &me, &req, load).await
@@ -234,7 +234,12 @@ async fn get_request(
         if !reader.may_see(&request) {
             return Err(AppError::NotFound);
         }
-        requests::view_with(&reader, &request, &resident, state.settings.time_zone)
+        Ok(requests::view_with(
+            &reader,
+            &request,
+            &resident,
+            state.settings.time_zone,
+        ))
     };
     read_cache::json(&state, &me, &req, load).await
 }
@@ -385,7 +390,7 @@ async fn recommended_requests(
             AppError::NotFound => AppError::Unauthorized,
             other => other,
         })?;
-    let skills = stored_list(&me.skills, ServiceCategory::from_code)?;
+    let skills = me.skills.clone().into_vec();
     let slots: Vec<Slot> = serde_json::from_str::<Vec<WeeklySlot>>(&me.availability)
         .map_err(AppError::internal)?
         .iter()
@@ -410,17 +415,17 @@ async fn recommended_requests(
             .get(&request.resident_id)
             .ok_or_else(|| AppError::internal("request without resident"))?;
         // Only what they can sign up for: not visits their check does not cover.
-        let category = stored(&resident.category, ResidentCategory::from_code)?;
+        let category = resident.category;
         if !vetting::may_serve(category, me.vetted_until, local_day(request.starts_at, tz)) {
             continue;
         }
         let request_facts = OpenRequestFacts {
-            category: stored(&request.category, ServiceCategory::from_code)?,
+            category: request.category,
             resident_location: Coordinates {
                 lat: resident.location_lat,
                 lng: resident.location_lng,
             },
-            urgency: stored(&request.urgency, Urgency::from_code)?,
+            urgency: request.urgency,
             starts_at: tz
                 .timestamp_opt(request.starts_at, 0)
                 .single()
@@ -439,7 +444,7 @@ async fn recommended_requests(
                     resident,
                     reader.sees_resident_details(request),
                     tz,
-                )?,
+                ),
                 score: rec.score,
                 // Already whole kilometres (`masking::coarse_distance_km`).
                 distance_km: rec.distance_km,

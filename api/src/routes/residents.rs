@@ -217,7 +217,7 @@ async fn create_resident(
     req: HttpRequest,
 ) -> AppResult<HttpResponse> {
     let resident = residents::create(&state.db, new_resident(body.0)?, staff.0.id).await?;
-    let view = residents::view(&resident, state.settings.time_zone)?;
+    let view = ResidentView::build(&resident, state.settings.time_zone);
     disclosure::log(&state, &req, &staff.0, &view).await?;
     Ok(HttpResponse::Created().json(view))
 }
@@ -243,8 +243,8 @@ async fn list_residents(
     let (rows, next_cursor) = residents::list(&state.reads, query.active, page).await?;
     let items = rows
         .iter()
-        .map(|r| residents::view(r, state.settings.time_zone))
-        .collect::<AppResult<_>>()?;
+        .map(|r| ResidentView::build(r, state.settings.time_zone))
+        .collect::<Vec<_>>();
     let page = Page { items, next_cursor };
     disclosure::log(&state, &req, &staff.0, &page).await?;
     Ok(HttpResponse::Ok().json(page))
@@ -262,7 +262,7 @@ async fn get_resident(
     req: HttpRequest,
 ) -> AppResult<HttpResponse> {
     let resident = residents::find(&state.reads, *id).await?;
-    let view = residents::view(&resident, state.settings.time_zone)?;
+    let view = ResidentView::build(&resident, state.settings.time_zone);
     disclosure::log(&state, &req, &staff.0, &view).await?;
     Ok(HttpResponse::Ok().json(view))
 }
@@ -305,7 +305,7 @@ async fn edit_resident(
 ) -> AppResult<HttpResponse> {
     let edit = resident_edit(body.0)?;
     let resident = residents::edit(&state.db, *id, edit).await?;
-    let view = residents::view(&resident, state.settings.time_zone)?;
+    let view = ResidentView::build(&resident, state.settings.time_zone);
     disclosure::log(&state, &req, &staff.0, &view).await?;
     Ok(HttpResponse::Ok().json(view))
 }

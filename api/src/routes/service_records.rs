@@ -3,7 +3,7 @@
 
 use actix_web::{HttpResponse, get, post, web};
 use chrono::{DateTime, FixedOffset, NaiveDate};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
@@ -15,11 +15,11 @@ use crate::domain::vocab::{RecordStatus, Role};
 use crate::error::{AppError, AppResult, ErrorBody};
 use crate::extract::{EmptyBody, Json, OptionalJson};
 use crate::service::paging::PageParams;
-use crate::service::record_views::{self, ServiceRecordView};
+use crate::service::record_views;
 use crate::service::service_records::{self, Correction, Decision, ListFilter, PaperEntry};
 use crate::service::teams;
 use crate::state::AppState;
-use crate::views::{Page, Ranked, local_time};
+use crate::views::{HistoryEntry, Page, Ranked, ServiceRecordView};
 
 pub fn config(cfg: &mut ServiceConfig) {
     cfg.service(create_record)
@@ -68,16 +68,6 @@ pub struct RecordFilter {
     to: Option<NaiveDate>,
     limit: Option<u64>,
     cursor: Option<String>,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct HistoryEntry {
-    pub record_id: Uuid,
-    /// `created`, `checked_in`, `checked_out`, `approved`, `rejected` or `corrected`.
-    pub action: String,
-    pub actor_id: Uuid,
-    pub reason: Option<String>,
-    pub at: DateTime<FixedOffset>,
 }
 
 async fn respond(
@@ -197,13 +187,7 @@ async fn record_history(
     let items: Vec<HistoryEntry> = service_records::history(&state.reads, record.id)
         .await?
         .into_iter()
-        .map(|e| HistoryEntry {
-            record_id: e.record_id,
-            action: e.action,
-            actor_id: e.actor_id,
-            reason: e.reason,
-            at: local_time(e.at, tz),
-        })
+        .map(|e| HistoryEntry::build(e, tz))
         .collect();
     Ok(HttpResponse::Ok().json(Ranked { items }))
 }

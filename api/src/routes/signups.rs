@@ -10,11 +10,12 @@ use crate::auth::Volunteer;
 use crate::domain::geo::Coordinates;
 use crate::error::{AppError, AppResult, ErrorBody};
 use crate::extract::OptionalJson;
-use crate::service::record_views::{self, ServiceRecordView};
+use crate::service::record_views;
 use crate::service::service_records;
-use crate::service::signups::{self, SignupView};
+use crate::service::signups;
 use crate::state::AppState;
 use crate::validate::Checker;
+use crate::views::{ServiceRecordView, SignupView};
 
 pub fn config(cfg: &mut ServiceConfig) {
     cfg.service(sign_up)

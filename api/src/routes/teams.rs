@@ -113,7 +113,7 @@ async fn create_team(
     body: Json<CreateTeamBody>,
 ) -> AppResult<HttpResponse> {
     let team = teams::create(&state.db, new_team(body.0)?).await?;
-    Ok(HttpResponse::Created().json(teams::view(&team, state.settings.time_zone)?))
+    Ok(HttpResponse::Created().json(TeamView::build(&team, state.settings.time_zone)))
 }
 
 /// Lists teams, newest first.
@@ -129,8 +129,8 @@ async fn list_teams(
     let (rows, next_cursor) = teams::list(&state.reads, query.parse()?).await?;
     let items = rows
         .iter()
-        .map(|t| teams::view(t, state.settings.time_zone))
-        .collect::<AppResult<_>>()?;
+        .map(|t| TeamView::build(t, state.settings.time_zone))
+        .collect::<Vec<_>>();
     Ok(HttpResponse::Ok().json(Page { items, next_cursor }))
 }
 
@@ -145,7 +145,7 @@ async fn get_team(
     id: web::Path<Uuid>,
 ) -> AppResult<HttpResponse> {
     let team = teams::find(&state.reads, *id).await?;
-    Ok(HttpResponse::Ok().json(teams::view(&team, state.settings.time_zone)?))
+    Ok(HttpResponse::Ok().json(TeamView::build(&team, state.settings.time_zone)))
 }
 
 /// The same checks as [`new_team`], on the fields given.
@@ -188,7 +188,7 @@ async fn update_team(
     }
     let tz = state.settings.time_zone;
     let team = teams::update(&state.db, team.id, changes, tz).await?;
-    Ok(HttpResponse::Ok().json(teams::view(&team, tz)?))
+    Ok(HttpResponse::Ok().json(TeamView::build(&team, tz)))
 }
 
 /// Joins a team (a volunteer, themselves) or adds a member (a manager,

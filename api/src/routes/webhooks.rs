@@ -11,9 +11,9 @@ use crate::domain::vocab::{EventType, WebhookKind};
 use crate::error::{AppError, AppResult, ErrorBody};
 use crate::extract::{EmptyBody, Json, OptionalJson};
 use crate::service::paging::PageParams;
-use crate::service::webhooks::{self, DeliveryView, NewWebhook, WebhookView};
+use crate::service::webhooks::{self, NewWebhook};
 use crate::state::AppState;
-use crate::views::Page;
+use crate::views::{DeliveryView, Page, WebhookView};
 
 pub fn config(cfg: &mut ServiceConfig) {
     cfg.service(create_webhook)
@@ -67,7 +67,7 @@ async fn create_webhook(
         events: body.events,
     };
     let hook = webhooks::create(&state.db, &state.settings, new, manager.0.id).await?;
-    Ok(HttpResponse::Created().json(webhooks::view(&hook, state.settings.time_zone)?))
+    Ok(HttpResponse::Created().json(WebhookView::build(&hook, state.settings.time_zone)))
 }
 
 /// Lists webhooks, newest first.
@@ -81,10 +81,10 @@ async fn list_webhooks(
     query: web::Query<PageParams>,
 ) -> AppResult<HttpResponse> {
     let (rows, next_cursor) = webhooks::list(&state.reads, query.parse()?).await?;
-    let items = rows
+    let items: Vec<WebhookView> = rows
         .iter()
-        .map(|w| webhooks::view(w, state.settings.time_zone))
-        .collect::<AppResult<_>>()?;
+        .map(|w| WebhookView::build(w, state.settings.time_zone))
+        .collect();
     Ok(HttpResponse::Ok().json(Page { items, next_cursor }))
 }
 

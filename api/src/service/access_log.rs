@@ -76,7 +76,7 @@ fn entries(actor: &AuthUser, route: &str, residents: &[Uuid]) -> Vec<resident_ac
             id: Uuid::now_v7(),
             resident_id,
             actor_id: actor.id,
-            actor_role: actor.role.code().into(),
+            actor_role: actor.role,
             route: route.into(),
             accessed_at: at,
         })

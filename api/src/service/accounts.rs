@@ -18,9 +18,9 @@ use crate::domain::availability::WeeklySlot;
 use crate::domain::geo::Coordinates;
 use crate::domain::phone::Phone;
 use crate::domain::stars::StarThresholds;
-use crate::domain::vocab::{AccountStatus, Role, ServiceCategory};
+use crate::domain::vocab::{AccountStatus, CodeList, Role, ServiceCategory};
 use crate::error::{AppError, AppResult, is_unique_violation};
-use crate::views::{UserView, local_time, round2, stored, stored_list};
+use crate::views::{UserView, local_time, round2};
 
 pub struct NewAccount {
     pub phone: Phone,
@@ -48,13 +48,13 @@ pub async fn create_account(
         phone: Set(account.phone.into_inner()),
         password_hash: Set(password_hash),
         name: Set(account.name),
-        role: Set(account.role.code().into()),
-        skills: Set("[]".into()),
+        role: Set(account.role),
+        skills: Set(CodeList::default()),
         location_lat: Set(None),
         location_lng: Set(None),
         availability: Set("[]".into()),
         created_at: Set(now()),
-        status: Set(ACTIVE.into()),
+        status: Set(AccountStatus::Active),
         vetted_until: Set(None),
         token_version: Set(0),
     };
@@ -131,7 +131,7 @@ pub async fn login(
     match user {
         Some(user) if ok => {
             login_throttle::clear(db, phone).await?;
-            if user.status != ACTIVE {
+            if user.status != AccountStatus::Active {
                 return Err(AppError::denied("account_disabled", "账号已停用"));
             }
             Ok(user)
@@ -141,23 +141,19 @@ pub async fn login(
     }
 }
 
-/// `users.status` of an account that may log in.
-pub const ACTIVE: &str = "active";
-pub const DISABLED: &str = "disabled";
-
 /// Holds a share lock on an account's row for the rest of the transaction
 /// (none on SQLite, whose single connection is serial anyway) and refuses
 /// a disabled account, so no write of theirs slips past a disable.
 pub async fn lock_active(db: &impl ConnectionTrait, id: Uuid) -> AppResult<()> {
-    let status: Option<String> = Users::find_by_id(id)
+    let status: Option<AccountStatus> = Users::find_by_id(id)
         .select_only()
         .column(user::Column::Status)
         .lock_shared()
         .into_tuple()
         .one(db)
         .await?;
-    match status.as_deref() {
-        Some(ACTIVE) => Ok(()),
+    match status {
+        Some(AccountStatus::Active) => Ok(()),
         Some(_) => Err(AppError::AccountDisabled),
         None => Err(AppError::Unauthorized),
     }
@@ -189,8 +185,7 @@ pub async fn update_profile(
         model.name = Set(name);
     }
     if let Some(skills) = change.skills {
-        let codes: Vec<&str> = skills.iter().map(|s| s.code()).collect();
-        model.skills = Set(serde_json::to_string(&codes).map_err(AppError::internal)?);
+        model.skills = Set(CodeList(skills));
     }
     if let Some(location) = change.location {
         model.location_lat = Set(location.map(|l| l.lat));
@@ -254,15 +249,15 @@ pub fn user_view(
         id: user.id,
         phone: user.phone.clone(),
         name: user.name.clone(),
-        role: stored(&user.role, Role::from_code)?,
-        skills: stored_list(&user.skills, ServiceCategory::from_code)?,
+        role: user.role,
+        skills: user.skills.clone().into_vec(),
         location,
         availability: serde_json::from_str(&user.availability).map_err(AppError::internal)?,
         approved_hours: round2(approved_minutes as f64 / 60.0),
         star_level: stars.level(approved_minutes),
         vetted_until: user.vetted_until,
         created_at: local_time(user.created_at, tz),
-        status: stored(&user.status, AccountStatus::from_code)?,
+        status: user.status,
     })
 }
 

@@ -16,11 +16,9 @@ use uuid::Uuid;
 use crate::domain::availability::{self, Slot, WeeklySlot};
 use crate::domain::geo::Coordinates;
 use crate::domain::matching::{self, RequestFacts, TeamFacts, TeamSituation};
-use crate::domain::vocab::{
-    MemberStatus, RequestStatus, ResidentCategory, ServiceCategory, Urgency,
-};
+use crate::domain::vocab::{MemberStatus, RequestStatus};
 use crate::error::{AppError, AppResult};
-use crate::views::{MatchView, stored, stored_list};
+use crate::views::{MatchView, TeamView};
 
 pub async fn for_request(
     db: &impl ConnectionTrait,
@@ -29,20 +27,20 @@ pub async fn for_request(
     tz: Tz,
 ) -> AppResult<Vec<MatchView>> {
     let facts = RequestFacts {
-        category: stored(&request.category, ServiceCategory::from_code)?,
-        resident_category: stored(&resident.category, ResidentCategory::from_code)?,
+        category: request.category,
+        resident_category: resident.category,
         resident_location: Coordinates {
             lat: resident.location_lat,
             lng: resident.location_lng,
         },
-        urgency: stored(&request.urgency, Urgency::from_code)?,
+        urgency: request.urgency,
         volunteers_needed: u32::try_from(request.volunteers_needed).unwrap_or(1),
     };
     let teams = Teams::find().all(db).await?;
     let mut candidates = Vec::new();
     for team in &teams {
         let team_facts = TeamFacts {
-            categories: stored_list(&team.service_categories, ServiceCategory::from_code)?,
+            categories: team.service_categories.clone().into_vec(),
             location: Coordinates {
                 lat: team.location_lat,
                 lng: team.location_lng,
@@ -67,17 +65,15 @@ pub async fn for_request(
             )
         })
         .collect();
-    matching::rank(scored)
+    Ok(matching::rank(scored)
         .into_iter()
-        .map(|(team, distance, scored)| {
-            Ok(MatchView {
-                team: super::teams::view(team, tz)?,
-                score: scored.score,
-                distance_km: (distance * 100.0).round() / 100.0,
-                reasons: scored.reasons,
-            })
+        .map(|(team, distance, scored)| MatchView {
+            team: TeamView::build(team, tz),
+            score: scored.score,
+            distance_km: (distance * 100.0).round() / 100.0,
+            reasons: scored.reasons,
         })
-        .collect()
+        .collect())
 }
 
 async fn situations(
@@ -104,7 +100,7 @@ async fn situations(
         .column(team_member::Column::TeamId)
         .column(team_member::Column::UserId)
         .filter(team_member::Column::TeamId.is_in(team_ids.iter().copied()))
-        .filter(team_member::Column::Status.eq(MemberStatus::Active.code()))
+        .filter(team_member::Column::Status.eq(MemberStatus::Active))
         .into_tuple()
         .all(db)
         .await?;
@@ -134,7 +130,7 @@ async fn situations(
         }
     }
 
-    let assignments: Vec<(Option<Uuid>, Uuid, String)> = Requests::find()
+    let assignments: Vec<(Option<Uuid>, Uuid, RequestStatus)> = Requests::find()
         .select_only()
         .column(help_request::Column::TeamId)
         .column(help_request::Column::ResidentId)
@@ -147,11 +143,10 @@ async fn situations(
     for (team_id, resident_id, status) in assignments {
         let Some(team_id) = team_id else { continue };
         let entry = out.entry(team_id).or_default();
-        if status == RequestStatus::Assigned.code() || status == RequestStatus::InProgress.code() {
+        if status == RequestStatus::Assigned || status == RequestStatus::InProgress {
             entry.open_assignments += 1;
         }
-        let served =
-            status == RequestStatus::Completed.code() || status == RequestStatus::InProgress.code();
+        let served = status == RequestStatus::Completed || status == RequestStatus::InProgress;
         if resident_id == request.resident_id && served {
             entry.served_resident_before = true;
         }

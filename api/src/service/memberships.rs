@@ -14,9 +14,9 @@ use uuid::Uuid;
 
 use super::{now, signups, teams};
 use crate::domain::vetting;
-use crate::domain::vocab::{MemberRole, MemberStatus};
+use crate::domain::vocab::MemberStatus;
 use crate::error::{AppError, AppResult};
-use crate::views::{MembershipView, stored};
+use crate::views::MembershipView;
 
 /// Makes a pending member active, only while their check holds today
 /// (422 `volunteer_not_vetted`). Approving an active member changes
@@ -30,8 +30,8 @@ pub async fn approve(
     let row = teams::member_row(db, team_id, user_id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let role = stored(&row.role, MemberRole::from_code)?;
-    if row.status != MemberStatus::Active.code() {
+    let role = row.role;
+    if row.status != MemberStatus::Active {
         let vetted_until = Users::find_by_id(user_id)
             .one(db)
             .await?
@@ -41,7 +41,7 @@ pub async fn approve(
         Members::update_many()
             .col_expr(
                 team_member::Column::Status,
-                Expr::value(MemberStatus::Active.code()),
+                Expr::value(MemberStatus::Active),
             )
             .filter(team_member::Column::TeamId.eq(team_id))
             .filter(team_member::Column::UserId.eq(user_id))
@@ -94,10 +94,10 @@ pub async fn hold_unvetted(
     Members::update_many()
         .col_expr(
             team_member::Column::Status,
-            Expr::value(MemberStatus::Pending.code()),
+            Expr::value(MemberStatus::Pending),
         )
         .filter(team_member::Column::TeamId.eq(team_id))
-        .filter(team_member::Column::Status.eq(MemberStatus::Active.code()))
+        .filter(team_member::Column::Status.eq(MemberStatus::Active))
         .filter(team_member::Column::UserId.in_subquery(unvetted))
         .exec(db)
         .await?;

@@ -24,9 +24,9 @@ use crate::domain::geo::Coordinates;
 use crate::domain::matching::{self, RequestFacts, TeamFacts};
 use crate::domain::notify::EventMessage;
 use crate::domain::phone::mask_phone;
-use crate::domain::vocab::{EventType, ResidentCategory, ServiceCategory, Urgency};
+use crate::domain::vocab::EventType;
 use crate::error::{AppError, AppResult};
-use crate::views::{RequestView, local_time, stored, stored_list};
+use crate::views::{RequestView, local_time};
 
 /// What a message says, stored with the event. Built from the request as
 /// a volunteer who is not signed up sees it: no address, phone, exact
@@ -104,7 +104,7 @@ pub async fn emit(
     let event_id = Uuid::now_v7();
     outbox_event::ActiveModel {
         id: Set(event_id),
-        event_type: Set(event.event.code().into()),
+        event_type: Set(event.event),
         payload: Set(serde_json::to_string(&message).map_err(AppError::internal)?),
         created_at: Set(now.timestamp_millis()),
     }
@@ -148,8 +148,7 @@ async fn wants(
     hook: &webhook::Model,
     event: &RequestEvent<'_>,
 ) -> AppResult<bool> {
-    let events: Vec<String> = serde_json::from_str(&hook.events).map_err(AppError::internal)?;
-    if !events.iter().any(|e| e == event.event.code()) {
+    if !hook.events.iter().any(|e| *e == event.event) {
         return Ok(false);
     }
     let Some(team_id) = hook.team_id else {
@@ -165,17 +164,17 @@ async fn wants(
         return Ok(false);
     };
     let facts = RequestFacts {
-        category: stored(&event.request.category, ServiceCategory::from_code)?,
-        resident_category: stored(&event.resident.category, ResidentCategory::from_code)?,
+        category: event.request.category,
+        resident_category: event.resident.category,
         resident_location: Coordinates {
             lat: event.resident.location_lat,
             lng: event.resident.location_lng,
         },
-        urgency: stored(&event.request.urgency, Urgency::from_code)?,
+        urgency: event.request.urgency,
         volunteers_needed: u32::try_from(event.request.volunteers_needed).unwrap_or(1),
     };
     let team_facts = TeamFacts {
-        categories: stored_list(&team.service_categories, ServiceCategory::from_code)?,
+        categories: team.service_categories.clone().into_vec(),
         location: Coordinates {
             lat: team.location_lat,
             lng: team.location_lng,
@@ -203,7 +202,7 @@ async fn message_for(
         .map(|u| format!("{}（{}）", u.name, mask_phone(&u.phone)));
     let data = match &event.data {
         Some(data) => data.clone(),
-        None => serde_json::to_value(RequestView::build(request, event.resident, false, tz)?)
+        None => serde_json::to_value(RequestView::build(request, event.resident, false, tz))
             .map_err(AppError::internal)?,
     };
     let mention_mobiles = match (event.event, event.team_id) {
@@ -230,8 +229,8 @@ async fn leader_phones(db: &impl ConnectionTrait, team_id: Uuid) -> AppResult<Ve
     use sea_orm::{ColumnTrait, QueryFilter};
     let leaders: Vec<Uuid> = Members::find()
         .filter(team_member::Column::TeamId.eq(team_id))
-        .filter(team_member::Column::Role.eq(crate::domain::vocab::MemberRole::Leader.code()))
-        .filter(team_member::Column::Status.eq(crate::domain::vocab::MemberStatus::Active.code()))
+        .filter(team_member::Column::Role.eq(crate::domain::vocab::MemberRole::Leader))
+        .filter(team_member::Column::Status.eq(crate::domain::vocab::MemberStatus::Active))
         .all(db)
         .await?
         .into_iter()

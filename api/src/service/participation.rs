@@ -34,7 +34,7 @@ pub async fn has_records_for(
     Ok(Records::find()
         .filter(service_record::Column::RequestId.eq(request_id))
         .filter(service_record::Column::VolunteerId.eq(volunteer))
-        .filter(service_record::Column::Status.ne(RecordStatus::Rejected.code()))
+        .filter(service_record::Column::Status.ne(RecordStatus::Rejected))
         .one(db)
         .await?
         .is_some())

@@ -16,36 +16,13 @@ use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, JoinType, QueryFilter, QueryOrder, QuerySelect,
     StreamTrait, sea_query::Expr,
 };
-use serde::Serialize;
-use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::service_records::counts_as_approved;
 use crate::domain::report::{ExportRecord, GroupBy, month_key};
 use crate::domain::vocab::{ResidentCategory, ServiceCategory};
 use crate::error::AppResult;
-use crate::views::round2;
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct StatItem {
-    /// Team or volunteer id, `YYYY-MM`, or a category code.
-    pub key: String,
-    /// A readable name (Chinese for categories and months).
-    pub label: String,
-    pub hours: f64,
-    /// Exact total behind `hours`.
-    pub minutes: i64,
-    pub records: i64,
-    pub volunteers: i64,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Stats {
-    pub items: Vec<StatItem>,
-    pub total_hours: f64,
-    pub total_minutes: i64,
-    pub total_records: i64,
-}
+use crate::views::{StatItem, Stats, round2};
 
 /// Instants `[from, until)` matched against a record's start.
 #[derive(Debug, Clone, Copy, Default)]
@@ -89,7 +66,14 @@ struct Bucket {
     volunteers: HashSet<Uuid>,
 }
 
-type StatRow = (i64, Option<i32>, Uuid, Uuid, String, String);
+type StatRow = (
+    i64,
+    Option<i32>,
+    Uuid,
+    Uuid,
+    ServiceCategory,
+    ResidentCategory,
+);
 
 pub async fn service_hours<C>(db: &C, group_by: GroupBy, range: Range, tz: Tz) -> AppResult<Stats>
 where
@@ -120,8 +104,8 @@ where
         let key = match group_by {
             GroupBy::Team => team.to_string(),
             GroupBy::Volunteer => volunteer.to_string(),
-            GroupBy::Category => category,
-            GroupBy::ResidentCategory => resident_category,
+            GroupBy::Category => category.code().to_string(),
+            GroupBy::ResidentCategory => resident_category.code().to_string(),
             GroupBy::Month => {
                 let (key, label) = month_key(started_at, tz);
                 month_labels.entry(key.clone()).or_insert(label);
@@ -203,8 +187,8 @@ type ExportRow = (
     String,
     String,
     String,
-    String,
-    String,
+    ResidentCategory,
+    ServiceCategory,
     i64,
     Option<i64>,
     Option<i32>,

@@ -56,7 +56,7 @@ pub async fn edit(
     let ends_at = edit.ends_at.unwrap_or(request.ends_at);
     calendar::check_request_window(starts_at, ends_at)
         .map_err(|e| AppError::invalid("ends_at", e))?;
-    let editable = [RequestStatus::Open.code(), RequestStatus::Assigned.code()];
+    let editable = [RequestStatus::Open, RequestStatus::Assigned];
     let mut update = Requests::update_many()
         .col_expr(help_request::Column::StartsAt, Expr::value(starts_at))
         .col_expr(help_request::Column::EndsAt, Expr::value(ends_at))
@@ -70,7 +70,7 @@ pub async fn edit(
         update = update.col_expr(help_request::Column::Description, Expr::value(description));
     }
     if let Some(urgency) = edit.urgency {
-        update = update.col_expr(help_request::Column::Urgency, Expr::value(urgency.code()));
+        update = update.col_expr(help_request::Column::Urgency, Expr::value(urgency));
     }
     if let Some(needed) = edit.volunteers_needed {
         update = update
@@ -79,7 +79,7 @@ pub async fn edit(
     }
     if update.exec(&txn).await?.rows_affected == 0 {
         let current = find(&txn, request_id).await?;
-        if !editable.contains(&current.status.as_str()) {
+        if !editable.contains(&current.status) {
             return Err(wrong_status(&current, "修改"));
         }
         return Err(AppError::conflict(

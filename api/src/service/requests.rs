@@ -25,10 +25,10 @@ use crate::auth::AuthUser;
 use crate::config::Settings;
 use crate::domain::permissions;
 use crate::domain::vocab::{
-    EventType, MemberStatus, RequestStatus, ResidentCategory, Role, ServiceCategory, Urgency,
+    EventType, MemberStatus, RequestStatus, Role, ServiceCategory, Urgency,
 };
 use crate::error::{AppError, AppResult};
-use crate::views::{RequestView, stored};
+use crate::views::RequestView;
 
 pub struct NewRequest {
     pub resident_id: Uuid,
@@ -63,15 +63,15 @@ pub async fn create(
         id: Set(Uuid::now_v7()),
         resident_id: Set(new.resident_id),
         caseworker_id: Set(caseworker),
-        category: Set(new.category.code().into()),
+        category: Set(new.category),
         title: Set(new.title),
         description: Set(new.description),
         starts_at: Set(new.starts_at),
         ends_at: Set(new.ends_at),
         volunteers_needed: Set(new.volunteers_needed),
         signups_count: Set(0),
-        urgency: Set(new.urgency.code().into()),
-        status: Set(RequestStatus::Open.code().into()),
+        urgency: Set(new.urgency),
+        status: Set(RequestStatus::Open),
         team_id: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
@@ -188,7 +188,7 @@ impl Reader {
 
     pub fn may_see(&self, request: &help_request::Model) -> bool {
         self.role.is_staff()
-            || request.status == RequestStatus::Open.code()
+            || request.status == RequestStatus::Open
             || request.team_id.is_some_and(|t| self.team_ids.contains(&t))
             || self.signed_up.contains(&request.id)
     }
@@ -218,7 +218,7 @@ fn teams_of(user: Uuid) -> SelectStatement {
         .column(team_member::Column::TeamId)
         .from(Members)
         .and_where(team_member::Column::UserId.eq(user))
-        .and_where(team_member::Column::Status.eq(MemberStatus::Active.code()))
+        .and_where(team_member::Column::Status.eq(MemberStatus::Active))
         .to_owned()
 }
 
@@ -254,7 +254,7 @@ pub async fn view_for(
         .one(db)
         .await?
         .ok_or_else(|| AppError::internal("request without resident"))?;
-    view_with(reader, request, &resident, tz)
+    Ok(view_with(reader, request, &resident, tz))
 }
 
 /// The request as `reader` may see it.
@@ -263,7 +263,7 @@ pub fn view_with(
     request: &help_request::Model,
     resident: &resident::Model,
     tz: Tz,
-) -> AppResult<RequestView> {
+) -> RequestView {
     RequestView::build(request, resident, reader.sees_resident_details(request), tz)
 }
 
@@ -272,7 +272,7 @@ pub fn views_with(
     reader: &Reader,
     rows: &[(help_request::Model, resident::Model)],
     tz: Tz,
-) -> AppResult<Vec<RequestView>> {
+) -> Vec<RequestView> {
     rows.iter()
         .map(|(request, resident)| view_with(reader, request, resident, tz))
         .collect()
@@ -312,16 +312,16 @@ pub async fn list(
     if !user.role.is_staff() {
         query = query.filter(
             Condition::any()
-                .add(help_request::Column::Status.eq(RequestStatus::Open.code()))
+                .add(help_request::Column::Status.eq(RequestStatus::Open))
                 .add(help_request::Column::TeamId.in_subquery(teams_of(user.id)))
                 .add(help_request::Column::Id.in_subquery(signups_of(user.id))),
         );
     }
     if let Some(status) = filter.status {
-        query = query.filter(help_request::Column::Status.eq(status.code()));
+        query = query.filter(help_request::Column::Status.eq(status));
     }
     if let Some(category) = filter.category {
-        query = query.filter(help_request::Column::Category.eq(category.code()));
+        query = query.filter(help_request::Column::Category.eq(category));
     }
     if let Some(after) = page.after {
         query = query.filter(help_request::Column::Id.lt(after));
@@ -336,7 +336,7 @@ pub async fn list(
 }
 
 pub(super) fn wrong_status(request: &help_request::Model, action: &str) -> AppError {
-    let label = RequestStatus::from_code(&request.status).map_or("未知", RequestStatus::label);
+    let label = request.status.label();
     AppError::conflict(
         "invalid_status",
         format!("求助当前为「{label}」，不能{action}"),
@@ -362,8 +362,7 @@ pub async fn assign(
         .one(&txn)
         .await?
         .ok_or_else(|| AppError::internal("request without resident"))?;
-    if stored(&resident.category, ResidentCategory::from_code)?.needs_vetted_team() && !team.vetted
-    {
+    if resident.category.needs_vetted_team() && !team.vetted {
         return Err(AppError::unprocessable(
             "team_not_vetted",
             "留守儿童和残疾人的求助只能分派给已审核的队伍",
@@ -373,7 +372,7 @@ pub async fn assign(
     let mut update = Requests::update_many()
         .col_expr(
             help_request::Column::Status,
-            Expr::value(RequestStatus::Assigned.code()),
+            Expr::value(RequestStatus::Assigned),
         )
         .col_expr(help_request::Column::TeamId, Expr::value(team_id))
         .col_expr(help_request::Column::UpdatedAt, Expr::value(now()))
@@ -423,7 +422,7 @@ pub async fn transition(
 ) -> AppResult<help_request::Model> {
     let request = find(db, request_id).await?;
     let updated = Requests::update_many()
-        .col_expr(help_request::Column::Status, Expr::value(to.code()))
+        .col_expr(help_request::Column::Status, Expr::value(to))
         .col_expr(help_request::Column::UpdatedAt, Expr::value(now()))
         .filter(help_request::Column::Id.eq(request_id))
         .filter(help_request::Column::Status.is_in(from.iter().map(|s| s.code())))

@@ -1,6 +1,5 @@
 //! Residents (服务对象): created and read by caseworkers and managers only.
 
-use chrono_tz::Tz;
 use entity::resident::{self, Entity as Residents};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
@@ -13,7 +12,6 @@ use crate::domain::geo::Coordinates;
 use crate::domain::masking::mask_id_number;
 use crate::domain::vocab::ResidentCategory;
 use crate::error::{AppError, AppResult};
-use crate::views::{ResidentView, local_time, stored};
 
 pub struct NewResident {
     pub name: String,
@@ -36,7 +34,7 @@ pub async fn create(
     let model = resident::ActiveModel {
         id: Set(Uuid::now_v7()),
         name: Set(new.name),
-        category: Set(new.category.code().into()),
+        category: Set(new.category),
         phone: Set(new.phone),
         address: Set(new.address),
         location_lat: Set(new.location.lat),
@@ -77,7 +75,7 @@ pub async fn edit(
         model.name = Set(name);
     }
     if let Some(category) = edit.category {
-        model.category = Set(category.code().into());
+        model.category = Set(category);
     }
     if let Some(phone) = edit.phone {
         model.phone = Set(phone);
@@ -124,24 +122,4 @@ pub async fn list(
         query = query.filter(resident::Column::Active.eq(active));
     }
     newest_first(db, query, resident::Column::Id, page, |r| r.id).await
-}
-
-pub fn view(r: &resident::Model, tz: Tz) -> AppResult<ResidentView> {
-    Ok(ResidentView {
-        id: r.id,
-        name: r.name.clone(),
-        category: stored(&r.category, ResidentCategory::from_code)?,
-        phone: r.phone.clone(),
-        address: r.address.clone(),
-        location: Coordinates {
-            lat: r.location_lat,
-            lng: r.location_lng,
-        },
-        id_number: r.id_number_masked.clone(),
-        guardian_name: r.guardian_name.clone(),
-        guardian_phone: r.guardian_phone.clone(),
-        notes: r.notes.clone(),
-        active: r.active,
-        created_at: local_time(r.created_at, tz),
-    })
 }

@@ -38,7 +38,7 @@ pub fn counts_as_approved() -> sea_orm::Condition {
         .from_as(Records, correction.clone())
         .and_where(
             Expr::col((correction.clone(), service_record::Column::Status))
-                .eq(RecordStatus::Approved.code()),
+                .eq(RecordStatus::Approved),
         )
         .and_where(
             Expr::col((correction, service_record::Column::SupersedesId))
@@ -46,7 +46,7 @@ pub fn counts_as_approved() -> sea_orm::Condition {
         )
         .to_owned();
     sea_orm::Condition::all()
-        .add(service_record::Column::Status.eq(RecordStatus::Approved.code()))
+        .add(service_record::Column::Status.eq(RecordStatus::Approved))
         .add(Expr::exists(replaced).not())
 }
 
@@ -58,12 +58,12 @@ async fn live_records_of(
 ) -> AppResult<Vec<service_record::Model>> {
     let rows = Records::find()
         .filter(service_record::Column::VolunteerId.eq(volunteer))
-        .filter(service_record::Column::Status.ne(RecordStatus::Rejected.code()))
+        .filter(service_record::Column::Status.ne(RecordStatus::Rejected))
         .all(db)
         .await?;
     let replaced: Vec<Uuid> = rows
         .iter()
-        .filter(|r| r.status == RecordStatus::Approved.code())
+        .filter(|r| r.status == RecordStatus::Approved)
         .filter_map(|r| r.supersedes_id)
         .collect();
     Ok(rows
@@ -165,7 +165,7 @@ pub async fn check_in(
     at: Option<Coordinates>,
 ) -> AppResult<service_record::Model> {
     let (txn, request) = begin_as_signed_up(db, request_id, volunteer).await?;
-    if !matches!(RequestStatus::from_code(&request.status), Some(s) if s.is_active()) {
+    if !request.status.is_active() {
         return Err(AppError::conflict(
             "invalid_status",
             "求助未在进行中，不能签到",
@@ -184,8 +184,8 @@ pub async fn check_in(
         started_at: Set(start),
         ended_at: Set(None),
         minutes: Set(None),
-        status: Set(RecordStatus::InProgress.code().into()),
-        source: Set(RecordSource::Phone.code().into()),
+        status: Set(RecordStatus::InProgress),
+        source: Set(RecordSource::Phone),
         note: Set(None),
         recorder_id: Set(volunteer),
         check_in_distance_m: Set(distance_to_resident(&txn, &request, at).await?),
@@ -202,11 +202,11 @@ pub async fn check_in(
     Requests::update_many()
         .col_expr(
             help_request::Column::Status,
-            Expr::value(RequestStatus::InProgress.code()),
+            Expr::value(RequestStatus::InProgress),
         )
         .col_expr(help_request::Column::UpdatedAt, Expr::value(start))
         .filter(help_request::Column::Id.eq(request_id))
-        .filter(help_request::Column::Status.eq(RequestStatus::Assigned.code()))
+        .filter(help_request::Column::Status.eq(RequestStatus::Assigned))
         .exec(&txn)
         .await?;
     txn.commit().await?;
@@ -223,7 +223,7 @@ pub async fn check_out(
     let open = Records::find()
         .filter(service_record::Column::RequestId.eq(request_id))
         .filter(service_record::Column::VolunteerId.eq(volunteer))
-        .filter(service_record::Column::Status.eq(RecordStatus::InProgress.code()))
+        .filter(service_record::Column::Status.eq(RecordStatus::InProgress))
         .one(&txn)
         .await?
         .ok_or_else(|| AppError::conflict("not_checked_in", "你尚未签到"))?;
@@ -232,7 +232,7 @@ pub async fn check_out(
     let mut record: service_record::ActiveModel = open.into();
     record.ended_at = Set(Some(times.ended_at));
     record.minutes = Set(Some(times.minutes()));
-    record.status = Set(RecordStatus::Pending.code().into());
+    record.status = Set(RecordStatus::Pending);
     record.check_out_distance_m = Set(distance);
     let record = record.update(&txn).await?;
     log(&txn, record.id, "checked_out", volunteer, None).await?;
@@ -256,25 +256,22 @@ async fn complete_when_everyone_is_out(
         .await?;
     let records = Records::find()
         .filter(service_record::Column::RequestId.eq(request.id))
-        .filter(service_record::Column::Status.ne(RecordStatus::Rejected.code()))
+        .filter(service_record::Column::Status.ne(RecordStatus::Rejected))
         .all(txn)
         .await?;
     let done = volunteers.iter().all(|v| {
         let mine: Vec<_> = records.iter().filter(|r| r.volunteer_id == *v).collect();
-        !mine.is_empty()
-            && mine
-                .iter()
-                .all(|r| r.status != RecordStatus::InProgress.code())
+        !mine.is_empty() && mine.iter().all(|r| r.status != RecordStatus::InProgress)
     });
     if done && !volunteers.is_empty() {
         Requests::update_many()
             .col_expr(
                 help_request::Column::Status,
-                Expr::value(RequestStatus::Completed.code()),
+                Expr::value(RequestStatus::Completed),
             )
             .col_expr(help_request::Column::UpdatedAt, Expr::value(now()))
             .filter(help_request::Column::Id.eq(request.id))
-            .filter(help_request::Column::Status.eq(RequestStatus::InProgress.code()))
+            .filter(help_request::Column::Status.eq(RequestStatus::InProgress))
             .exec(txn)
             .await?;
     }
@@ -301,7 +298,7 @@ pub async fn create_paper(
         .lock_exclusive()
         .one(&txn)
         .await?
-        .filter(|u| u.role == Role::Volunteer.code())
+        .filter(|u| u.role == Role::Volunteer)
         .ok_or_else(|| AppError::invalid("volunteer_id", "志愿者不存在"))?;
     let request = match requests::find(&txn, entry.request_id).await {
         Ok(r) => r,
@@ -374,8 +371,8 @@ async fn insert_finished(
         started_at: Set(times.started_at),
         ended_at: Set(Some(times.ended_at)),
         minutes: Set(Some(times.minutes())),
-        status: Set(RecordStatus::Pending.code().into()),
-        source: Set(source.code().into()),
+        status: Set(RecordStatus::Pending),
+        source: Set(source),
         note: Set(note),
         recorder_id: Set(recorder),
         check_in_distance_m: Set(None),
@@ -464,7 +461,7 @@ pub async fn review(
         Decision::Reject(reason) => (RecordStatus::Rejected, "rejected", Some(reason)),
     };
     let changed = Records::update_many()
-        .col_expr(service_record::Column::Status, Expr::value(status.code()))
+        .col_expr(service_record::Column::Status, Expr::value(status))
         .col_expr(service_record::Column::ReviewedBy, Expr::value(reviewer.id))
         .col_expr(service_record::Column::ReviewedAt, Expr::value(now()))
         .col_expr(
@@ -472,11 +469,11 @@ pub async fn review(
             Expr::value(reason.clone()),
         )
         .filter(service_record::Column::Id.eq(record_id))
-        .filter(service_record::Column::Status.eq(RecordStatus::Pending.code()))
+        .filter(service_record::Column::Status.eq(RecordStatus::Pending))
         .exec(&txn)
         .await?;
     if changed.rows_affected == 0 {
-        let label = RecordStatus::from_code(&record.status).map_or("未知", RecordStatus::label);
+        let label = record.status.label();
         return Err(AppError::conflict(
             "invalid_status",
             format!("记录当前为「{label}」，只有待审核的记录可以审核"),
@@ -516,7 +513,7 @@ pub async fn correct(
     if !may_review(&txn, &original, reviewer).await? {
         return Err(AppError::Forbidden);
     }
-    if original.status != RecordStatus::Approved.code() {
+    if original.status != RecordStatus::Approved {
         return Err(AppError::conflict(
             "invalid_status",
             "只有已通过的记录需要更正；待审核的记录请驳回后重新登记",
@@ -529,11 +526,11 @@ pub async fn correct(
     // between racing corrections; this read only names the case.
     let live_fix = Records::find()
         .filter(service_record::Column::SupersedesId.eq(record_id))
-        .filter(service_record::Column::Status.ne(RecordStatus::Rejected.code()))
+        .filter(service_record::Column::Status.ne(RecordStatus::Rejected))
         .one(&txn)
         .await?;
     if let Some(fix) = live_fix {
-        return Err(if fix.status == RecordStatus::Pending.code() {
+        return Err(if fix.status == RecordStatus::Pending {
             AppError::conflict("correction_pending", "该记录已有一条待审核的更正")
         } else {
             already_corrected()
@@ -547,7 +544,7 @@ pub async fn correct(
     )
     .await?;
     let request = requests::find(&txn, original.request_id).await?;
-    let source = RecordSource::from_code(&original.source).unwrap_or(RecordSource::Paper);
+    let source = original.source;
     let note = correction.note.or(original.note.clone());
     let fixed = insert_finished(
         &txn,
@@ -632,7 +629,7 @@ pub async fn list(
         (None, _) => {}
     }
     if let Some(status) = filter.status {
-        query = query.filter(service_record::Column::Status.eq(status.code()));
+        query = query.filter(service_record::Column::Status.eq(status));
     }
     if let Some(from) = filter.from {
         query = query.filter(service_record::Column::StartedAt.gte(from));
@@ -659,7 +656,7 @@ async fn announce_review(
 ) -> AppResult<()> {
     use crate::domain::vocab::EventType;
     use crate::service::outbox::{self, RequestEvent};
-    let event = if record.status == RecordStatus::Approved.code() {
+    let event = if record.status == RecordStatus::Approved {
         EventType::ServiceRecordApproved
     } else {
         EventType::ServiceRecordRejected

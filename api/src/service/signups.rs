@@ -18,8 +18,6 @@ use sea_orm::{
     TransactionTrait,
     sea_query::{Expr, ExprTrait, Query},
 };
-use serde::Serialize;
-use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::outbox::{self, RequestEvent};
@@ -27,22 +25,12 @@ use super::{now, participation, requests, teams};
 use crate::config::Settings;
 use crate::domain::masking::mask_name;
 use crate::domain::vetting;
-use crate::domain::vocab::{EventType, RequestStatus, ResidentCategory};
+use crate::domain::vocab::{EventType, RequestStatus};
 use crate::error::{AppError, AppResult, is_unique_violation};
-use crate::views::{local_time, stored};
+use crate::views::{SignupView, local_time};
 
-#[derive(Debug, Serialize, ToSchema)]
-pub struct SignupView {
-    pub id: Uuid,
-    pub request_id: Uuid,
-    pub volunteer_id: Uuid,
-    pub team_id: Uuid,
-    /// Places left after this sign-up.
-    pub places_left: i32,
-    pub created_at: chrono::DateTime<chrono::FixedOffset>,
-}
-
-const ACTIVE: [&str; 2] = ["assigned", "in_progress"];
+/// The statuses in which a request takes sign-ups (`RequestStatus::is_active`).
+const ACTIVE: [RequestStatus; 2] = [RequestStatus::Assigned, RequestStatus::InProgress];
 
 fn already_signed_up() -> AppError {
     AppError::conflict("already_signed_up", "你已报名该求助")
@@ -78,7 +66,7 @@ pub async fn sign_up(
         // Not assigned to a team of theirs.
         _ => return Err(AppError::Forbidden),
     };
-    if !ACTIVE.contains(&request.status.as_str()) {
+    if !request.status.is_active() {
         return Err(AppError::conflict(
             "invalid_status",
             "该求助已结束或已取消，不能报名",
@@ -117,8 +105,7 @@ pub async fn sign_up(
     if taken.rows_affected == 0 {
         let now_request = requests::find(&txn, request_id).await?;
         return Err(
-            if ACTIVE.contains(&now_request.status.as_str()) && now_request.team_id == Some(team_id)
-            {
+            if now_request.status.is_active() && now_request.team_id == Some(team_id) {
                 request_full()
             } else {
                 AppError::conflict("invalid_status", "该求助刚刚发生了变化，请刷新后再试")
@@ -170,7 +157,7 @@ pub async fn withdraw(db: &DatabaseConnection, request_id: Uuid, volunteer: Uuid
             "已签到的报名不能撤销",
         ));
     }
-    if request.status == RequestStatus::Completed.code() {
+    if request.status == RequestStatus::Completed {
         return Err(AppError::conflict(
             "invalid_status",
             "求助已完成，不能撤销报名",
@@ -263,7 +250,7 @@ async fn ensure_vetted_for(
         .one(txn)
         .await?
         .ok_or_else(|| AppError::internal("request without resident"))?;
-    let category = stored(&resident.category, ResidentCategory::from_code)?;
+    let category = resident.category;
     let vetted_until = Users::find_by_id(volunteer)
         .one(txn)
         .await?

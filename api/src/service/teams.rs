@@ -16,9 +16,9 @@ use crate::auth::AuthUser;
 use crate::domain::geo::Coordinates;
 use crate::domain::phone::mask_phone;
 use crate::domain::vetting::{self, Joining};
-use crate::domain::vocab::{MemberRole, MemberStatus, Role, ServiceCategory, TeamKind};
+use crate::domain::vocab::{CodeList, MemberRole, MemberStatus, Role, ServiceCategory, TeamKind};
 use crate::error::{AppError, AppResult, is_unique_violation};
-use crate::views::{MemberView, MembershipView, TeamView, local_time, stored, stored_list};
+use crate::views::{MemberView, MembershipView, local_time};
 
 pub struct NewTeam {
     pub name: String,
@@ -30,12 +30,11 @@ pub struct NewTeam {
 }
 
 pub async fn create(db: &impl ConnectionTrait, new: NewTeam) -> AppResult<team::Model> {
-    let codes: Vec<&str> = new.service_categories.iter().map(|c| c.code()).collect();
     let model = team::ActiveModel {
         id: Set(Uuid::now_v7()),
         name: Set(new.name),
-        kind: Set(new.kind.code().into()),
-        service_categories: Set(serde_json::to_string(&codes).map_err(AppError::internal)?),
+        kind: Set(new.kind),
+        service_categories: Set(CodeList(new.service_categories)),
         location_lat: Set(new.location.lat),
         location_lng: Set(new.location.lng),
         service_radius_km: Set(new.service_radius_km),
@@ -72,8 +71,7 @@ pub async fn update(
         model.name = Set(name);
     }
     if let Some(categories) = changes.service_categories {
-        let codes: Vec<&str> = categories.iter().map(|c| c.code()).collect();
-        model.service_categories = Set(serde_json::to_string(&codes).map_err(AppError::internal)?);
+        model.service_categories = Set(CodeList(categories));
     }
     if let Some(location) = changes.location {
         model.location_lat = Set(location.lat);
@@ -107,22 +105,6 @@ pub async fn list(
     newest_first(db, Teams::find(), team::Column::Id, page, |t| t.id).await
 }
 
-pub fn view(team: &team::Model, tz: Tz) -> AppResult<TeamView> {
-    Ok(TeamView {
-        id: team.id,
-        name: team.name.clone(),
-        kind: stored(&team.kind, TeamKind::from_code)?,
-        service_categories: stored_list(&team.service_categories, ServiceCategory::from_code)?,
-        location: Coordinates {
-            lat: team.location_lat,
-            lng: team.location_lng,
-        },
-        service_radius_km: team.service_radius_km,
-        vetted: team.vetted,
-        created_at: local_time(team.created_at, tz),
-    })
-}
-
 /// The caller's role in a team, if an active member. A pending member is
 /// not a member: every rule that asks "is a member" asks this.
 pub async fn membership(
@@ -131,9 +113,9 @@ pub async fn membership(
     user_id: Uuid,
 ) -> AppResult<Option<MemberRole>> {
     let row = member_row(db, team_id, user_id).await?;
-    row.filter(|m| m.status == MemberStatus::Active.code())
-        .map(|m| stored(&m.role, MemberRole::from_code))
-        .transpose()
+    Ok(row
+        .filter(|m| m.status == MemberStatus::Active)
+        .map(|m| m.role))
 }
 
 /// Whether `user_id` is an active member, keeping the membership row
@@ -147,7 +129,7 @@ pub async fn hold_membership(
     user_id: Uuid,
 ) -> AppResult<bool> {
     Ok(Members::find_by_id((team_id, user_id))
-        .filter(team_member::Column::Status.eq(MemberStatus::Active.code()))
+        .filter(team_member::Column::Status.eq(MemberStatus::Active))
         .lock_shared()
         .one(txn)
         .await?
@@ -180,8 +162,8 @@ pub async fn led_by(db: &impl ConnectionTrait, user_id: Uuid) -> AppResult<Vec<U
         .select_only()
         .column(team_member::Column::TeamId)
         .filter(team_member::Column::UserId.eq(user_id))
-        .filter(team_member::Column::Role.eq(MemberRole::Leader.code()))
-        .filter(team_member::Column::Status.eq(MemberStatus::Active.code()))
+        .filter(team_member::Column::Role.eq(MemberRole::Leader))
+        .filter(team_member::Column::Status.eq(MemberStatus::Active))
         .into_tuple()
         .all(db)
         .await?)
@@ -203,7 +185,7 @@ pub async fn add_member(
         .one(db)
         .await?
         .ok_or_else(|| AppError::invalid("user_id", "用户不存在"))?;
-    if user.role != Role::Volunteer.code() {
+    if user.role != Role::Volunteer {
         return Err(AppError::invalid("user_id", "只有志愿者账号可以加入队伍"));
     }
     if member_row(db, team_id, user_id).await?.is_some() {
@@ -215,9 +197,9 @@ pub async fn add_member(
     let row = team_member::ActiveModel {
         team_id: Set(team_id),
         user_id: Set(user_id),
-        role: Set(role.code().into()),
+        role: Set(role),
         joined_at: Set(now()),
-        status: Set(status.code().into()),
+        status: Set(status),
     };
     Members::insert(row).exec(db).await.map_err(|e| {
         if is_unique_violation(&e) {
@@ -270,7 +252,7 @@ pub async fn members(
         query = query.filter(team_member::Column::UserId.lt(after));
     }
     if !shown.pending {
-        query = query.filter(team_member::Column::Status.eq(MemberStatus::Active.code()));
+        query = query.filter(team_member::Column::Status.eq(MemberStatus::Active));
     }
     let (rows, cursor) = finish(query.all(db).await?, page.limit, |m| m.user_id);
     let ids: Vec<Uuid> = rows.iter().map(|m| m.user_id).collect();
@@ -288,14 +270,14 @@ pub async fn members(
             Ok(MemberView {
                 team_id: m.team_id,
                 user_id: m.user_id,
-                role: stored(&m.role, MemberRole::from_code)?,
+                role: m.role,
                 name: user.name.clone(),
                 phone: if shown.phones {
                     user.phone.clone()
                 } else {
                     mask_phone(&user.phone)
                 },
-                status: stored(&m.status, MemberStatus::from_code)?,
+                status: m.status,
                 joined_at: local_time(m.joined_at, tz),
             })
         })

@@ -9,14 +9,13 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::accounts::{ACTIVE, DISABLED, find};
+use super::accounts::find;
 use super::paging::{self, PageRequest};
 use super::{login_throttle, now, signups};
 use crate::auth::{AuthUser, HashGate, hash_password, verify_password};
 use crate::domain::account_rules::{StatusRefusal, may_change_status};
 use crate::domain::vocab::{AccountStatus, Role};
 use crate::error::{AppError, AppResult};
-use crate::views::stored;
 
 /// Filters of `GET /users`.
 pub struct UserFilter {
@@ -33,10 +32,10 @@ pub async fn list(
 ) -> AppResult<(Vec<user::Model>, Option<String>)> {
     let mut query = Users::find();
     if let Some(role) = filter.role {
-        query = query.filter(user::Column::Role.eq(role.code()));
+        query = query.filter(user::Column::Role.eq(role));
     }
     if let Some(status) = filter.status {
-        query = query.filter(user::Column::Status.eq(status.code()));
+        query = query.filter(user::Column::Status.eq(status));
     }
     if let Some(prefix) = filter.prefix {
         let pattern = format!("{}%", escape_like(&prefix));
@@ -76,7 +75,7 @@ pub async fn set_disabled(
 ) -> AppResult<user::Model> {
     let txn = db.begin().await?;
     let account = find(&txn, target).await?;
-    let role = stored(&account.role, Role::from_code)?;
+    let role = account.role;
     may_change_status(actor.id, actor.role, target, role).map_err(|refusal| match refusal {
         StatusRefusal::OwnAccount => {
             AppError::denied("cannot_change_own_status", "不能停用或启用自己的账号")
@@ -87,13 +86,13 @@ pub async fn set_disabled(
         // Only an active account changes: a second disable is a no-op
         // rather than another revocation.
         let changed = Users::update_many()
-            .col_expr(user::Column::Status, Expr::value(DISABLED))
+            .col_expr(user::Column::Status, Expr::value(AccountStatus::Disabled))
             .col_expr(
                 user::Column::TokenVersion,
                 Expr::col(user::Column::TokenVersion).add(1),
             )
             .filter(user::Column::Id.eq(target))
-            .filter(user::Column::Status.eq(ACTIVE))
+            .filter(user::Column::Status.eq(AccountStatus::Active))
             .exec(&txn)
             .await?;
         if changed.rows_affected > 0 {
@@ -101,7 +100,7 @@ pub async fn set_disabled(
         }
     } else {
         Users::update_many()
-            .col_expr(user::Column::Status, Expr::value(ACTIVE))
+            .col_expr(user::Column::Status, Expr::value(AccountStatus::Active))
             .filter(user::Column::Id.eq(target))
             .exec(&txn)
             .await?;

@@ -9,8 +9,6 @@ use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
     EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait, sea_query::Expr,
 };
-use serde::Serialize;
-use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::outbox::{self, STATUS_FAILED, STATUS_PENDING, StoredMessage};
@@ -19,10 +17,10 @@ use super::{now, teams};
 use crate::config::Settings;
 use crate::domain::notify;
 use crate::domain::ssrf::{SsrfError, parse_webhook_url};
-use crate::domain::vocab::{EventType, WebhookKind};
+use crate::domain::vocab::{CodeList, EventType, WebhookKind};
 use crate::error::{AppError, AppResult};
 use crate::secrets::{self, OpenError, SEALED_PREFIX, SecretsKey};
-use crate::views::{local_time, stored, stored_list};
+use crate::views::{DeliveryView, local_time};
 use crate::webhook_target::check_target;
 
 pub struct NewWebhook {
@@ -31,36 +29,6 @@ pub struct NewWebhook {
     pub secret: Option<String>,
     pub team_id: Option<Uuid>,
     pub events: Vec<EventType>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct WebhookView {
-    pub id: Uuid,
-    /// The URL with its query values, and Feishu's path token, hidden but
-    /// the last four characters (robot keys travel there).
-    pub url: String,
-    pub kind: WebhookKind,
-    pub team_id: Option<Uuid>,
-    pub events: Vec<EventType>,
-    /// Whether deliveries are signed; the secret itself is never returned.
-    pub has_secret: bool,
-    pub created_at: chrono::DateTime<chrono::FixedOffset>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct DeliveryView {
-    /// Stable across retries: the `webhook-id` receivers deduplicate on.
-    pub event_id: Uuid,
-    pub event: EventType,
-    /// `pending`, `delivered` or `failed`.
-    pub status: String,
-    pub attempts: i32,
-    pub last_status_code: Option<i32>,
-    pub last_error: Option<String>,
-    /// When the next attempt is due; `null` once delivered or failed.
-    pub next_attempt_at: Option<chrono::DateTime<chrono::FixedOffset>>,
-    pub created_at: chrono::DateTime<chrono::FixedOffset>,
-    pub delivered_at: Option<chrono::DateTime<chrono::FixedOffset>>,
 }
 
 fn forbidden(e: SsrfError) -> AppError {
@@ -102,8 +70,10 @@ pub async fn create(
             Err(e) => return Err(e),
         }
     }
-    let mut events: Vec<&str> = new.events.iter().map(|e| e.code()).collect();
-    events.sort_unstable();
+    // Kept in code order, once each: the stored list reads the same
+    // however the caller ordered it.
+    let mut events = new.events;
+    events.sort_unstable_by_key(|e| e.code());
     events.dedup();
     let id = Uuid::now_v7();
     let secret = new
@@ -114,10 +84,10 @@ pub async fn create(
     Ok(webhook::ActiveModel {
         id: Set(id),
         url: Set(url.to_string()),
-        kind: Set(new.kind.code().into()),
+        kind: Set(new.kind),
         secret: Set(secret),
         team_id: Set(new.team_id),
-        events: Set(serde_json::to_string(&events).map_err(AppError::internal)?),
+        events: Set(CodeList(events)),
         created_by: Set(by),
         created_at: Set(now()),
     }
@@ -198,18 +168,6 @@ pub async fn delete(db: &DatabaseConnection, id: Uuid) -> AppResult<()> {
     Ok(())
 }
 
-pub fn view(hook: &webhook::Model, tz: Tz) -> AppResult<WebhookView> {
-    Ok(WebhookView {
-        id: hook.id,
-        url: notify::scrub::mask_url(&hook.url),
-        kind: stored(&hook.kind, WebhookKind::from_code)?,
-        team_id: hook.team_id,
-        events: stored_list(&hook.events, EventType::from_code)?,
-        has_secret: hook.secret.is_some(),
-        created_at: local_time(hook.created_at, tz),
-    })
-}
-
 pub async fn deliveries(
     db: &impl ConnectionTrait,
     webhook_id: Uuid,
@@ -225,7 +183,7 @@ pub async fn deliveries(
     }
     let (rows, cursor) = finish(query.all(db).await?, page.limit, |d| d.id);
     let event_ids: Vec<Uuid> = rows.iter().map(|d| d.event_id).collect();
-    let events: Vec<(Uuid, String)> = Events::find()
+    let events: Vec<(Uuid, EventType)> = Events::find()
         .select_only()
         .column(outbox_event::Column::Id)
         .column(outbox_event::Column::EventType)
@@ -233,26 +191,16 @@ pub async fn deliveries(
         .into_tuple()
         .all(db)
         .await?;
-    let ms = |t: i64| local_time(t.div_euclid(1000), tz);
     let views = rows
         .into_iter()
         .map(|d| {
-            let code = events
+            // Deliveries go with their event (foreign key, cascading).
+            let event = events
                 .iter()
                 .find(|(id, _)| *id == d.event_id)
-                .map(|(_, c)| c.as_str())
-                .unwrap_or_default();
-            Ok(DeliveryView {
-                event_id: d.event_id,
-                event: stored(code, EventType::from_code)?,
-                next_attempt_at: (d.status == STATUS_PENDING).then(|| ms(d.next_attempt_at)),
-                status: d.status,
-                attempts: d.attempts,
-                last_status_code: d.last_status_code,
-                last_error: d.last_error,
-                created_at: ms(d.created_at),
-                delivered_at: d.delivered_at.map(ms),
-            })
+                .map(|(_, event)| *event)
+                .ok_or_else(|| AppError::internal("a delivery without its event"))?;
+            Ok(DeliveryView::build(d, event, tz))
         })
         .collect::<AppResult<Vec<_>>>()?;
     Ok((views, cursor))
@@ -283,7 +231,7 @@ pub async fn test_send(
     let event_id = Uuid::now_v7();
     outbox_event::ActiveModel {
         id: Set(event_id),
-        event_type: Set(EventType::WebhookTest.code().into()),
+        event_type: Set(EventType::WebhookTest),
         payload: Set(serde_json::to_string(&message).map_err(AppError::internal)?),
         created_at: Set(now.timestamp_millis()),
     }

@@ -1,7 +1,20 @@
 //! What the API answers: the contract's objects, built from entities for a
 //! given reader. Personal data is decided here, in one place: a request's
 //! resident shows address, phone and exact location only to readers that
-//! may see them.
+//! may see them. Every answer type the contract names lives in this tree;
+//! services look rows up, views only shape them.
+
+mod health;
+mod records;
+mod reports;
+mod signups;
+mod webhooks;
+
+pub use health::Health;
+pub use records::{Activity, HistoryEntry, RecordContext, ServiceRecordView};
+pub use reports::{StatItem, Stats};
+pub use signups::SignupView;
+pub use webhooks::{DeliveryView, WebhookView};
 
 use chrono::{DateTime, FixedOffset, NaiveDate, TimeZone};
 use chrono_tz::Tz;
@@ -17,7 +30,6 @@ use crate::domain::vocab::{
     AccountStatus, MemberRole, MemberStatus, RequestStatus, ResidentCategory, Role,
     ServiceCategory, TeamKind, Urgency,
 };
-use crate::error::{AppError, AppResult};
 
 /// A timestamp in the community's zone, RFC 3339 with its offset.
 pub fn local_time(unix_secs: i64, tz: Tz) -> DateTime<FixedOffset> {
@@ -25,16 +37,6 @@ pub fn local_time(unix_secs: i64, tz: Tz) -> DateTime<FixedOffset> {
         .single()
         .map(|t| t.fixed_offset())
         .unwrap_or_default()
-}
-
-/// Decodes a vocabulary code stored by us; a stray value is our bug.
-pub fn stored<T>(code: &str, from_code: fn(&str) -> Option<T>) -> AppResult<T> {
-    from_code(code).ok_or_else(|| AppError::internal(format!("unknown stored code {code}")))
-}
-
-pub fn stored_list<T>(json: &str, from_code: fn(&str) -> Option<T>) -> AppResult<Vec<T>> {
-    let codes: Vec<String> = serde_json::from_str(json).map_err(AppError::internal)?;
-    codes.iter().map(|c| stored(c, from_code)).collect()
 }
 
 /// A page of a list.
@@ -84,6 +86,24 @@ pub struct TeamView {
     pub created_at: DateTime<FixedOffset>,
 }
 
+impl TeamView {
+    pub fn build(team: &entity::team::Model, tz: Tz) -> Self {
+        Self {
+            id: team.id,
+            name: team.name.clone(),
+            kind: team.kind,
+            service_categories: team.service_categories.clone().into_vec(),
+            location: Coordinates {
+                lat: team.location_lat,
+                lng: team.location_lng,
+            },
+            service_radius_km: team.service_radius_km,
+            vetted: team.vetted,
+            created_at: local_time(team.created_at, tz),
+        }
+    }
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct MembershipView {
     pub team_id: Uuid,
@@ -125,6 +145,29 @@ pub struct ResidentView {
     pub created_at: DateTime<FixedOffset>,
 }
 
+impl ResidentView {
+    /// The whole record: for staff, who look after residents.
+    pub fn build(r: &entity::resident::Model, tz: Tz) -> Self {
+        Self {
+            id: r.id,
+            name: r.name.clone(),
+            category: r.category,
+            phone: r.phone.clone(),
+            address: r.address.clone(),
+            location: Coordinates {
+                lat: r.location_lat,
+                lng: r.location_lng,
+            },
+            id_number: r.id_number_masked.clone(),
+            guardian_name: r.guardian_name.clone(),
+            guardian_phone: r.guardian_phone.clone(),
+            notes: r.notes.clone(),
+            active: r.active,
+            created_at: local_time(r.created_at, tz),
+        }
+    }
+}
+
 /// One entry of a resident's access log: who received their personal
 /// data, when, through which route.
 #[derive(Debug, Serialize, ToSchema)]
@@ -134,7 +177,8 @@ pub struct AccessLogEntryView {
     pub actor_id: Uuid,
     /// The actor's name now; `null` if the account is gone.
     pub actor_name: Option<String>,
-    pub actor_role: String,
+    #[schema(value_type = String)]
+    pub actor_role: Role,
     /// Method and route pattern, e.g. `GET /api/v1/requests/{id}`.
     pub route: String,
     pub accessed_at: DateTime<FixedOffset>,
@@ -199,10 +243,10 @@ impl RequestView {
         resident: &entity::resident::Model,
         full_resident: bool,
         tz: Tz,
-    ) -> AppResult<Self> {
+    ) -> Self {
         let resident_view = RequestResident {
             masked_name: mask_name(&resident.name),
-            category: stored(&resident.category, ResidentCategory::from_code)?,
+            category: resident.category,
             id: full_resident.then_some(resident.id),
             address: full_resident.then(|| resident.address.clone()),
             phone: if full_resident {
@@ -215,10 +259,10 @@ impl RequestView {
                 lng: resident.location_lng,
             }),
         };
-        Ok(Self {
+        Self {
             id: request.id,
             resident: resident_view,
-            category: stored(&request.category, ServiceCategory::from_code)?,
+            category: request.category,
             title: request.title.clone(),
             description: request.description.clone(),
             starts_at: local_time(request.starts_at, tz),
@@ -226,13 +270,13 @@ impl RequestView {
             volunteers_needed: request.volunteers_needed,
             signups_count: request.signups_count,
             places_left: (request.volunteers_needed - request.signups_count).max(0),
-            urgency: stored(&request.urgency, Urgency::from_code)?,
-            status: stored(&request.status, RequestStatus::from_code)?,
+            urgency: request.urgency,
+            status: request.status,
             team_id: request.team_id,
             caseworker_id: request.caseworker_id,
             created_at: local_time(request.created_at, tz),
             updated_at: local_time(request.updated_at, tz),
-        })
+        }
     }
 }
 
