@@ -1,19 +1,25 @@
 #!/usr/bin/env bash
-# Read throughput against the cheapest path (docs/performance.md).
+# Read throughput against the same server's GET /healthz (docs/performance.md).
 # Starts the release server on a seeded database and runs wrk, one path
 # after the other, with the same connections and threads:
+#   GET /api/v1/healthz              (the baseline: one trivial query, no token)
 #   GET /api/v1/nothing-here         (404 from the default service: no DB)
 #   GET /api/v1/requests/{unknown}   (404 after the token check and one lookup)
 #   GET /api/v1/requests/{id}        (one request, as a manager / a volunteer)
 #   GET /api/v1/requests?limit=20    (first page, as a manager / a volunteer)
+#   GET /api/v1/me                   (the volunteer's account and hours)
+#   GET /api/v1/me/recommended-requests (as the volunteer)
 # twice: with the read cache (the default) and without it (READ_CACHE_MB=0),
-# each against the 404 of the same server in the same run.
+# every path as a ratio of /healthz measured by the same server in the same
+# run (and /healthz again at the end, to show the run's drift).
 #
 #   bench/reads.sh                                    # SQLite under target/bench/
 #   bench/reads.sh postgres://postgres@127.0.0.1:5432 # database $PGDB there
 #
 # Env: RECORDS (100000: seeded once; SKIP_SEED=1 reuses), DURATION (10s),
-# CONNECTIONS (32), THREADS (1), PORT (18090), PGDB (vs_reads), SKIP_BUILD.
+# CONNECTIONS (32), THREADS (1), PORT (18090), PGDB (vs_reads), SKIP_BUILD,
+# SUITES ("on off": which cache settings to run), WRITING (1: also read
+# while another caller writes).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -86,23 +92,33 @@ suite() { # title, then the server's extra env
   check "$volunteer" "/requests?limit=20" 200
   check "$manager" "/requests?limit=20" 200
 
+  check "$volunteer" /me 200
+  check "$volunteer" /me/recommended-requests 200
+  check "$volunteer" /healthz 200
+
   echo
   echo "$KIND, $title: $(nproc) cores, $RECORDS records seeded, wrk -t$THREADS -c$CONNECTIONS -d$DURATION"
-  printf '%-44s %10s %8s\n' path "req/s" "vs 404"
-  base=$(rps "$volunteer" /nothing-here)
-  printf '%-44s %10s %8s\n' "GET /nothing-here (404)" "$base" 1.00
-  for case in "$manager /requests/00000000-0000-7000-8000-000000000000 manager,404" \
+  printf '%-44s %10s %10s\n' path "req/s" "vs healthz"
+  base=$(rps "$volunteer" /healthz)
+  printf '%-44s %10s %10s\n' "GET /healthz" "$base" 1.00
+  for case in "$volunteer /nothing-here 404" \
+    "$manager /requests/00000000-0000-7000-8000-000000000000 manager,404" \
     "$volunteer /requests/$request volunteer" "$manager /requests/$request manager" \
-    "$volunteer /requests?limit=20 volunteer" "$manager /requests?limit=20 manager"; do
+    "$volunteer /requests?limit=20 volunteer" "$manager /requests?limit=20 manager" \
+    "$volunteer /me volunteer" "$volunteer /me/recommended-requests volunteer"; do
     set -- $case
     r=$(rps "$1" "$2")
-    printf '%-44s %10s %8s\n' "GET $(sed -e "s/$request/{id}/" -e 's/0000.*0000/{unknown}/' <<<"$2") ($3)" "$r" \
+    printf '%-44s %10s %10s\n' "GET $(sed -e "s/$request/{id}/" -e 's/0000.*0000/{unknown}/' <<<"$2") ($3)" "$r" \
       "$(awk -v a="$r" -v b="$base" 'BEGIN {printf "%.2f", a / b}')"
   done
-  again=$(rps "$volunteer" /nothing-here)
-  printf '%-44s %10s %8s\n' "GET /nothing-here (404, again)" "$again" \
+  again=$(rps "$volunteer" /healthz)
+  printf '%-44s %10s %10s\n' "GET /healthz (again)" "$again" \
     "$(awk -v a="$again" -v b="$base" 'BEGIN {printf "%.2f", a / b}')"
   curl -s -H "Authorization: Bearer bench-metrics" "http://127.0.0.1:$PORT/metrics" | grep '^read_cache_lookups_total' || true
+  if [[ ${WRITING:-1} != 1 ]]; then
+    stop_server
+    return
+  fi
 
   # The same detail read while another caller writes without pause: a
   # manager signs the volunteer up and … the volunteer withdraws, over and
@@ -130,5 +146,9 @@ suite() { # title, then the server's extra env
 }
 
 : >"$WORK/reads-server.log"
-suite "read cache on (default)"
-suite "read cache off" READ_CACHE_MB=0
+for which in ${SUITES:-on off}; do
+  case $which in
+    on) suite "read cache on (default)" ;;
+    off) suite "read cache off" READ_CACHE_MB=0 ;;
+  esac
+done

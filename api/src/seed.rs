@@ -260,6 +260,8 @@ impl Community {
             status: AccountStatus::Active,
             vetted_until: None,
             token_version: 0,
+            // Counted from the records once they are in (`seed`).
+            approved_minutes: 0,
         };
         // Every seeded team is vetted, so every seeded volunteer carries a
         // background check valid for a year from the seed.
@@ -735,6 +737,8 @@ pub async fn seed(db: &DatabaseConnection, plan: &SeedPlan) -> AppResult<SeedRep
             last_report = Instant::now();
         }
     }
+    // The records went in directly, not through reviews.
+    crate::service::accounts::recount_approved_minutes(db).await?;
     // Planner statistics (and on PostgreSQL the visibility map), so the
     // first reader does not pay for them.
     let analyze = match db.get_database_backend() {

@@ -25,6 +25,9 @@ pub struct Model {
     /// Tokens carry the version they were issued under; raising it (a
     /// password change) ends every earlier token.
     pub token_version: i32,
+    /// Minutes of the approved records that count (none replaced by an
+    /// approved correction), kept by the reviews that change them.
+    pub approved_minutes: i64,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -14,6 +14,7 @@ mod m20261130_000007_account_checks;
 mod m20261130_000008_vetting_log;
 mod m20261130_000009_one_live_correction;
 mod m20261130_000011_access_log;
+mod m20261130_000012_kept_approved_minutes;
 mod m20261130_000013_regular_service;
 
 pub struct Migrator;
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000008_vetting_log::Migration),
             Box::new(m20261130_000009_one_live_correction::Migration),
             Box::new(m20261130_000011_access_log::Migration),
+            Box::new(m20261130_000012_kept_approved_minutes::Migration),
             Box::new(m20261130_000013_regular_service::Migration),
         ]
     }

@@ -721,3 +721,137 @@ async fn the_database_itself_refuses_a_second_live_correction_of_a_record() {
         .unwrap();
     db.close().await.unwrap();
 }
+
+/// The approved minutes `GET /me` shows are kept as records are reviewed
+/// (not summed on every read); after approvals, rejections and
+/// corrections of corrections they still equal the sum of the approved
+/// records that no approved correction replaced, as the record list, the
+/// manager's view and the statistics show them.
+#[tokio::test]
+async fn kept_approved_hours_equal_the_sum_of_the_current_approved_records() {
+    let app = spawn_app().await;
+    let s = setup(&app).await;
+    let enter = |from: i64, to: i64| {
+        let (app, s) = (&app, &s);
+        async move {
+            id(&paper(
+                app,
+                &s.c.caseworker,
+                &s.volunteer,
+                &s.c.request_id,
+                from,
+                to,
+            )
+            .await
+            .expect(201))
+        }
+    };
+    let approve = |record: String| {
+        let (app, leader) = (&app, &s.leader);
+        async move {
+            app.post_empty(&format!("/service-records/{record}/approve"), Some(leader))
+                .await
+                .expect(200);
+        }
+    };
+    let reject = |record: String| {
+        let (app, leader) = (&app, &s.leader);
+        async move {
+            app.post(
+                &format!("/service-records/{record}/reject"),
+                Some(leader),
+                json!({"reason": "签到表上没有这一行"}),
+            )
+            .await
+            .expect(200);
+        }
+    };
+    let correct = |record: String, from: i64, to: i64| {
+        let (app, manager) = (&app, &s.c.manager);
+        async move {
+            id(&app
+                .post(
+                    &format!("/service-records/{record}/corrections"),
+                    Some(manager),
+                    json!({"started_at": ago(from), "ended_at": ago(to), "reason": "时间有误"}),
+                )
+                .await
+                .expect(201))
+        }
+    };
+    let shown_minutes = || async {
+        let me = app.get("/me", Some(&s.volunteer)).await.expect(200);
+        (me["approved_hours"].as_f64().unwrap() * 60.0).round() as i64
+    };
+
+    let a = enter(1000, 910).await; // 90
+    approve(a).await;
+    assert_eq!(shown_minutes().await, 90);
+    let b = enter(900, 840).await;
+    reject(b).await;
+    assert_eq!(shown_minutes().await, 90, "a rejected record never counts");
+
+    let c = enter(800, 680).await; // 120
+    approve(c.clone()).await;
+    assert_eq!(shown_minutes().await, 210);
+    let refused = correct(c.clone(), 800, 740).await;
+    reject(refused).await;
+    assert_eq!(
+        shown_minutes().await,
+        210,
+        "a rejected correction replaces nothing"
+    );
+    let c2 = correct(c, 800, 770).await; // 30 instead of 120
+    approve(c2.clone()).await;
+    assert_eq!(shown_minutes().await, 120);
+    let c3 = correct(c2, 800, 700).await; // 100 instead of 30
+    approve(c3).await;
+    assert_eq!(shown_minutes().await, 190);
+
+    enter(600, 555).await; // pending: not yet
+    let e = enter(500, 440).await; // 60
+    approve(e.clone()).await;
+    correct(e, 500, 450).await; // pending: the original still counts
+    let kept = shown_minutes().await;
+    assert_eq!(kept, 90 + 100 + 60);
+
+    // The sum over the records as listed: approved, not replaced by an
+    // approved correction.
+    let list = app
+        .get("/service-records?limit=100", Some(&s.volunteer))
+        .await
+        .expect(200);
+    let records = list["items"].as_array().unwrap();
+    let replaced: Vec<&Value> = records
+        .iter()
+        .filter(|r| r["status"] == "approved")
+        .map(|r| &r["supersedes_id"])
+        .filter(|s| !s.is_null())
+        .collect();
+    let summed: i64 = records
+        .iter()
+        .filter(|r| r["status"] == "approved" && !replaced.contains(&&r["id"]))
+        .map(|r| r["minutes"].as_i64().unwrap())
+        .sum();
+    assert_eq!(kept, summed);
+
+    let stats = app
+        .get(
+            "/stats/service-hours?group_by=volunteer",
+            Some(&s.c.manager),
+        )
+        .await
+        .expect(200);
+    let mine = stats["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["key"] == s.volunteer.id.as_str())
+        .unwrap_or_else(|| panic!("the volunteer is missing from {stats}"));
+    assert_eq!(mine["minutes"], summed);
+    let as_managers_see_it = app
+        .get(&format!("/users/{}", s.volunteer.id), Some(&s.c.manager))
+        .await
+        .expect(200);
+    assert_eq!(as_managers_see_it["approved_hours"], 4.17, "250 minutes");
+}

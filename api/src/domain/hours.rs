@@ -82,6 +82,15 @@ pub fn is_far(distance_m: Option<f64>) -> bool {
     distance_m.is_some_and(|d| d > FLAG_DISTANCE_M)
 }
 
+/// How a volunteer's counted minutes move when a pending record is
+/// approved: its own minutes count from now on, and the approved record it
+/// corrects (`replaced`, if any) stops counting. Rejecting a pending record
+/// moves nothing: it never counted, and the record a rejected correction
+/// meant to replace goes on counting.
+pub fn approval_delta(minutes: Option<i32>, replaced: Option<i32>) -> i64 {
+    i64::from(minutes.unwrap_or(0)) - i64::from(replaced.unwrap_or(0))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -134,5 +143,13 @@ mod tests {
         assert!(!is_far(None));
         assert!(!is_far(Some(999.0)));
         assert!(is_far(Some(1000.5)));
+    }
+
+    #[test]
+    fn an_approved_correction_counts_instead_of_what_it_replaces() {
+        assert_eq!(approval_delta(Some(90), None), 90);
+        assert_eq!(approval_delta(Some(60), Some(120)), -60);
+        assert_eq!(approval_delta(Some(150), Some(120)), 30);
+        assert_eq!(approval_delta(None, None), 0);
     }
 }

@@ -87,17 +87,14 @@ fn new_account(phone: &str, password: &str, name: &str, role: Role) -> AppResult
     )
 }
 
-pub(super) async fn respond_user(
-    state: &AppState,
-    user: &entity::user::Model,
-) -> AppResult<UserView> {
-    accounts::load_user_view(
-        &state.db,
+/// The account as answered: plain data, since the hours are kept on the
+/// row itself.
+pub(super) fn respond_user(state: &AppState, user: &entity::user::Model) -> AppResult<UserView> {
+    accounts::user_view(
         user,
         &state.settings.star_thresholds,
         state.settings.time_zone,
     )
-    .await
 }
 
 /// Counts a login or register attempt against the caller's address
@@ -147,7 +144,7 @@ async fn register(
         user.token_version,
         crate::service::now(),
     )?;
-    let user = respond_user(&state, &user).await?;
+    let user = respond_user(&state, &user)?;
     Ok(HttpResponse::Created().json(RegisteredView { user, access_token }))
 }
 
@@ -176,7 +173,7 @@ async fn login(
         state
             .tokens
             .issue(user.id, role, user.token_version, crate::service::now())?;
-    let user = respond_user(&state, &user).await?;
+    let user = respond_user(&state, &user)?;
     Ok(HttpResponse::Ok().json(LoginView {
         access_token,
         token_type: "Bearer",
@@ -192,7 +189,7 @@ async fn login(
 #[get("/me")]
 async fn get_me(state: web::Data<AppState>, me: AuthUser) -> AppResult<HttpResponse> {
     let user = accounts::find(&state.reads, me.id).await?;
-    Ok(HttpResponse::Ok().json(respond_user(&state, &user).await?))
+    Ok(HttpResponse::Ok().json(respond_user(&state, &user)?))
 }
 
 /// Updates the caller's name, skills, location and weekly availability.
@@ -207,7 +204,7 @@ async fn update_me(
 ) -> AppResult<HttpResponse> {
     let change = profile_change(body.0)?;
     let user = accounts::update_profile(&state.db, me.id, change).await?;
-    Ok(HttpResponse::Ok().json(respond_user(&state, &user).await?))
+    Ok(HttpResponse::Ok().json(respond_user(&state, &user)?))
 }
 
 fn profile_change(body: ProfileBody) -> AppResult<ProfileChange> {
@@ -256,5 +253,5 @@ async fn create_user(
     let body = body.0;
     let account = new_account(&body.phone, &body.password, &body.name, body.role)?;
     let user = accounts::create_account(&state.db, &state.hashing, account).await?;
-    Ok(HttpResponse::Created().json(respond_user(&state, &user).await?))
+    Ok(HttpResponse::Created().json(respond_user(&state, &user)?))
 }

@@ -3,7 +3,7 @@
 //! changes; and a volunteer's recommended requests.
 
 use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
-use chrono::{DateTime, FixedOffset, TimeZone};
+use chrono::{DateTime, FixedOffset};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -11,10 +11,6 @@ use uuid::Uuid;
 
 use crate::auth::{AuthUser, Staff, Volunteer};
 use crate::disclosure;
-use crate::domain::availability::{Slot, WeeklySlot};
-use crate::domain::geo::Coordinates;
-use crate::domain::recommend::{self, OpenRequestFacts, VolunteerFacts};
-use crate::domain::vetting::{self, local_day};
 use crate::domain::vocab::{RequestStatus, ServiceCategory, Urgency};
 use crate::domain::{calendar, text};
 use crate::error::{AppError, AppResult, ErrorBody};
@@ -23,7 +19,7 @@ use crate::read_cache;
 use crate::service::paging::PageParams;
 use crate::service::request_edits::{self, RequestEdit};
 use crate::service::requests::{self, ListFilter, NewRequest, Reader};
-use crate::service::{accounts, matches, residents};
+use crate::service::{matches, recommendations, residents};
 use crate::state::AppState;
 use crate::validate::Checker;
 use crate::views::{MatchView, Page, Ranked, RecommendationView, RequestView};
@@ -381,79 +377,8 @@ async fn recommended_requests(
     state: web::Data<AppState>,
     volunteer: Volunteer,
 ) -> AppResult<HttpResponse> {
-    let tz = state.settings.time_zone;
-    // The account vanished after the token check: a plain 401. A database
-    // failure stays a 5xx.
-    let me = accounts::find(&state.reads, volunteer.0.id)
-        .await
-        .map_err(|e| match e {
-            AppError::NotFound => AppError::Unauthorized,
-            other => other,
-        })?;
-    let skills = me.skills.clone().into_vec();
-    let slots: Vec<Slot> = serde_json::from_str::<Vec<WeeklySlot>>(&me.availability)
-        .map_err(AppError::internal)?
-        .iter()
-        .filter_map(|s| Slot::parse(s).ok())
-        .collect();
-    let location = me
-        .location_lat
-        .zip(me.location_lng)
-        .map(|(lat, lng)| Coordinates { lat, lng });
-    let facts = VolunteerFacts {
-        skills: &skills,
-        location,
-        slots: &slots,
-    };
-
-    let reader = Reader::load(&state.reads, &volunteer.0, &[]).await?;
-    let open = requests::open_for_volunteer(&state.reads, &reader).await?;
-    let residents = requests::residents_of(&state.reads, &open).await?;
-    let mut items = Vec::with_capacity(open.len());
-    for request in &open {
-        let resident = residents
-            .get(&request.resident_id)
-            .ok_or_else(|| AppError::internal("request without resident"))?;
-        // Only what they can sign up for: not visits their check does not cover.
-        let category = resident.category;
-        if !vetting::may_serve(category, me.vetted_until, local_day(request.starts_at, tz)) {
-            continue;
-        }
-        let request_facts = OpenRequestFacts {
-            category: request.category,
-            resident_location: Coordinates {
-                lat: resident.location_lat,
-                lng: resident.location_lng,
-            },
-            urgency: request.urgency,
-            starts_at: tz
-                .timestamp_opt(request.starts_at, 0)
-                .single()
-                .ok_or_else(|| AppError::internal("time"))?,
-            ends_at: tz
-                .timestamp_opt(request.ends_at, 0)
-                .single()
-                .ok_or_else(|| AppError::internal("time"))?,
-        };
-        let rec = recommend::recommend(&facts, &request_facts);
-        items.push((
-            request.starts_at,
-            RecommendationView {
-                request: RequestView::build(
-                    request,
-                    resident,
-                    reader.sees_resident_details(request),
-                    tz,
-                ),
-                score: rec.score,
-                // Already whole kilometres (`masking::coarse_distance_km`).
-                distance_km: rec.distance_km,
-                reasons: rec.reasons,
-            },
-        ));
-    }
-    items.sort_by(|a, b| b.1.score.total_cmp(&a.1.score).then(a.0.cmp(&b.0)));
-    Ok(HttpResponse::Ok().json(Ranked {
-        items: items.into_iter().map(|(_, item)| item).collect::<Vec<_>>(),
-    }))
+    let items =
+        recommendations::for_volunteer(&state.reads, &volunteer.0, state.settings.time_zone)
+            .await?;
+    Ok(HttpResponse::Ok().json(Ranked { items }))
 }

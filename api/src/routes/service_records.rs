@@ -3,6 +3,7 @@
 
 use actix_web::{HttpResponse, get, post, web};
 use chrono::{DateTime, FixedOffset, NaiveDate};
+use sea_orm::DatabaseConnection;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -70,13 +71,16 @@ pub struct RecordFilter {
     cursor: Option<String>,
 }
 
+/// `db`: the writer after a write (its own transaction's result), the
+/// readers for a plain GET.
 async fn respond(
     state: &AppState,
+    db: &DatabaseConnection,
     me: &AuthUser,
     record: entity::service_record::Model,
     mut response: actix_web::HttpResponseBuilder,
 ) -> AppResult<HttpResponse> {
-    let view = record_views::one(&state.db, record, me, &state.settings).await?;
+    let view = record_views::one(db, record, me, &state.settings).await?;
     Ok(response.json(view))
 }
 
@@ -104,7 +108,7 @@ async fn create_record(
         note,
     };
     let record = service_records::create_paper(&state.db, entry, staff.0.id).await?;
-    respond(&state, &staff.0, record, HttpResponse::Created()).await
+    respond(&state, &state.db, &staff.0, record, HttpResponse::Created()).await
 }
 
 /// Records, newest first. Volunteers see their own (and, as a team leader,
@@ -169,7 +173,7 @@ async fn get_record(
     id: web::Path<Uuid>,
 ) -> AppResult<HttpResponse> {
     let record = readable(&state, &me, *id).await?;
-    respond(&state, &me, record, HttpResponse::Ok()).await
+    respond(&state, &state.reads, &me, record, HttpResponse::Ok()).await
 }
 
 /// Every change to a record, oldest first: who, when and why.
@@ -208,7 +212,7 @@ async fn approve_record(
 ) -> AppResult<HttpResponse> {
     let record =
         service_records::review(&state.db, &state.settings, *id, &me, Decision::Approve).await?;
-    respond(&state, &me, record, HttpResponse::Ok()).await
+    respond(&state, &state.db, &me, record, HttpResponse::Ok()).await
 }
 
 /// Rejects a pending record with a reason; the same people as approval.
@@ -232,7 +236,7 @@ async fn reject_record(
         Decision::Reject(reason),
     )
     .await?;
-    respond(&state, &me, record, HttpResponse::Ok()).await
+    respond(&state, &state.db, &me, record, HttpResponse::Ok()).await
 }
 
 /// Corrects an approved record: a new pending record that supersedes it.
@@ -261,7 +265,7 @@ async fn correct_record(
         reason,
     };
     let record = service_records::correct(&state.db, *id, &me, correction).await?;
-    respond(&state, &me, record, HttpResponse::Created()).await
+    respond(&state, &state.db, &me, record, HttpResponse::Created()).await
 }
 
 fn plausible_span(

@@ -84,18 +84,9 @@ async fn list_users(
         prefix,
     };
     let (rows, next_cursor) = users::list(&state.reads, filter, page).await?;
-    let ids: Vec<Uuid> = rows.iter().map(|u| u.id).collect();
-    let minutes = accounts::approved_minutes_of(&state.reads, &ids).await?;
     let items = rows
         .iter()
-        .map(|u| {
-            accounts::user_view(
-                u,
-                minutes.get(&u.id).copied().unwrap_or(0),
-                &state.settings.star_thresholds,
-                state.settings.time_zone,
-            )
-        })
+        .map(|u| accounts::user_view(u, &state.settings.star_thresholds, state.settings.time_zone))
         .collect::<AppResult<_>>()?;
     Ok(HttpResponse::Ok().json(Page { items, next_cursor }))
 }
@@ -111,7 +102,7 @@ async fn get_user(
     id: web::Path<Uuid>,
 ) -> AppResult<HttpResponse> {
     let user = find(&state.reads, *id).await?;
-    Ok(HttpResponse::Ok().json(super::accounts::respond_user(&state, &user).await?))
+    Ok(HttpResponse::Ok().json(super::accounts::respond_user(&state, &user)?))
 }
 
 /// Changes the caller's password; every token issued before, this one
@@ -168,7 +159,7 @@ async fn disable_user(
     id: web::Path<Uuid>,
 ) -> AppResult<HttpResponse> {
     let user = users::set_disabled(&state.db, &manager.0, *id, true).await?;
-    Ok(HttpResponse::Ok().json(super::accounts::respond_user(&state, &user).await?))
+    Ok(HttpResponse::Ok().json(super::accounts::respond_user(&state, &user)?))
 }
 
 /// Enables a disabled account again; withdrawn sign-ups stay withdrawn
@@ -184,5 +175,5 @@ async fn enable_user(
     id: web::Path<Uuid>,
 ) -> AppResult<HttpResponse> {
     let user = users::set_disabled(&state.db, &manager.0, *id, false).await?;
-    Ok(HttpResponse::Ok().json(super::accounts::respond_user(&state, &user).await?))
+    Ok(HttpResponse::Ok().json(super::accounts::respond_user(&state, &user)?))
 }

@@ -54,13 +54,11 @@ async fn set_vetting(
     let note = text::clean_optional(body.0.note.as_deref(), NOTE_MAX_CHARS)
         .map_err(|message| AppError::invalid("note", message))?;
     let user = vetting::set(&state.db, *id, until, note, manager.0.id).await?;
-    let view = accounts::load_user_view(
-        &state.db,
+    let view = accounts::user_view(
         &user,
         &state.settings.star_thresholds,
         state.settings.time_zone,
-    )
-    .await?;
+    )?;
     Ok(HttpResponse::Ok().json(view))
 }
 

@@ -57,6 +57,7 @@ pub async fn create_account(
         status: Set(AccountStatus::Active),
         vetted_until: Set(None),
         token_version: Set(0),
+        approved_minutes: Set(0),
     };
     // Two registrations racing for one phone: the unique index decides.
     model.insert(db).await.map_err(|e| {
@@ -197,50 +198,58 @@ pub async fn update_profile(
     Ok(model.update(db).await?)
 }
 
-/// Sum of approved minutes of one volunteer.
-pub async fn approved_minutes(db: &impl ConnectionTrait, user_id: Uuid) -> AppResult<i64> {
-    let total: Option<Option<i64>> = Records::find()
-        .select_only()
-        .column_as(Expr::col(service_record::Column::Minutes).sum(), "total")
-        .filter(service_record::Column::VolunteerId.eq(user_id))
-        .filter(super::service_records::counts_as_approved())
-        .into_tuple()
-        .one(db)
+/// Sets every account's kept approved minutes from its records — for
+/// records that went in without a review (the demo seed). Reviews keep the
+/// figure themselves ([`add_approved_minutes`]).
+pub async fn recount_approved_minutes(db: &impl ConnectionTrait) -> AppResult<()> {
+    use sea_orm::sea_query::{Func, Query};
+    let total = Query::select()
+        .expr(Func::coalesce([
+            Expr::col((Records, service_record::Column::Minutes)).sum(),
+            Expr::val(0i64),
+        ]))
+        .from(Records)
+        .and_where(
+            Expr::col((Records, service_record::Column::VolunteerId))
+                .equals((Users, user::Column::Id)),
+        )
+        .cond_where(super::service_records::counts_as_approved())
+        .to_owned();
+    Users::update_many()
+        .col_expr(
+            user::Column::ApprovedMinutes,
+            Expr::SubQuery(None, Box::new(total.into())),
+        )
+        .exec(db)
         .await?;
-    Ok(total.flatten().unwrap_or(0))
+    Ok(())
 }
 
-/// Approved minutes of several volunteers at once (a page of `GET
-/// /users`); those without any are absent.
-pub async fn approved_minutes_of(
+/// Moves a volunteer's kept approved minutes by `delta` in the caller's
+/// transaction. One atomic `SET x = x + delta`: two reviews of the same
+/// volunteer's records committing at once both count.
+pub async fn add_approved_minutes(
     db: &impl ConnectionTrait,
-    ids: &[Uuid],
-) -> AppResult<std::collections::HashMap<Uuid, i64>> {
-    if ids.is_empty() {
-        return Ok(Default::default());
+    volunteer: Uuid,
+    delta: i64,
+) -> AppResult<()> {
+    if delta == 0 {
+        return Ok(());
     }
-    let rows: Vec<(Uuid, Option<i64>)> = Records::find()
-        .select_only()
-        .column(service_record::Column::VolunteerId)
-        .column_as(Expr::col(service_record::Column::Minutes).sum(), "total")
-        .filter(service_record::Column::VolunteerId.is_in(ids.to_vec()))
-        .filter(super::service_records::counts_as_approved())
-        .group_by(service_record::Column::VolunteerId)
-        .into_tuple()
-        .all(db)
+    Users::update_many()
+        .col_expr(
+            user::Column::ApprovedMinutes,
+            Expr::col(user::Column::ApprovedMinutes).add(delta),
+        )
+        .filter(user::Column::Id.eq(volunteer))
+        .exec(db)
         .await?;
-    Ok(rows
-        .into_iter()
-        .map(|(id, total)| (id, total.unwrap_or(0)))
-        .collect())
+    Ok(())
 }
 
-pub fn user_view(
-    user: &user::Model,
-    approved_minutes: i64,
-    stars: &StarThresholds,
-    tz: Tz,
-) -> AppResult<UserView> {
+/// The account as shown, with the kept approved minutes.
+pub fn user_view(user: &user::Model, stars: &StarThresholds, tz: Tz) -> AppResult<UserView> {
+    let approved_minutes = user.approved_minutes;
     let location = match (user.location_lat, user.location_lng) {
         (Some(lat), Some(lng)) => Some(Coordinates { lat, lng }),
         _ => None,
@@ -259,15 +268,4 @@ pub fn user_view(
         created_at: local_time(user.created_at, tz),
         status: user.status,
     })
-}
-
-/// `user_view` with the hours looked up.
-pub async fn load_user_view(
-    db: &impl ConnectionTrait,
-    user: &user::Model,
-    stars: &StarThresholds,
-    tz: Tz,
-) -> AppResult<UserView> {
-    let minutes = approved_minutes(db, user.id).await?;
-    user_view(user, minutes, stars, tz)
 }

@@ -14,6 +14,7 @@ pub mod memberships;
 pub mod outbox;
 pub mod paging;
 pub mod participation;
+pub mod recommendations;
 pub mod record_views;
 pub mod reports;
 pub mod request_edits;

@@ -2,7 +2,7 @@
 //! machine (open → assigned → in_progress → completed; cancelled from open
 //! or assigned).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 use chrono_tz::Tz;
 use entity::help_request::{self, Entity as Requests};
@@ -179,6 +179,18 @@ impl Reader {
         Ok(reader)
     }
 
+    /// A reader whose sign-ups among the requests at hand are known to be
+    /// none, and whose teams do not matter to what is shown (a volunteer's
+    /// recommendations: requests they have not signed up for).
+    pub fn without_signups(user: &AuthUser) -> Self {
+        Self {
+            id: user.id,
+            role: user.role,
+            team_ids: Vec::new(),
+            signed_up: HashSet::new(),
+        }
+    }
+
     /// The ids of the requests the reader signed up for, as a subquery:
     /// a long history stays in the database instead of travelling as a
     /// list of ids.
@@ -276,18 +288,6 @@ pub fn views_with(
     rows.iter()
         .map(|(request, resident)| view_with(reader, request, resident, tz))
         .collect()
-}
-
-pub async fn residents_of(
-    db: &impl ConnectionTrait,
-    requests: &[help_request::Model],
-) -> AppResult<HashMap<Uuid, resident::Model>> {
-    let ids: HashSet<Uuid> = requests.iter().map(|r| r.resident_id).collect();
-    let rows = Residents::find()
-        .filter(resident::Column::Id.is_in(ids))
-        .all(db)
-        .await?;
-    Ok(rows.into_iter().map(|r| (r.id, r)).collect())
 }
 
 pub struct ListFilter {
@@ -434,18 +434,17 @@ pub async fn transition(
     find(db, request_id).await
 }
 
-/// Requests a volunteer could sign up for now: assigned to one of their
-/// teams, places left, not over, not already theirs.
+/// Requests a volunteer could sign up for now, each with its resident, in
+/// one query: assigned to one of their teams, places left, not over, not
+/// already theirs.
 pub async fn open_for_volunteer(
     db: &impl ConnectionTrait,
-    reader: &Reader,
-) -> AppResult<Vec<help_request::Model>> {
-    if reader.team_ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    let rows = Requests::find()
-        .filter(help_request::Column::TeamId.is_in(reader.team_ids.clone()))
-        .filter(help_request::Column::Id.not_in_subquery(reader.own_signups()))
+    volunteer: Uuid,
+) -> AppResult<Vec<(help_request::Model, resident::Model)>> {
+    Requests::find()
+        .find_also_related(Residents)
+        .filter(help_request::Column::TeamId.in_subquery(teams_of(volunteer)))
+        .filter(help_request::Column::Id.not_in_subquery(signups_of(volunteer)))
         .filter(help_request::Column::Status.is_in([
             RequestStatus::Assigned.code(),
             RequestStatus::InProgress.code(),
@@ -456,6 +455,8 @@ pub async fn open_for_volunteer(
         )
         .filter(help_request::Column::EndsAt.gt(now()))
         .all(db)
-        .await?;
-    Ok(rows)
+        .await?
+        .into_iter()
+        .map(with_resident)
+        .collect()
 }

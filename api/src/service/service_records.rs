@@ -479,11 +479,35 @@ pub async fn review(
             format!("记录当前为「{label}」，只有待审核的记录可以审核"),
         ));
     }
+    if status == RecordStatus::Approved {
+        count_approval(&txn, &record).await?;
+    }
     log(&txn, record_id, action, reviewer.id, reason).await?;
     let record = find(&txn, record_id).await?;
     announce_review(&txn, settings, &record).await?;
     txn.commit().await?;
     Ok(record)
+}
+
+/// Moves the volunteer's kept approved minutes for `record`, just
+/// approved, in the review's transaction. A correction's original was
+/// approved (only approved records are corrected) and counted until now:
+/// at most one correction of it is live (migration 9's unique index).
+async fn count_approval(
+    txn: &DatabaseTransaction,
+    record: &service_record::Model,
+) -> AppResult<()> {
+    let replaced = match record.supersedes_id {
+        Some(original) => {
+            let original = find(txn, original).await?;
+            (original.status == RecordStatus::Approved)
+                .then_some(original.minutes)
+                .flatten()
+        }
+        None => None,
+    };
+    let delta = hours::approval_delta(record.minutes, replaced);
+    super::accounts::add_approved_minutes(txn, record.volunteer_id, delta).await
 }
 
 pub struct Correction {
