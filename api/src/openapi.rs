@@ -41,8 +41,10 @@ pub fn base() -> utoipa::openapi::OpenApi {
     ApiDoc::openapi()
 }
 
-/// Signed-in routes every role may call: no 403 for them.
-const ANY_SIGNED_IN: [&str; 10] = [
+/// Signed-in routes every role may call: no 403 for them. The
+/// authorization matrix (`tests/api/authorization.rs`) holds this list to
+/// the routes none of its rows refuses with 403.
+pub const ANY_SIGNED_IN: [&str; 10] = [
     "get_me",
     "update_me",
     "change_my_password",
