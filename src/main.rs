@@ -91,7 +91,7 @@ async fn serve(settings: api::Settings) -> Result<(), String> {
 
 async fn seed(settings: api::Settings, plan: api::seed::SeedPlan) -> Result<(), String> {
     let started = std::time::Instant::now();
-    let db = api::startup::connect(&settings.database_url).await?;
+    let db = api::startup::connect_with(&settings.database_url, settings.pool).await?;
     let report = api::seed::seed(&db, &plan)
         .await
         .map_err(|e| format!("seeding failed: {e}"))?;

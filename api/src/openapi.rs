@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 
 use utoipa::openapi::path::{Operation, ParameterIn};
+use utoipa::openapi::schema::{ArrayItems, Schema};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
 use utoipa::openapi::server::Server;
 use utoipa::openapi::{Content, Ref, RefOr, Response};
@@ -38,11 +39,19 @@ impl Modify for BearerAuth {
 }
 
 pub fn base() -> utoipa::openapi::OpenApi {
-    ApiDoc::openapi()
+    let mut doc = ApiDoc::openapi();
+    // utoipa copies the crate's licence, and the crates declare none: an
+    // empty name would claim a licence that is not there.
+    if doc.info.license.as_ref().is_some_and(|l| l.name.is_empty()) {
+        doc.info.license = None;
+    }
+    doc
 }
 
-/// Signed-in routes every role may call: no 403 for them.
-const ANY_SIGNED_IN: [&str; 10] = [
+/// Signed-in routes every role may call: no 403 for them. The
+/// authorization matrix (`tests/api/authorization.rs`) holds this list to
+/// the routes none of its rows refuses with 403.
+pub const ANY_SIGNED_IN: [&str; 10] = [
     "get_me",
     "update_me",
     "change_my_password",
@@ -109,6 +118,7 @@ pub fn finish(mut doc: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
             .insert("application/json".into(), content.into());
         components.responses.insert(name.into(), response.into());
     }
+    reference_wrapped_items(&mut components.schemas);
     let bearer = SecurityRequirement::new("bearer", Vec::<String>::new());
     let mut ids: BTreeMap<String, usize> = BTreeMap::new();
     for item in doc.paths.paths.values_mut() {
@@ -132,6 +142,33 @@ pub fn finish(mut doc: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
         }
     }
     doc
+}
+
+/// utoipa inlines the item schema of the generic wrappers (`Page<T>`,
+/// `Ranked<T>`) into each `Page_T`, leaving the component `T` described
+/// twice and referenced nowhere. Where the inlined schema is exactly that
+/// component, `items` points at it instead: the same document, each view
+/// described once.
+fn reference_wrapped_items(schemas: &mut BTreeMap<String, RefOr<Schema>>) {
+    let wrappers: Vec<String> = schemas.keys().cloned().collect();
+    for wrapper in wrappers {
+        let Some(item) = ["Page_", "Ranked_"]
+            .iter()
+            .find_map(|prefix| wrapper.strip_prefix(prefix))
+        else {
+            continue;
+        };
+        let Some(item_schema @ RefOr::T(_)) = schemas.get(item).cloned() else {
+            continue;
+        };
+        if let Some(RefOr::T(Schema::Object(object))) = schemas.get_mut(&wrapper)
+            && let Some(RefOr::T(Schema::Array(list))) = object.properties.get_mut("items")
+            && let ArrayItems::RefOrSchema(inlined) = &mut list.items
+            && **inlined == item_schema
+        {
+            **inlined = RefOr::Ref(Ref::from_schema_name(item));
+        }
+    }
 }
 
 fn operations(item: &mut utoipa::openapi::PathItem) -> Vec<(&'static str, &mut Operation)> {

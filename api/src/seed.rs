@@ -181,10 +181,17 @@ fn chinese_name(rng: &mut StdRng) -> String {
     format!("{surname}{given}")
 }
 
-/// A distinct, valid mainland mobile number for volunteer `i`.
-fn volunteer_phone(i: usize) -> String {
+/// A distinct, valid mainland mobile number for volunteer `i` (the
+/// load generators log the seeded volunteers in by it).
+pub fn volunteer_phone(i: usize) -> String {
     let prefix = ["138", "158", "186", "199", "177"][i % 5];
     format!("{prefix}{:08}", i / 5)
+}
+
+/// Caseworker `i`'s phone; a seed holds at least four caseworkers (one
+/// per hundred volunteers).
+pub fn caseworker_phone(i: usize) -> String {
+    format!("1360000{i:04}")
 }
 
 fn near_centre(rng: &mut StdRng, spread_deg: f64) -> (f64, f64) {
@@ -288,7 +295,7 @@ impl Community {
                 let id = Uuid::now_v7();
                 users.push(user(
                     id,
-                    format!("1360000{i:04}"),
+                    caseworker_phone(i),
                     chinese_name(&mut rng),
                     Role::Caseworker,
                 ));

@@ -163,7 +163,7 @@ impl Application {
 /// is what keeps capacity exact without `BEGIN IMMEDIATE`. PostgreSQL gets
 /// a pool; correctness there comes from row locks and conditional updates.
 pub async fn connect(url: &str) -> Result<DatabaseConnection, String> {
-    connect_with(url, PoolSettings::default()).await
+    connect_with(url, PoolSettings::declared()?).await
 }
 
 /// [`connect`] with this process's pool settings.

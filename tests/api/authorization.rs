@@ -71,6 +71,8 @@ pub struct World {
     /// the callers review, so no caller reviews their own entry by chance.
     pub recorder: Actor,
     checked: Mutex<BTreeSet<String>>,
+    /// The routes some row expects a signed-in caller to be refused (403).
+    refused: Mutex<BTreeSet<String>>,
     slots: AtomicI64,
 }
 
@@ -121,6 +123,7 @@ impl World {
             member,
             recorder,
             checked: Mutex::new(BTreeSet::new()),
+            refused: Mutex::new(BTreeSet::new()),
             slots: AtomicI64::new(0),
         }
     }
@@ -155,6 +158,9 @@ impl World {
     {
         let route: Vec<&str> = label.split_whitespace().take(2).collect();
         self.checked.lock().unwrap().insert(route.join(" "));
+        if expected.contains(&403) {
+            self.refused.lock().unwrap().insert(route.join(" "));
+        }
         let mut wrong = Vec::new();
         for (i, actor) in self.actors.iter().enumerate() {
             let reply = call(actor.clone(), i).await;
@@ -259,6 +265,53 @@ impl World {
         );
     }
 
+    /// Checks the hand-kept `openapi::ANY_SIGNED_IN` (the signed-in
+    /// operations documented without the shared 403) against the rows: an
+    /// operation is on it exactly when no row refuses a signed-in caller
+    /// with 403. So a 403 the matrix shows is documented, and a documented
+    /// 403 is one the matrix shows.
+    pub async fn assert_forbidden_documented(&self) {
+        let doc = self
+            .app
+            .get("/api-docs/openapi.json", None)
+            .await
+            .expect(200);
+        let refused = self.refused.lock().unwrap().clone();
+        let mut never_refused = BTreeSet::new();
+        let mut wrong = Vec::new();
+        for (path, item) in doc["paths"].as_object().expect("paths") {
+            for (method, op) in item.as_object().expect("a path item") {
+                let signed_in = op["security"]
+                    .as_array()
+                    .is_some_and(|s| s.iter().any(|r| r.get("bearer").is_some()));
+                if !signed_in {
+                    continue;
+                }
+                let route = format!("{} {}", method.to_uppercase(), self.label_path(path));
+                let id = op["operationId"].as_str().expect("an operation id");
+                let shows_403 = refused.contains(&route);
+                if !shows_403 {
+                    never_refused.insert(id.to_string());
+                }
+                if op["responses"].get("403").is_some() != shows_403 {
+                    wrong.push(format!(
+                        "{route} ({id}): 403 documented: {}, in the matrix: {shows_403}",
+                        !shows_403
+                    ));
+                }
+            }
+        }
+        let listed: BTreeSet<String> = api::openapi::ANY_SIGNED_IN
+            .iter()
+            .map(|id| id.to_string())
+            .collect();
+        assert_eq!(
+            listed, never_refused,
+            "openapi::ANY_SIGNED_IN against the operations no row refuses with 403"
+        );
+        assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    }
+
     /// A path of the document the way the rows write it: relative to
     /// `/api/v1` where `TestApp::url` puts it back there, whole otherwise
     /// (`/healthz` and `/api/v1/healthz` are two routes).
@@ -300,6 +353,7 @@ async fn every_route_answers_every_caller_as_the_contract_says() {
     teams::joining_and_leaving(&w).await;
     accounts::own_password(&w).await;
     w.assert_every_route_checked().await;
+    w.assert_forbidden_documented().await;
 }
 
 #[tokio::test]

@@ -21,3 +21,20 @@ async fn the_committed_openapi_document_is_the_one_the_server_serves() {
          `UPDATE_OPENAPI=1 cargo test --test api openapi` and commit the change"
     );
 }
+
+#[tokio::test]
+async fn every_schema_of_the_document_is_used() {
+    let app = spawn_app().await;
+    let served = app.get("/api-docs/openapi.json", None).await.expect(200);
+    let text = served.to_string();
+    let unused: Vec<&String> = served["components"]["schemas"]
+        .as_object()
+        .expect("schemas")
+        .keys()
+        .filter(|name| !text.contains(&format!("\"#/components/schemas/{name}\"")))
+        .collect();
+    assert!(
+        unused.is_empty(),
+        "schemas nothing refers to (a client generator makes a type of each): {unused:?}"
+    );
+}

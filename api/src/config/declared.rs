@@ -1,7 +1,7 @@
 //! Every setting, declared once: its variable, its command-line flag, its
 //! default and what it means. `volunteer-service --help` lists this table;
-//! `Settings::from_lookup` takes its defaults from here, so a default
-//! shown is the default used.
+//! `Settings::from_lookup` takes its defaults from here and from nowhere
+//! else, so a default shown is the default used.
 
 use std::collections::HashMap;
 
@@ -50,14 +50,14 @@ pub const SETTINGS: &[Declared] = &[
         ..setting(
             "DATABASE_URL",
             "database-url",
-            Some(super::DEFAULT_DATABASE_URL),
+            Some("sqlite://data/volunteer.db?mode=rwc"),
             "Database: sqlite://… or postgres://…",
         )
     },
     setting(
         "BIND_ADDR",
         "bind-addr",
-        Some(super::DEFAULT_BIND_ADDR),
+        Some("127.0.0.1:8080"),
         "Address and port to listen on",
     ),
     secret(
@@ -92,12 +92,16 @@ pub const SETTINGS: &[Declared] = &[
         Some("false"),
         "Allow webhook URLs on loopback, private and link-local addresses",
     ),
+    // WeCom and DingTalk robots allow 20 messages a minute; starting
+    // retries at a few seconds keeps a burst inside that.
     setting(
         "WEBHOOK_RETRY_BASE_MS",
         "webhook-retry-base-ms",
         Some("5000"),
         "First delay before a failed webhook is retried (doubles each time), ms",
     ),
+    // Longer than a send may take (10 s), so even a renewal that fails to
+    // reach the database leaves the lease standing until the send ends.
     setting(
         "WEBHOOK_LEASE_MS",
         "webhook-lease-ms",

@@ -4,6 +4,7 @@
 //! the admin password or the database password.
 
 use std::fmt;
+use std::str::FromStr;
 
 pub mod declared;
 pub use declared::SettingsArgs;
@@ -66,30 +67,81 @@ pub struct PoolSettings {
     pub sqlite_readers: u32,
 }
 
-impl Default for PoolSettings {
-    fn default() -> Self {
-        Self {
-            max_connections: 10,
-            min_connections: 1,
-            acquire_timeout_secs: 10,
-            sqlite_readers: 4,
+impl PoolSettings {
+    /// The pool the declared defaults give.
+    pub fn declared() -> Result<Self, String> {
+        Self::from_values(&Values::new(|_| None))
+    }
+
+    fn from_values(values: &Values<impl Fn(&str) -> Option<String>>) -> Result<Self, String> {
+        let pool = Self {
+            max_connections: values.number("DATABASE_MAX_CONNECTIONS")?.clamp(1, 1_000) as u32,
+            min_connections: values.number("DATABASE_MIN_CONNECTIONS")?.min(1_000) as u32,
+            acquire_timeout_secs: values.number("DATABASE_ACQUIRE_TIMEOUT_SECS")?.max(1),
+            sqlite_readers: values.number("SQLITE_READ_CONNECTIONS")?.clamp(1, 64) as u32,
+        };
+        if pool.min_connections > pool.max_connections {
+            return Err("DATABASE_MIN_CONNECTIONS must not exceed DATABASE_MAX_CONNECTIONS".into());
         }
+        Ok(pool)
     }
 }
 
-pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/volunteer.db?mode=rwc";
-pub const DEFAULT_BIND_ADDR: &str = "127.0.0.1:8080";
-/// WeCom and DingTalk robots allow 20 messages a minute; starting retries
-/// at a few seconds keeps a burst inside that.
-pub const DEFAULT_WEBHOOK_RETRY_BASE_MS: u64 = 5_000;
-/// Longer than a send may take (10 s), so even a renewal that fails to
-/// reach the database leaves the lease standing until the send ends.
-pub const DEFAULT_WEBHOOK_LEASE_MS: u64 = 30_000;
 /// Shorter leases would be renewed more often than is worth a write.
 const MIN_WEBHOOK_LEASE_MS: u64 = 300;
 /// HS256 keys shorter than the hash are below the JWT spec's floor
 /// (RFC 7518 §3.2).
 pub const MIN_JWT_SECRET_BYTES: usize = 32;
+
+/// The raw value of each setting: as given when given and not blank,
+/// else its declared default (the only place defaults live).
+struct Values<F> {
+    given: F,
+}
+
+impl<F: Fn(&str) -> Option<String>> Values<F> {
+    fn new(given: F) -> Self {
+        Self { given }
+    }
+
+    /// `None`: neither given nor declared with a default.
+    fn get(&self, key: &str) -> Option<String> {
+        debug_assert!(
+            declared::SETTINGS.iter().any(|s| s.var == key),
+            "{key} is not declared"
+        );
+        (self.given)(key)
+            .filter(|v| !v.trim().is_empty())
+            .or_else(|| declared::default_of(key).map(str::to_string))
+    }
+
+    /// A setting declared with a default.
+    fn text(&self, key: &str) -> Result<String, String> {
+        self.get(key)
+            .ok_or_else(|| format!("{key}: no value and no declared default"))
+    }
+
+    /// A setting declared with a default, parsed; a bad value names the
+    /// variable and says what it should be.
+    fn parsed<T: FromStr>(&self, key: &str, what: &str) -> Result<T, String> {
+        let v = self.text(key)?;
+        v.trim()
+            .parse()
+            .map_err(|_| format!("{key}: not {what}: {v}"))
+    }
+
+    fn number(&self, key: &str) -> Result<u64, String> {
+        self.parsed(key, "a whole number")
+    }
+
+    /// A number whose default is computed at start (`None` here).
+    fn optional_number(&self, key: &str) -> Result<Option<u64>, String> {
+        match self.get(key) {
+            None => Ok(None),
+            Some(_) => self.number(key).map(Some),
+        }
+    }
+}
 
 impl Settings {
     /// Loads `.env` into the process environment if present; call before
@@ -112,24 +164,17 @@ impl Settings {
     /// Builds settings from any key lookup; tests pass their own. An empty
     /// or absent value takes the declared default.
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, String> {
-        let non_empty = |key: &str| {
-            debug_assert!(
-                declared::SETTINGS.iter().any(|s| s.var == key),
-                "{key} is not declared"
-            );
-            get(key)
-                .filter(|v| !v.trim().is_empty())
-                .or_else(|| declared::default_of(key).map(str::to_string))
-        };
-        let database_url = non_empty("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.into());
-        let jwt_secret_is_random = non_empty("JWT_SECRET").is_none();
-        let jwt_secret = jwt_secret(non_empty("JWT_SECRET"), is_postgres_url(&database_url))?;
-        let secrets_key = non_empty("SECRETS_KEY")
+        let values = Values::new(get);
+        let database_url = values.text("DATABASE_URL")?;
+        let jwt_secret_is_random = values.get("JWT_SECRET").is_none();
+        let jwt_secret = jwt_secret(values.get("JWT_SECRET"), is_postgres_url(&database_url))?;
+        let secrets_key = values
+            .get("SECRETS_KEY")
             .map(|v| SecretsKey::from_base64(&v).map_err(|e| format!("SECRETS_KEY: {e}")))
             .transpose()?;
         let bootstrap_admin = match (
-            non_empty("BOOTSTRAP_ADMIN_PHONE"),
-            non_empty("BOOTSTRAP_ADMIN_PASSWORD"),
+            values.get("BOOTSTRAP_ADMIN_PHONE"),
+            values.get("BOOTSTRAP_ADMIN_PASSWORD"),
         ) {
             (Some(phone), Some(password)) => Some((phone, password)),
             (None, None) => None,
@@ -140,83 +185,40 @@ impl Settings {
                 );
             }
         };
-        let webhook_allow_private_targets = match non_empty("WEBHOOK_ALLOW_PRIVATE_TARGETS") {
-            None => false,
-            Some(v) => parse_bool(&v)
-                .ok_or_else(|| format!("WEBHOOK_ALLOW_PRIVATE_TARGETS: not a boolean: {v}"))?,
-        };
-        let webhook_retry_base_ms = match non_empty("WEBHOOK_RETRY_BASE_MS") {
-            None => DEFAULT_WEBHOOK_RETRY_BASE_MS,
-            Some(v) => v
-                .trim()
-                .parse()
-                .map_err(|_| format!("WEBHOOK_RETRY_BASE_MS: not a number of milliseconds: {v}"))?,
-        };
-        let star_thresholds = match non_empty("STAR_THRESHOLDS_HOURS") {
-            None => StarThresholds::default(),
-            Some(v) => {
-                StarThresholds::parse(&v).map_err(|e| format!("STAR_THRESHOLDS_HOURS: {e}"))?
-            }
-        };
-        let time_zone = match non_empty("TIME_ZONE") {
-            None => chrono_tz::Asia::Shanghai,
-            Some(v) => v
-                .trim()
-                .parse()
-                .map_err(|_| format!("TIME_ZONE: unknown time zone: {v}"))?,
-        };
-        let token_ttl_secs = match non_empty("ACCESS_TOKEN_TTL_SECS") {
-            None => 24 * 3600,
-            Some(v) => v
-                .trim()
-                .parse()
-                .map_err(|_| format!("ACCESS_TOKEN_TTL_SECS: not a number: {v}"))?,
-        };
-        let number = |key: &str, default: u64| -> Result<u64, String> {
-            match non_empty(key) {
-                None => Ok(default),
-                Some(v) => v
-                    .trim()
-                    .parse()
-                    .map_err(|_| format!("{key}: not a whole number: {v}")),
-            }
-        };
-        let defaults = PoolSettings::default();
-        let pool = PoolSettings {
-            max_connections: number("DATABASE_MAX_CONNECTIONS", defaults.max_connections.into())?
-                .clamp(1, 1_000) as u32,
-            min_connections: number("DATABASE_MIN_CONNECTIONS", defaults.min_connections.into())?
-                .min(1_000) as u32,
-            acquire_timeout_secs: number(
-                "DATABASE_ACQUIRE_TIMEOUT_SECS",
-                defaults.acquire_timeout_secs,
-            )?
-            .max(1),
-            sqlite_readers: number("SQLITE_READ_CONNECTIONS", defaults.sqlite_readers.into())?
-                .clamp(1, 64) as u32,
-        };
-        if pool.min_connections > pool.max_connections {
-            return Err("DATABASE_MIN_CONNECTIONS must not exceed DATABASE_MAX_CONNECTIONS".into());
-        }
-        let login_attempts_per_minute = number("LOGIN_ATTEMPTS_PER_MINUTE", 30)?;
+        let allow_private = values.text("WEBHOOK_ALLOW_PRIVATE_TARGETS")?;
+        let webhook_allow_private_targets = parse_bool(&allow_private).ok_or_else(|| {
+            format!("WEBHOOK_ALLOW_PRIVATE_TARGETS: not a boolean: {allow_private}")
+        })?;
+        let webhook_retry_base_ms =
+            values.parsed("WEBHOOK_RETRY_BASE_MS", "a number of milliseconds")?;
+        let star_thresholds = StarThresholds::parse(&values.text("STAR_THRESHOLDS_HOURS")?)
+            .map_err(|e| format!("STAR_THRESHOLDS_HOURS: {e}"))?;
+        let time_zone = values.parsed("TIME_ZONE", "a known time zone")?;
+        let token_ttl_secs = values.parsed("ACCESS_TOKEN_TTL_SECS", "a number")?;
+        let pool = PoolSettings::from_values(&values)?;
+        let login_attempts_per_minute = values.number("LOGIN_ATTEMPTS_PER_MINUTE")?;
         if login_attempts_per_minute == 0 || login_attempts_per_minute > u32::MAX.into() {
             return Err(format!(
                 "LOGIN_ATTEMPTS_PER_MINUTE: must be from 1 to {}",
                 u32::MAX
             ));
         }
-        let trusted_proxies = match non_empty("TRUSTED_PROXIES") {
+        let trusted_proxies = match values.get("TRUSTED_PROXIES") {
             None => Vec::new(),
             Some(v) => crate::domain::client_address::parse_trusted(&v)
                 .map_err(|e| format!("TRUSTED_PROXIES: {e}"))?,
         };
         let cpus = std::thread::available_parallelism().map_or(1, |n| n.get()) as u64;
-        let password_hash_concurrency = number("PASSWORD_HASH_CONCURRENCY", cpus)?;
+        let password_hash_concurrency = values
+            .optional_number("PASSWORD_HASH_CONCURRENCY")?
+            .unwrap_or(cpus);
         if !(1..=1024).contains(&password_hash_concurrency) {
             return Err("PASSWORD_HASH_CONCURRENCY: must be from 1 to 1024".into());
         }
-        let password_hash_queue =
-            number("PASSWORD_HASH_QUEUE", 2 * password_hash_concurrency)?.min(100_000);
+        let password_hash_queue = values
+            .optional_number("PASSWORD_HASH_QUEUE")?
+            .unwrap_or(2 * password_hash_concurrency)
+            .min(100_000);
         Ok(Self {
             login_attempts_per_minute: login_attempts_per_minute as u32,
             trusted_proxies,
@@ -224,14 +226,13 @@ impl Settings {
             password_hash_queue: password_hash_queue as usize,
             jwt_secret_is_random,
             secrets_key,
-            metrics_token: non_empty("METRICS_TOKEN").map(|v| v.trim().to_string()),
-            webhook_lease_ms: number("WEBHOOK_LEASE_MS", DEFAULT_WEBHOOK_LEASE_MS)?
-                .max(MIN_WEBHOOK_LEASE_MS),
+            metrics_token: values.get("METRICS_TOKEN").map(|v| v.trim().to_string()),
+            webhook_lease_ms: values.number("WEBHOOK_LEASE_MS")?.max(MIN_WEBHOOK_LEASE_MS),
             pool,
-            shutdown_grace_secs: number("SHUTDOWN_GRACE_SECS", 10)?,
-            read_cache_bytes: number("READ_CACHE_MB", 32)?.min(64 * 1024) * 1024 * 1024,
+            shutdown_grace_secs: values.number("SHUTDOWN_GRACE_SECS")?,
+            read_cache_bytes: values.number("READ_CACHE_MB")?.min(64 * 1024) * 1024 * 1024,
             database_url,
-            bind_addr: non_empty("BIND_ADDR").unwrap_or_else(|| DEFAULT_BIND_ADDR.into()),
+            bind_addr: values.text("BIND_ADDR")?,
             jwt_secret,
             bootstrap_admin,
             webhook_allow_private_targets,
@@ -239,7 +240,7 @@ impl Settings {
             star_thresholds,
             time_zone,
             token_ttl_secs,
-            community_name: non_empty("COMMUNITY_NAME").unwrap_or_else(|| "本社区".into()),
+            community_name: values.text("COMMUNITY_NAME")?,
         })
     }
 }
@@ -344,7 +345,25 @@ mod tests {
         assert!(s.database_url.starts_with("sqlite://data/"));
         assert!(!s.webhook_allow_private_targets);
         assert_eq!(s.time_zone, chrono_tz::Asia::Shanghai);
-        assert_eq!(s.star_thresholds, StarThresholds::default());
+        assert_eq!(
+            s.star_thresholds,
+            StarThresholds::parse("100,300,600,1000,1500").unwrap()
+        );
+        assert_eq!(s.token_ttl_secs, 24 * 3600);
+        assert_eq!(s.webhook_retry_base_ms, 5_000);
+        assert_eq!(s.community_name, "本社区");
+        assert_eq!(s.shutdown_grace_secs, 10);
+        assert_eq!(s.read_cache_bytes, 32 * 1024 * 1024);
+        assert_eq!(
+            s.pool,
+            PoolSettings {
+                max_connections: 10,
+                min_connections: 1,
+                acquire_timeout_secs: 10,
+                sqlite_readers: 4,
+            }
+        );
+        assert_eq!(PoolSettings::declared().unwrap(), s.pool);
         assert_eq!(s.login_attempts_per_minute, 30);
         assert!(s.trusted_proxies.is_empty());
         assert!(s.password_hash_concurrency >= 1);
@@ -399,6 +418,38 @@ mod tests {
     }
 
     #[test]
+    fn a_bad_value_stops_the_start_naming_its_variable() {
+        for var in [
+            "WEBHOOK_ALLOW_PRIVATE_TARGETS",
+            "WEBHOOK_RETRY_BASE_MS",
+            "WEBHOOK_LEASE_MS",
+            "STAR_THRESHOLDS_HOURS",
+            "TIME_ZONE",
+            "ACCESS_TOKEN_TTL_SECS",
+            "DATABASE_MAX_CONNECTIONS",
+            "DATABASE_MIN_CONNECTIONS",
+            "DATABASE_ACQUIRE_TIMEOUT_SECS",
+            "SQLITE_READ_CONNECTIONS",
+            "SHUTDOWN_GRACE_SECS",
+            "READ_CACHE_MB",
+            "LOGIN_ATTEMPTS_PER_MINUTE",
+            "TRUSTED_PROXIES",
+            "PASSWORD_HASH_CONCURRENCY",
+            "PASSWORD_HASH_QUEUE",
+        ] {
+            let err = settings(&[(var, "lots?")]).unwrap_err();
+            assert!(err.starts_with(var), "{var}: {err}");
+        }
+    }
+
+    #[test]
+    fn blank_values_take_the_declared_default() {
+        let s = settings(&[("BIND_ADDR", "  "), ("COMMUNITY_NAME", "")]).unwrap();
+        assert_eq!(s.bind_addr, "127.0.0.1:8080");
+        assert_eq!(s.community_name, "本社区");
+    }
+
+    #[test]
     fn jwt_secret_must_be_long_enough_and_is_required_on_postgres() {
         let short = settings(&[("JWT_SECRET", "thirty-one-bytes-is-not-enough")]).unwrap_err();
         assert!(short.contains("JWT_SECRET"), "{short}");
@@ -445,7 +496,7 @@ mod tests {
     fn metrics_token_and_lease_have_defaults() {
         let s = settings(&[]).unwrap();
         assert_eq!(s.metrics_token, None);
-        assert_eq!(s.webhook_lease_ms, DEFAULT_WEBHOOK_LEASE_MS);
+        assert_eq!(s.webhook_lease_ms, 30_000);
         let s = settings(&[("METRICS_TOKEN", " scrape-me "), ("WEBHOOK_LEASE_MS", "1")]).unwrap();
         assert_eq!(s.metrics_token.as_deref(), Some("scrape-me"));
         assert_eq!(s.webhook_lease_ms, MIN_WEBHOOK_LEASE_MS);

@@ -6,12 +6,6 @@ use std::fmt;
 #[derive(Clone, PartialEq)]
 pub struct StarThresholds([f64; 5]);
 
-impl Default for StarThresholds {
-    fn default() -> Self {
-        Self([100.0, 300.0, 600.0, 1000.0, 1500.0])
-    }
-}
-
 impl fmt::Debug for StarThresholds {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{:?}", self.0)
@@ -56,7 +50,8 @@ mod tests {
 
     #[test]
     fn default_levels_follow_the_contract() {
-        let t = StarThresholds::default();
+        let declared = crate::config::declared::default_of("STAR_THRESHOLDS_HOURS").unwrap();
+        let t = StarThresholds::parse(declared).unwrap();
         assert_eq!(t.level(0), 0);
         assert_eq!(t.level(99 * 60 + 59), 0);
         assert_eq!(t.level(100 * 60), 1);

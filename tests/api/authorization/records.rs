@@ -28,6 +28,15 @@ pub async fn service_records(w: &World) {
         app.get("/service-records", a.as_ref()).await
     })
     .await;
+    // A volunteer may not ask for someone else's, even a leader for a
+    // member; staff may.
+    let of_member = &format!("/service-records?volunteer_id={}", member.id);
+    w.check(
+        "GET /service-records of the member",
+        [401, 403, 200, 403, 403, 200, 200, 200, 200],
+        |a, _| async move { app.get(of_member, a.as_ref()).await },
+    )
+    .await;
     let record = w.paper_record(&w.recorder).await;
     let path = &format!("/service-records/{record}");
     w.check(
