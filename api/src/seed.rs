@@ -469,6 +469,12 @@ impl Community {
                 team_id,
                 created_at: starts_at.min(self.now) - 3 * 86_400,
                 updated_at: starts_at.min(self.now),
+                pairing_id: None,
+                occurrence_at: None,
+                campaign_id: None,
+                location_lat: None,
+                location_lng: None,
+                address: None,
             });
             // The team's members in turn: member k of team t is volunteer
             // t + k·teams, and every team has at least three.

@@ -2,7 +2,7 @@ use sea_orm::entity::prelude::*;
 
 use crate::vocab::{RequestStatus, ServiceCategory, Urgency};
 
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "help_requests")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
@@ -24,6 +24,18 @@ pub struct Model {
     pub team_id: Option<Uuid>,
     pub created_at: i64,
     pub updated_at: i64,
+    /// The pairing this request is an occurrence of.
+    pub pairing_id: Option<Uuid>,
+    /// The occurrence's scheduled start (Unix seconds): with `pairing_id`
+    /// unique, so each occurrence exists once however many processes
+    /// top pairings up. Kept when the visit itself is moved.
+    pub occurrence_at: Option<i64>,
+    /// The campaign that posted this request.
+    pub campaign_id: Option<Uuid>,
+    /// A community activity's own public place (it has no resident).
+    pub location_lat: Option<f64>,
+    pub location_lng: Option<f64>,
+    pub address: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -75,6 +75,7 @@ pub async fn create(
         team_id: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
+        ..Default::default()
     }
     .insert(&txn)
     .await?;
