@@ -67,10 +67,15 @@ morning() { # title, then the servers' extra env
   MONDAY_SERVERS=$servers MONDAY_VOLUNTEERS=$VOLUNTEERS MONDAY_PASSWORD=$PASSWORD METRICS_TOKEN=$METRICS \
     MONDAY_SECONDS=${SECONDS_EACH:-60} MONDAY_SESSIONS=${SESSIONS:-32} \
     MONDAY_CASEWORKERS=${CASEWORKERS:-6} MONDAY_CASEWORKER_PAUSE_MS=${PAUSE_MS:-250} \
-    "$TARGET"/release/examples/monday_morning
+    "$TARGET"/release/examples/monday_morning || FAILED+=("$title")
   stop_servers
   echo "server log lines at error level: $(cat "$WORK"/monday-*.log | grep -c -w 'ERROR' || true)"
 }
 
+FAILED=()
 morning "read cache on (default)"
 morning "read cache off" READ_CACHE_MB=0
+if ((${#FAILED[@]})); then
+  echo "unexpected answers in: ${FAILED[*]}" >&2
+  exit 1
+fi

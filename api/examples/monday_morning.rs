@@ -20,11 +20,13 @@
 //!
 //! Prints throughput, p50/p99 per route, answers by status and the read
 //! cache's lookups on every server (from `/metrics`, before and after).
-//! Exits non-zero on any answer the mix should not get: a 5xx, or a 4xx
-//! other than the 409 `request_full` a sign-up may lose in a race.
+//! Exits non-zero on any answer the mix should not get: a 5xx, no answer,
+//! or a 4xx other than the 409 `request_full` a sign-up may lose in a race
+//! and the 404 of a request a caseworker just posted and assigned to
+//! another team between the volunteer's list and their read.
 //! `bench/monday.sh` starts two processes on one PostgreSQL and runs this.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::error::Error;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -62,9 +64,23 @@ struct Load {
     client: reqwest::Client,
     servers: Vec<String>,
     tally: Mutex<Tally>,
+    /// Requests the caseworkers posted in this run: open for a moment,
+    /// then assigned to one team, after which other teams' volunteers may
+    /// no longer read them (404).
+    posted: Mutex<HashSet<String>>,
 }
 
 impl Load {
+    fn unexpected(&self, line: String) {
+        let mut tally = self.tally.lock().unwrap_or_else(|e| e.into_inner());
+        tally.unexpected.push(line);
+    }
+
+    fn was_posted(&self, request: &str) -> bool {
+        let posted = self.posted.lock().unwrap_or_else(|e| e.into_inner());
+        posted.contains(request)
+    }
+
     /// Calls `path` on server `server`, counted under `route` ("METHOD
     /// /template", whose method it uses). `allowed` are the statuses the
     /// mix may get here besides 2xx, with the error code they carry.
@@ -237,15 +253,23 @@ async fn session(load: &Load, server: usize, volunteer: &Volunteer, act: bool) {
         Some(id_of(&items[pick]))
     };
     let Some(request) = request else { return };
-    load.call(
-        server,
-        "GET /requests/{id}",
-        &format!("/requests/{request}"),
-        token,
-        None,
-        &[],
-    )
-    .await;
+    let read = load
+        .call(
+            server,
+            "GET /requests/{id}",
+            &format!("/requests/{request}"),
+            token,
+            None,
+            &[(404, "not_found")],
+        )
+        .await;
+    // A 404 is right only for a request just posted and, since the
+    // volunteer saw it, assigned to another team.
+    if read.is_some_and(|a| a.status == 404) && !load.was_posted(&request) {
+        load.unexpected(format!(
+            "GET /requests/{request}: 404 for a request the volunteer was shown"
+        ));
+    }
     if !act {
         return;
     }
@@ -333,6 +357,10 @@ async fn caseworker_day(
                     )
                     .await;
                 if let Some(posted) = posted.filter(|a| a.status == 201) {
+                    load.posted
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .insert(id_of(&posted.body));
                     load.call(
                         server,
                         "POST /requests/{id}/assign",
@@ -394,6 +422,9 @@ async fn main() -> Res<()> {
     let metrics_token = var("METRICS_TOKEN", "");
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(sessions_at_once + caseworker_count + 8)
+        // Below actix-web's 5 s keep-alive: a connection the server is
+        // closing is never picked for the next request.
+        .pool_idle_timeout(Duration::from_secs(3))
         .timeout(Duration::from_secs(60))
         .build()?;
     let api = &servers[0];
@@ -550,6 +581,7 @@ async fn main() -> Res<()> {
         client: client.clone(),
         servers: servers.clone(),
         tally: Mutex::new(Tally::default()),
+        posted: Mutex::new(HashSet::new()),
     });
     let volunteers = Arc::new(volunteers);
     let caseworkers = Arc::new(caseworkers);
@@ -639,8 +671,13 @@ async fn main() -> Res<()> {
             "read cache on {origin}: {hit:.0} hits, {miss:.0} misses, {bypass:.0} bypassed; hit rate {rate}"
         );
     }
-    for line in tally.unexpected.iter().take(10) {
-        eprintln!("unexpected: {line}");
+    let mut kinds: BTreeMap<String, usize> = BTreeMap::new();
+    for line in &tally.unexpected {
+        let kind: String = line.chars().take(160).collect();
+        *kinds.entry(kind).or_default() += 1;
+    }
+    for (kind, count) in kinds.iter().take(20) {
+        eprintln!("unexpected ({count}×): {kind}");
     }
     if !tally.unexpected.is_empty() {
         return Err(format!("{} unexpected answers", tally.unexpected.len()).into());
