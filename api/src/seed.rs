@@ -30,8 +30,8 @@ use uuid::Uuid;
 
 use crate::domain::availability::WeeklySlot;
 use crate::domain::vocab::{
-    AccountStatus, CodeList, MemberRole, MemberStatus, RecordSource, RecordStatus, RequestStatus,
-    ResidentCategory, Role, ServiceCategory, TeamKind, Urgency,
+    AccountStatus, CodeList, MemberRole, MemberStatus, RecordAction, RecordSource, RecordStatus,
+    RequestStatus, ResidentCategory, Role, ServiceCategory, TeamKind, Urgency,
 };
 use crate::error::{AppError, AppResult};
 
@@ -628,37 +628,45 @@ impl RecordStream {
 
 /// The record and the history the app would have written for it.
 fn push_with_history(batch: &mut RecordBatch, record: service_record::Model) {
-    let event =
-        |action: &str, actor: Uuid, at: i64, reason: Option<String>| service_record_event::Model {
+    let event = |action: RecordAction, actor: Uuid, at: i64, reason: Option<String>| {
+        service_record_event::Model {
             id: Uuid::now_v7(),
             record_id: record.id,
-            action: action.into(),
+            action,
             actor_id: actor,
             reason,
             at,
-        };
+        }
+    };
     let ended = record.ended_at.unwrap_or(record.started_at);
     if record.source == RecordSource::Paper {
         batch.events.push(event(
-            "created",
+            RecordAction::Created,
             record.recorder_id,
             record.created_at,
             None,
         ));
     } else {
         batch.events.push(event(
-            "checked_in",
+            RecordAction::CheckedIn,
             record.volunteer_id,
             record.started_at,
             None,
         ));
-        batch
-            .events
-            .push(event("checked_out", record.volunteer_id, ended, None));
+        batch.events.push(event(
+            RecordAction::CheckedOut,
+            record.volunteer_id,
+            ended,
+            None,
+        ));
     }
     if let (Some(reviewer), Some(at)) = (record.reviewed_by, record.reviewed_at) {
         batch.events.push(event(
-            record.status.code(),
+            if record.status == RecordStatus::Rejected {
+                RecordAction::Rejected
+            } else {
+                RecordAction::Approved
+            },
             reviewer,
             at,
             record.reject_reason.clone(),

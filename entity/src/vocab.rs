@@ -63,6 +63,27 @@ macro_rules! vocabulary {
 }
 
 vocabulary! {
+    /// Where a webhook delivery stands.
+    DeliveryStatus {
+        Pending => "pending", "待发送";
+        Delivered => "delivered", "已送达";
+        Failed => "failed", "失败";
+    }
+}
+
+vocabulary! {
+    /// What happened to a service record, in its history.
+    RecordAction {
+        Created => "created", "登记";
+        CheckedIn => "checked_in", "签到";
+        CheckedOut => "checked_out", "签退";
+        Approved => "approved", "通过";
+        Rejected => "rejected", "驳回";
+        Corrected => "corrected", "更正";
+    }
+}
+
+vocabulary! {
     /// An account's role.
     Role {
         Volunteer => "volunteer", "志愿者";

@@ -1,5 +1,7 @@
 use sea_orm::entity::prelude::*;
 
+use crate::vocab::DeliveryStatus;
+
 /// One event for one webhook. Times are Unix milliseconds: rate limits
 /// and retries work below the second.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -9,8 +11,7 @@ pub struct Model {
     pub id: Uuid,
     pub event_id: Uuid,
     pub webhook_id: Uuid,
-    /// `pending`, `delivered` or `failed`.
-    pub status: String,
+    pub status: DeliveryStatus,
     pub attempts: i32,
     pub next_attempt_at: i64,
     /// A worker holds the delivery until then.

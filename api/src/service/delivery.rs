@@ -25,10 +25,11 @@ use tokio::task::JoinHandle;
 use uuid::Uuid;
 
 use super::delivery_lease::{InHand, Lease};
-use super::outbox::{STATUS_DELIVERED, STATUS_FAILED, STATUS_PENDING, StoredMessage};
+use super::outbox::StoredMessage;
 use crate::config::Settings;
 use crate::domain::notify::{self, Outcome};
 use crate::domain::ssrf::parse_webhook_url;
+use crate::domain::vocab::DeliveryStatus;
 use crate::domain::vocab::WebhookKind;
 use crate::error::{AppError, AppResult};
 use crate::metrics::Metrics;
@@ -388,12 +389,17 @@ async fn record(
     let attempts = c.attempts + 1;
     let (status, next, delivered_at, error) = match &attempt.outcome {
         Outcome::Delivered => (
-            STATUS_DELIVERED,
+            DeliveryStatus::Delivered,
             now.timestamp_millis(),
             Some(now.timestamp_millis()),
             None,
         ),
-        Outcome::Permanent(e) => (STATUS_FAILED, now.timestamp_millis(), None, Some(e.clone())),
+        Outcome::Permanent(e) => (
+            DeliveryStatus::Failed,
+            now.timestamp_millis(),
+            None,
+            Some(e.clone()),
+        ),
         Outcome::Retry(e) => {
             let delay = notify::retry_delay(
                 settings.webhook_retry_base_ms,
@@ -401,9 +407,14 @@ async fn record(
                 rand::random::<f64>(),
             );
             match notify::next_attempt_at(at_ms(c.created_at), now, delay) {
-                Some(at) => (STATUS_PENDING, at.timestamp_millis(), None, Some(e.clone())),
+                Some(at) => (
+                    DeliveryStatus::Pending,
+                    at.timestamp_millis(),
+                    None,
+                    Some(e.clone()),
+                ),
                 None => (
-                    STATUS_FAILED,
+                    DeliveryStatus::Failed,
                     now.timestamp_millis(),
                     None,
                     Some(format!("24 小时内未能送达：{e}")),
@@ -443,8 +454,8 @@ async fn record(
         .await?;
     *lease = None;
     Ok(Some(match status {
-        STATUS_DELIVERED => "delivered",
-        STATUS_PENDING => "retry",
+        DeliveryStatus::Delivered => "delivered",
+        DeliveryStatus::Pending => "retry",
         _ => "failed",
     }))
 }

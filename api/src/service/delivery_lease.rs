@@ -23,7 +23,7 @@ use tokio::sync::MutexGuard;
 use tokio::task::JoinHandle;
 use uuid::Uuid;
 
-use super::outbox::STATUS_PENDING;
+use crate::domain::vocab::DeliveryStatus;
 
 /// One claimed delivery's lease: `Some(until)` while held, `None` once its
 /// outcome is recorded or it was given back.
@@ -58,7 +58,7 @@ impl Lease {
         let renewed = Deliveries::update_many()
             .col_expr(webhook_delivery::Column::LeaseUntil, Expr::value(next))
             .filter(webhook_delivery::Column::Id.eq(self.id))
-            .filter(webhook_delivery::Column::Status.eq(STATUS_PENDING))
+            .filter(webhook_delivery::Column::Status.eq(DeliveryStatus::Pending))
             .filter(webhook_delivery::Column::LeaseUntil.eq(current))
             .exec(db)
             .await;

@@ -24,7 +24,7 @@ use crate::domain::geo::Coordinates;
 use crate::domain::matching::{self, RequestFacts, TeamFacts};
 use crate::domain::notify::EventMessage;
 use crate::domain::phone::mask_phone;
-use crate::domain::vocab::EventType;
+use crate::domain::vocab::{DeliveryStatus, EventType};
 use crate::error::{AppError, AppResult};
 use crate::views::{RequestView, local_time};
 
@@ -80,10 +80,6 @@ pub struct RequestEvent<'a> {
     pub data: Option<Value>,
 }
 
-pub const STATUS_PENDING: &str = "pending";
-pub const STATUS_DELIVERED: &str = "delivered";
-pub const STATUS_FAILED: &str = "failed";
-
 pub async fn emit(
     db: &impl ConnectionTrait,
     settings: &Settings,
@@ -126,7 +122,7 @@ pub async fn enqueue(
         id: Set(Uuid::now_v7()),
         event_id: Set(event_id),
         webhook_id: Set(webhook_id),
-        status: Set(STATUS_PENDING.into()),
+        status: Set(DeliveryStatus::Pending),
         attempts: Set(0),
         next_attempt_at: Set(now_ms),
         lease_until: Set(None),
@@ -251,12 +247,12 @@ async fn leader_phones(db: &impl ConnectionTrait, team_id: Uuid) -> AppResult<Ve
 /// Deliveries waiting to be sent (the outbox depth) and deliveries that
 /// failed for good, across all processes.
 pub async fn depth(db: &DatabaseConnection) -> AppResult<(i64, i64)> {
-    let count = |status: &'static str| {
+    let count = |status: DeliveryStatus| {
         Deliveries::find()
             .filter(webhook_delivery::Column::Status.eq(status))
             .count(db)
     };
-    let pending = count(STATUS_PENDING).await?;
-    let failed = count(STATUS_FAILED).await?;
+    let pending = count(DeliveryStatus::Pending).await?;
+    let failed = count(DeliveryStatus::Failed).await?;
     Ok((pending as i64, failed as i64))
 }

@@ -23,7 +23,9 @@ use crate::auth::AuthUser;
 use crate::domain::geo::Coordinates;
 use crate::domain::hours::{self, RecordTimes};
 use crate::domain::permissions;
-use crate::domain::vocab::{MemberRole, RecordSource, RecordStatus, RequestStatus, Role};
+use crate::domain::vocab::{
+    MemberRole, RecordAction, RecordSource, RecordStatus, RequestStatus, Role,
+};
 use crate::error::{AppError, AppResult, is_unique_violation};
 
 /// Approved records that count for hours: those not replaced by an
@@ -109,14 +111,14 @@ async fn lock_volunteer(txn: &DatabaseTransaction, volunteer: Uuid) -> AppResult
 async fn log(
     db: &impl ConnectionTrait,
     record_id: Uuid,
-    action: &str,
+    action: RecordAction,
     actor: Uuid,
     reason: Option<String>,
 ) -> AppResult<()> {
     service_record_event::ActiveModel {
         id: Set(Uuid::now_v7()),
         record_id: Set(record_id),
-        action: Set(action.into()),
+        action: Set(action),
         actor_id: Set(actor),
         reason: Set(reason),
         at: Set(now()),
@@ -198,7 +200,7 @@ pub async fn check_in(
     }
     .insert(&txn)
     .await?;
-    log(&txn, record.id, "checked_in", volunteer, None).await?;
+    log(&txn, record.id, RecordAction::CheckedIn, volunteer, None).await?;
     Requests::update_many()
         .col_expr(
             help_request::Column::Status,
@@ -235,7 +237,7 @@ pub async fn check_out(
     record.status = Set(RecordStatus::Pending);
     record.check_out_distance_m = Set(distance);
     let record = record.update(&txn).await?;
-    log(&txn, record.id, "checked_out", volunteer, None).await?;
+    log(&txn, record.id, RecordAction::CheckedOut, volunteer, None).await?;
     complete_when_everyone_is_out(&txn, &request).await?;
     txn.commit().await?;
     Ok(record)
@@ -327,7 +329,7 @@ pub async fn create_paper(
         None,
     )
     .await?;
-    log(&txn, record.id, "created", recorder, None).await?;
+    log(&txn, record.id, RecordAction::Created, recorder, None).await?;
     txn.commit().await?;
     Ok(record)
 }
@@ -457,8 +459,8 @@ pub async fn review(
         return Err(AppError::Forbidden);
     }
     let (status, action, reason) = match decision {
-        Decision::Approve => (RecordStatus::Approved, "approved", None),
-        Decision::Reject(reason) => (RecordStatus::Rejected, "rejected", Some(reason)),
+        Decision::Approve => (RecordStatus::Approved, RecordAction::Approved, None),
+        Decision::Reject(reason) => (RecordStatus::Rejected, RecordAction::Rejected, Some(reason)),
     };
     let changed = Records::update_many()
         .col_expr(service_record::Column::Status, Expr::value(status))
@@ -592,7 +594,7 @@ pub async fn correct(
     log(
         &txn,
         record_id,
-        "corrected",
+        RecordAction::Corrected,
         reviewer.id,
         Some(format!("{}（更正记录 {}）", correction.reason, fixed.id)),
     )
@@ -600,7 +602,7 @@ pub async fn correct(
     log(
         &txn,
         fixed.id,
-        "created",
+        RecordAction::Created,
         reviewer.id,
         Some(format!("更正记录 {record_id}：{}", correction.reason)),
     )

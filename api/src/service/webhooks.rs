@@ -11,12 +11,13 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::outbox::{self, STATUS_FAILED, STATUS_PENDING, StoredMessage};
+use super::outbox::{self, StoredMessage};
 use super::paging::{PageRequest, finish, newest_first};
 use super::{now, teams};
 use crate::config::Settings;
 use crate::domain::notify;
 use crate::domain::ssrf::{SsrfError, parse_webhook_url};
+use crate::domain::vocab::DeliveryStatus;
 use crate::domain::vocab::{CodeList, EventType, WebhookKind};
 use crate::error::{AppError, AppResult};
 use crate::secrets::{self, OpenError, SEALED_PREFIX, SecretsKey};
@@ -248,7 +249,7 @@ pub async fn redeliver(db: &DatabaseConnection, webhook_id: Uuid, event_id: Uuid
     let updated = Deliveries::update_many()
         .col_expr(
             webhook_delivery::Column::Status,
-            Expr::value(STATUS_PENDING),
+            Expr::value(DeliveryStatus::Pending),
         )
         .col_expr(webhook_delivery::Column::Attempts, Expr::value(0))
         .col_expr(webhook_delivery::Column::NextAttemptAt, Expr::value(now))
@@ -259,7 +260,7 @@ pub async fn redeliver(db: &DatabaseConnection, webhook_id: Uuid, event_id: Uuid
         )
         .filter(webhook_delivery::Column::WebhookId.eq(webhook_id))
         .filter(webhook_delivery::Column::EventId.eq(event_id))
-        .filter(webhook_delivery::Column::Status.eq(STATUS_FAILED))
+        .filter(webhook_delivery::Column::Status.eq(DeliveryStatus::Failed))
         .exec(db)
         .await?;
     if updated.rows_affected == 0 {

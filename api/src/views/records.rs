@@ -15,7 +15,7 @@ use uuid::Uuid;
 use super::{local_time, round2};
 use crate::auth::AuthUser;
 use crate::domain::hours;
-use crate::domain::vocab::{RecordSource, RecordStatus};
+use crate::domain::vocab::{RecordAction, RecordSource, RecordStatus};
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Activity {
@@ -158,8 +158,7 @@ impl ServiceRecordView {
 #[derive(Serialize, ToSchema)]
 pub struct HistoryEntry {
     pub record_id: Uuid,
-    /// `created`, `checked_in`, `checked_out`, `approved`, `rejected` or `corrected`.
-    pub action: String,
+    pub action: RecordAction,
     pub actor_id: Uuid,
     pub reason: Option<String>,
     pub at: DateTime<FixedOffset>,

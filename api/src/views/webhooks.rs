@@ -8,8 +8,7 @@ use uuid::Uuid;
 
 use super::local_time;
 use crate::domain::notify;
-use crate::domain::vocab::{EventType, WebhookKind};
-use crate::service::outbox::STATUS_PENDING;
+use crate::domain::vocab::{DeliveryStatus, EventType, WebhookKind};
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct WebhookView {
@@ -30,8 +29,7 @@ pub struct DeliveryView {
     /// Stable across retries: the `webhook-id` receivers deduplicate on.
     pub event_id: Uuid,
     pub event: EventType,
-    /// `pending`, `delivered` or `failed`.
-    pub status: String,
+    pub status: DeliveryStatus,
     pub attempts: i32,
     pub last_status_code: Option<i32>,
     pub last_error: Option<String>,
@@ -63,7 +61,7 @@ impl DeliveryView {
         Self {
             event_id: delivery.event_id,
             event,
-            next_attempt_at: (delivery.status == STATUS_PENDING)
+            next_attempt_at: (delivery.status == DeliveryStatus::Pending)
                 .then(|| ms(delivery.next_attempt_at)),
             status: delivery.status,
             attempts: delivery.attempts,
