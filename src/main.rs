@@ -97,7 +97,7 @@ async fn seed(settings: api::Settings, plan: api::seed::SeedPlan) -> Result<(), 
         .map_err(|e| format!("seeding failed: {e}"))?;
     println!(
         "seeded in {:.1} s: {} users, {} teams, {} residents, {} requests, {} sign-ups, \
-         {} service records ({} approved, {} minutes), {} history events; \
+         {} pairings (visits made when the server starts), {} service records ({} approved, {} minutes), {} history events; \
          manager {} / password as given",
         started.elapsed().as_secs_f64(),
         report.users,
@@ -105,6 +105,7 @@ async fn seed(settings: api::Settings, plan: api::seed::SeedPlan) -> Result<(), 
         report.residents,
         report.requests,
         report.signups,
+        report.pairings,
         report.records,
         report.approved,
         report.approved_minutes,

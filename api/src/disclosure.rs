@@ -15,7 +15,7 @@ use uuid::Uuid;
 use crate::auth::AuthUser;
 use crate::error::AppResult;
 use crate::state::AppState;
-use crate::views::{Page, RequestView, ResidentView};
+use crate::views::{Page, PairingView, RequestView, ResidentView};
 
 /// An answer that may carry residents' personal data.
 pub trait Discloses {
@@ -30,6 +30,12 @@ pub trait Discloses {
 }
 
 impl Discloses for RequestView {
+    fn disclosed_residents(&self, into: &mut Vec<Uuid>) {
+        into.extend(self.resident.id);
+    }
+}
+
+impl Discloses for PairingView {
     fn disclosed_residents(&self, into: &mut Vec<Uuid>) {
         into.extend(self.resident.id);
     }

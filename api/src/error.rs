@@ -338,6 +338,13 @@ impl From<crate::domain::hours::TimesError> for AppError {
     }
 }
 
+/// A recurrence rule that cannot be read: 422 `invalid_rrule`.
+impl From<crate::domain::recurrence::InvalidRule> for AppError {
+    fn from(e: crate::domain::recurrence::InvalidRule) -> Self {
+        AppError::unprocessable(crate::domain::recurrence::InvalidRule::CODE, e.0)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::sync::Arc;

@@ -51,12 +51,14 @@ pub fn base() -> utoipa::openapi::OpenApi {
 /// Signed-in routes every role may call: no 403 for them. The
 /// authorization matrix (`tests/api/authorization.rs`) holds this list to
 /// the routes none of its rows refuses with 403.
-pub const ANY_SIGNED_IN: [&str; 10] = [
+pub const ANY_SIGNED_IN: [&str; 12] = [
     "get_me",
     "update_me",
     "change_my_password",
     "list_requests",
     "get_request",
+    "list_pairings",
+    "get_pairing",
     "get_record",
     "record_history",
     "list_teams",

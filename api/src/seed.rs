@@ -19,7 +19,8 @@ use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
 use entity::{
-    help_request, resident, service_record, service_record_event, signup, team, team_member, user,
+    help_request, pairing, resident, service_record, service_record_event, signup, team,
+    team_member, user,
 };
 use rand::{Rng, SeedableRng, rngs::StdRng};
 use sea_orm::{
@@ -75,6 +76,8 @@ pub struct SeedReport {
     pub residents: usize,
     pub requests: usize,
     pub signups: usize,
+    /// Pairings; their visits are made by the server's pairing worker.
+    pub pairings: usize,
     /// All service records, noise included.
     pub records: usize,
     /// Approved records that count (what statistics and exports show).
@@ -230,6 +233,7 @@ pub struct Community {
     pub residents: Vec<resident::Model>,
     pub requests: Vec<help_request::Model>,
     pub signups: Vec<signup::Model>,
+    pub pairings: Vec<pairing::Model>,
     /// Per long-running (completed) request: its caseworker, team and the
     /// volunteers who signed up, who share its records.
     served: Vec<Served>,
@@ -396,6 +400,7 @@ impl Community {
             residents,
             requests: Vec::new(),
             signups: Vec::new(),
+            pairings: Vec::new(),
             served: Vec::new(),
             rng,
             now,
@@ -403,7 +408,67 @@ impl Community {
             records: plan.records,
         };
         community.add_requests(&caseworkers, &volunteers);
+        community.add_pairings(&caseworkers);
         community
+    }
+
+    /// A few pairings (结对帮扶), one per team: each with a resident the
+    /// team may serve and the team's first member as regular volunteer.
+    /// `generated_until` is 0, so the server's worker makes their visits
+    /// when it starts, as it would for pairings made through the API.
+    fn add_pairings(&mut self, caseworkers: &[Uuid]) {
+        const RULES: [&str; 3] = [
+            "FREQ=WEEKLY;BYDAY=TU,FR",
+            "FREQ=WEEKLY;INTERVAL=2;BYDAY=WE",
+            "FREQ=MONTHLY;BYMONTHDAY=1",
+        ];
+        let today = chrono::DateTime::from_timestamp(self.now, 0)
+            .unwrap_or_default()
+            .date_naive();
+        for (i, team) in self.teams.iter().enumerate().take(5) {
+            let Some(resident) = self
+                .residents
+                .iter()
+                .skip(i * 7)
+                .find(|r| team.vetted || !r.category.needs_vetted_team())
+            else {
+                continue;
+            };
+            let regular = self
+                .members
+                .iter()
+                .find(|m| m.team_id == team.id && m.role == MemberRole::Member)
+                .map(|m| m.user_id);
+            let category = team
+                .service_categories
+                .clone()
+                .into_vec()
+                .first()
+                .copied()
+                .unwrap_or(ServiceCategory::HomeVisit);
+            self.pairings.push(pairing::Model {
+                id: Uuid::now_v7(),
+                resident_id: resident.id,
+                team_id: team.id,
+                caseworker_id: caseworkers[i % caseworkers.len()],
+                category,
+                title: "结对帮扶：定期上门探访".into(),
+                description: "固定志愿者按时上门，陪伴并了解近况".into(),
+                rrule: RULES[i % RULES.len()].into(),
+                start_time: "09:30".into(),
+                duration_minutes: 90,
+                volunteers_needed: 2,
+                starts_on: today,
+                regular_volunteer_ids: serde_json::to_string(
+                    &regular.into_iter().collect::<Vec<_>>(),
+                )
+                .unwrap_or_else(|_| "[]".into()),
+                active: true,
+                generated_until: 0,
+                created_at: self.now,
+                updated_at: self.now,
+            });
+        }
     }
 
     /// Long-running completed requests carrying the records, and a few in
@@ -734,6 +799,7 @@ pub async fn seed(db: &DatabaseConnection, plan: &SeedPlan) -> AppResult<SeedRep
         residents: community.residents.len(),
         requests: community.requests.len(),
         signups: community.signups.len(),
+        pairings: community.pairings.len(),
         ..SeedReport::default()
     };
     let mut community = community;
@@ -743,6 +809,7 @@ pub async fn seed(db: &DatabaseConnection, plan: &SeedPlan) -> AppResult<SeedRep
     insert_all(db, std::mem::take(&mut community.residents)).await?;
     insert_all(db, std::mem::take(&mut community.requests)).await?;
     insert_all(db, std::mem::take(&mut community.signups)).await?;
+    insert_all(db, std::mem::take(&mut community.pairings)).await?;
 
     let mut stream = community.records();
     let mut last_report = Instant::now();
@@ -818,6 +885,20 @@ mod tests {
             RequestStatus::Cancelled,
         ] {
             assert!(statuses.contains(&status), "no {status} request");
+        }
+        assert!(community.pairings.len() >= 3, "a few pairings");
+        let teams: HashMap<Uuid, &team::Model> =
+            community.teams.iter().map(|t| (t.id, t)).collect();
+        for pairing in &community.pairings {
+            let resident = community
+                .residents
+                .iter()
+                .find(|r| r.id == pairing.resident_id)
+                .unwrap();
+            assert!(
+                teams[&pairing.team_id].vetted || !resident.category.needs_vetted_team(),
+                "a pairing keeps the vetting rule of requests"
+            );
         }
         let phones: HashSet<&str> = community.users.iter().map(|u| u.phone.as_str()).collect();
         assert_eq!(phones.len(), community.users.len(), "phones are unique");

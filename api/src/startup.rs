@@ -29,6 +29,8 @@ pub struct Application {
     server: Server,
     worker: DeliveryWorker,
     purger: tokio::task::JoinHandle<()>,
+    /// Tops pairings' visits up as time passes.
+    pairing_worker: tokio::task::JoinHandle<()>,
     /// PostgreSQL: the read cache's change listener.
     change_listener: Option<tokio::task::JoinHandle<()>>,
     grace: Duration,
@@ -102,6 +104,8 @@ impl Application {
             state.settings.clone(),
             state.metrics.clone(),
         );
+        let pairing_worker =
+            service::pairings::spawn_worker(state.db.clone(), state.settings.clone());
         let server = HttpServer::new(move || {
             let (app, api) = App::new()
                 .into_utoipa_app()
@@ -131,6 +135,7 @@ impl Application {
             server,
             worker,
             purger,
+            pairing_worker,
             change_listener,
             grace,
         })
@@ -148,6 +153,7 @@ impl Application {
         let served = self.server.await;
         tracing::info!("HTTP server stopped; stopping the delivery worker");
         self.purger.abort();
+        self.pairing_worker.abort();
         if let Some(change_listener) = self.change_listener {
             change_listener.abort();
         }

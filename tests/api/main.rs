@@ -20,6 +20,7 @@ mod login_abuse;
 mod matching;
 mod openapi;
 mod operations;
+mod pairings;
 mod process;
 mod processes;
 mod reads;

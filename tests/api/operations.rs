@@ -245,6 +245,25 @@ async fn seed_fills_a_database_the_api_then_serves() {
         2001,
         "one row per approved record, plus the header"
     );
+    // The seeded pairings: the server's worker makes their visits as it starts.
+    let pairings = app
+        .get("/pairings?limit=100", Some(&manager))
+        .await
+        .expect(200);
+    let pairings = pairings["items"].as_array().unwrap();
+    assert!(pairings.len() >= 3, "a few pairings: {pairings:?}");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    for pairing in pairings {
+        let path = format!("/requests?pairing_id={}", id(pairing));
+        while app.get(&path, Some(&manager)).await.expect(200)["items"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+        {
+            assert!(std::time::Instant::now() < deadline, "no visits made");
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        }
+    }
     // A seeded volunteer logs in and finds requests of their team to sign up for.
     let volunteer = app.login("13800000001", "seeded-password").await;
     let me = app.get("/me", Some(&volunteer)).await.expect(200);

@@ -121,6 +121,18 @@ pub const SETTINGS: &[Declared] = &[
         "IANA time zone of the community (days, months, reminders)",
     ),
     setting(
+        "PAIRING_HORIZON_DAYS",
+        "pairing-horizon-days",
+        Some("28"),
+        "Pairings: visits exist as requests this many days ahead (1–366)",
+    ),
+    setting(
+        "PAIRING_TICK_SECS",
+        "pairing-tick-secs",
+        Some("300"),
+        "Pairings: how often each process tops up visits as time passes, seconds (at least 1)",
+    ),
+    setting(
         "ACCESS_TOKEN_TTL_SECS",
         "access-token-ttl-secs",
         Some("86400"),

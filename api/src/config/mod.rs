@@ -54,6 +54,10 @@ pub struct Settings {
     /// How long a claimed webhook delivery is held before another process
     /// may take it; renewed while the send is in flight.
     pub webhook_lease_ms: u64,
+    /// Pairings' visits exist as requests this many days ahead.
+    pub pairing_horizon_days: i64,
+    /// How often the pairing worker of each process tops visits up.
+    pub pairing_tick_secs: u64,
 }
 
 /// Database connections of one process. PostgreSQL only: SQLite always
@@ -195,6 +199,10 @@ impl Settings {
             .map_err(|e| format!("STAR_THRESHOLDS_HOURS: {e}"))?;
         let time_zone = values.parsed("TIME_ZONE", "a known time zone")?;
         let token_ttl_secs = values.parsed("ACCESS_TOKEN_TTL_SECS", "a number")?;
+        let pairing_horizon_days = values.number("PAIRING_HORIZON_DAYS")?;
+        if !(1..=366).contains(&pairing_horizon_days) {
+            return Err("PAIRING_HORIZON_DAYS: must be from 1 to 366".into());
+        }
         let pool = PoolSettings::from_values(&values)?;
         let login_attempts_per_minute = values.number("LOGIN_ATTEMPTS_PER_MINUTE")?;
         if login_attempts_per_minute == 0 || login_attempts_per_minute > u32::MAX.into() {
@@ -228,6 +236,8 @@ impl Settings {
             secrets_key,
             metrics_token: values.get("METRICS_TOKEN").map(|v| v.trim().to_string()),
             webhook_lease_ms: values.number("WEBHOOK_LEASE_MS")?.max(MIN_WEBHOOK_LEASE_MS),
+            pairing_horizon_days: pairing_horizon_days as i64,
+            pairing_tick_secs: values.number("PAIRING_TICK_SECS")?.max(1),
             pool,
             shutdown_grace_secs: values.number("SHUTDOWN_GRACE_SECS")?,
             read_cache_bytes: values.number("READ_CACHE_MB")?.min(64 * 1024) * 1024 * 1024,
@@ -290,6 +300,8 @@ impl fmt::Debug for Settings {
                 &self.metrics_token.as_ref().map(|_| "<redacted>"),
             )
             .field("webhook_lease_ms", &self.webhook_lease_ms)
+            .field("pairing_horizon_days", &self.pairing_horizon_days)
+            .field("pairing_tick_secs", &self.pairing_tick_secs)
             .field(
                 "bootstrap_admin",
                 &self

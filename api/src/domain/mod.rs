@@ -4,6 +4,7 @@ pub mod account_rules;
 pub mod availability;
 pub mod calendar;
 pub mod client_address;
+pub mod continuity;
 pub mod fair_assignment;
 pub mod geo;
 pub mod hours;

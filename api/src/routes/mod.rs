@@ -6,6 +6,7 @@ mod accounts;
 mod health;
 mod memberships;
 mod metrics;
+mod pairings;
 mod reports;
 mod requests;
 mod residents;
@@ -29,6 +30,7 @@ pub fn config(cfg: &mut ServiceConfig) {
                 .configure(memberships::config)
                 .configure(residents::config)
                 .configure(requests::config)
+                .configure(pairings::config)
                 .configure(signups::config)
                 .configure(service_records::config)
                 .configure(reports::config)

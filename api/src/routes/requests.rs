@@ -122,6 +122,8 @@ pub struct AssignBody {
 pub struct RequestFilter {
     status: Option<RequestStatus>,
     category: Option<ServiceCategory>,
+    /// The visits of one pairing.
+    pairing_id: Option<Uuid>,
     limit: Option<u64>,
     cursor: Option<String>,
 }
@@ -199,6 +201,7 @@ async fn list_requests(
     let filter = ListFilter {
         status: query.status,
         category: query.category,
+        pairing_id: query.pairing_id,
     };
     let load = || async {
         let (rows, next_cursor) = requests::list(&state.reads, &me, filter, page).await?;

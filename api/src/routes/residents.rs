@@ -15,9 +15,9 @@ use crate::domain::text;
 use crate::domain::vocab::ResidentCategory;
 use crate::error::AppResult;
 use crate::extract::Json;
-use crate::service::access_log;
 use crate::service::paging::PageParams;
 use crate::service::residents::{self, NewResident, ResidentEdit};
+use crate::service::{access_log, pairings};
 use crate::state::AppState;
 use crate::validate::{self, Checker};
 use crate::views::{AccessLogEntryView, Page, ResidentView};
@@ -305,6 +305,10 @@ async fn edit_resident(
 ) -> AppResult<HttpResponse> {
     let edit = resident_edit(body.0)?;
     let resident = residents::edit(&state.db, *id, edit).await?;
+    if !resident.active {
+        // A retired resident is visited no more.
+        pairings::end_for_retired(&state.db).await?;
+    }
     let view = ResidentView::build(&resident, state.settings.time_zone);
     disclosure::log(&state, &req, &staff.0, &view).await?;
     Ok(HttpResponse::Ok().json(view))

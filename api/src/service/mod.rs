@@ -13,6 +13,7 @@ pub mod matches;
 pub mod memberships;
 pub mod outbox;
 pub mod paging;
+pub mod pairings;
 pub mod participation;
 pub mod recommendations;
 pub mod record_views;

@@ -226,7 +226,7 @@ fn signups_of(volunteer: Uuid) -> SelectStatement {
 
 /// The ids of `user`'s teams, as a subquery: active memberships only, so a
 /// pending member sees a team's requests only as any volunteer does.
-fn teams_of(user: Uuid) -> SelectStatement {
+pub(super) fn teams_of(user: Uuid) -> SelectStatement {
     Query::select()
         .column(team_member::Column::TeamId)
         .from(Members)
@@ -294,6 +294,8 @@ pub fn views_with(
 pub struct ListFilter {
     pub status: Option<RequestStatus>,
     pub category: Option<ServiceCategory>,
+    /// The visits of one pairing.
+    pub pairing_id: Option<Uuid>,
 }
 
 /// A page of the requests `user` may see, newest first, each with its
@@ -323,6 +325,9 @@ pub async fn list(
     }
     if let Some(category) = filter.category {
         query = query.filter(help_request::Column::Category.eq(category));
+    }
+    if let Some(pairing_id) = filter.pairing_id {
+        query = query.filter(help_request::Column::PairingId.eq(pairing_id));
     }
     if let Some(after) = page.after {
         query = query.filter(help_request::Column::Id.lt(after));

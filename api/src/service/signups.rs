@@ -54,15 +54,29 @@ pub async fn sign_up(
     request_id: Uuid,
     volunteer: Uuid,
 ) -> AppResult<SignedUp> {
-    let tz = settings.time_zone;
     let txn = db.begin().await?;
+    let signed = sign_up_in(&txn, settings, request_id, volunteer).await?;
+    txn.commit().await?;
+    Ok(signed)
+}
+
+/// [`sign_up`] in the caller's transaction: a pairing's regular
+/// volunteers take their places on each new visit this way, under the
+/// same rules as anyone signing up.
+pub async fn sign_up_in(
+    txn: &impl ConnectionTrait,
+    settings: &Settings,
+    request_id: Uuid,
+    volunteer: Uuid,
+) -> AppResult<SignedUp> {
+    let tz = settings.time_zone;
     // Under a share lock on the volunteer's row: a disable that committed
     // first is seen here, and one that comes later waits for this sign-up
     // to commit and then withdraws it too.
-    super::accounts::lock_active(&txn, volunteer).await?;
-    let request = requests::find(&txn, request_id).await?;
+    super::accounts::lock_active(txn, volunteer).await?;
+    let request = requests::find(txn, request_id).await?;
     let team_id = match request.team_id {
-        Some(team) if teams::hold_membership(&txn, team, volunteer).await? => team,
+        Some(team) if teams::hold_membership(txn, team, volunteer).await? => team,
         // Not assigned to a team of theirs.
         _ => return Err(AppError::Forbidden),
     };
@@ -72,11 +86,11 @@ pub async fn sign_up(
             "该求助已结束或已取消，不能报名",
         ));
     }
-    ensure_vetted_for(&txn, &request, volunteer, tz).await?;
+    ensure_vetted_for(txn, &request, volunteer, tz).await?;
     let existing = Signups::find()
         .filter(signup::Column::RequestId.eq(request_id))
         .filter(signup::Column::VolunteerId.eq(volunteer))
-        .one(&txn)
+        .one(txn)
         .await?;
     if existing.is_some() {
         return Err(already_signed_up());
@@ -100,10 +114,10 @@ pub async fn sign_up(
             Expr::col(help_request::Column::SignupsCount)
                 .lt(Expr::col(help_request::Column::VolunteersNeeded)),
         )
-        .exec(&txn)
+        .exec(txn)
         .await?;
     if taken.rows_affected == 0 {
-        let now_request = requests::find(&txn, request_id).await?;
+        let now_request = requests::find(txn, request_id).await?;
         return Err(
             if now_request.status.is_active() && now_request.team_id == Some(team_id) {
                 request_full()
@@ -119,7 +133,7 @@ pub async fn sign_up(
         team_id: Set(team_id),
         created_at: Set(now()),
     }
-    .insert(&txn)
+    .insert(txn)
     .await
     .map_err(|e| {
         if is_unique_violation(&e) {
@@ -128,10 +142,9 @@ pub async fn sign_up(
             e.into()
         }
     })?;
-    let request = requests::find(&txn, request_id).await?;
+    let request = requests::find(txn, request_id).await?;
     let places_left = request.volunteers_needed - request.signups_count;
-    announce(&txn, settings, &request, volunteer, team_id, places_left).await?;
-    txn.commit().await?;
+    announce(txn, settings, &request, volunteer, team_id, places_left).await?;
     Ok(SignedUp {
         view: SignupView {
             id: row.id,

@@ -5,12 +5,14 @@
 //! services look rows up, views only shape them.
 
 mod health;
+mod pairings;
 mod records;
 mod reports;
 mod signups;
 mod webhooks;
 
 pub use health::Health;
+pub use pairings::PairingView;
 pub use records::{Activity, HistoryEntry, RecordContext, ServiceRecordView};
 pub use reports::{StatItem, Stats};
 pub use signups::SignupView;
