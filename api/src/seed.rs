@@ -455,7 +455,7 @@ impl Community {
             ][r % 5];
             self.requests.push(help_request::Model {
                 id,
-                resident_id: resident.id,
+                resident_id: Some(resident.id),
                 caseworker_id: caseworker,
                 category,
                 title: title.into(),

@@ -3,6 +3,7 @@
 use utoipa_actix_web::{scope, service_config::ServiceConfig};
 
 mod accounts;
+mod campaigns;
 mod health;
 mod memberships;
 mod metrics;
@@ -29,6 +30,7 @@ pub fn config(cfg: &mut ServiceConfig) {
                 .configure(memberships::config)
                 .configure(residents::config)
                 .configure(requests::config)
+                .configure(campaigns::config)
                 .configure(signups::config)
                 .configure(service_records::config)
                 .configure(reports::config)
