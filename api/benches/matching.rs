@@ -41,7 +41,7 @@ fn teams(n: usize) -> Vec<TeamFacts> {
 fn bench(c: &mut Criterion) {
     let request = RequestFacts {
         category: ServiceCategory::HomeVisit,
-        resident_category: ResidentCategory::ElderlyAlone,
+        resident_category: Some(ResidentCategory::ElderlyAlone),
         resident_location: Coordinates {
             lat: 39.92,
             lng: 116.40,

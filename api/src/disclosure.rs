@@ -31,7 +31,8 @@ pub trait Discloses {
 
 impl Discloses for RequestView {
     fn disclosed_residents(&self, into: &mut Vec<Uuid>) {
-        into.extend(self.resident.id);
+        // A community activity has no resident: it discloses nobody.
+        into.extend(self.resident.as_ref().and_then(|r| r.id));
     }
 }
 

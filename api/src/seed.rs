@@ -19,7 +19,7 @@ use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
 use entity::{
-    help_request, pairing, resident, service_record, service_record_event, signup, team,
+    campaign, help_request, pairing, resident, service_record, service_record_event, signup, team,
     team_member, user,
 };
 use rand::{Rng, SeedableRng, rngs::StdRng};
@@ -231,6 +231,7 @@ pub struct Community {
     pub teams: Vec<team::Model>,
     pub members: Vec<team_member::Model>,
     pub residents: Vec<resident::Model>,
+    pub campaigns: Vec<campaign::Model>,
     pub requests: Vec<help_request::Model>,
     pub signups: Vec<signup::Model>,
     pub pairings: Vec<pairing::Model>,
@@ -398,6 +399,7 @@ impl Community {
             teams,
             members,
             residents,
+            campaigns: Vec::new(),
             requests: Vec::new(),
             signups: Vec::new(),
             pairings: Vec::new(),
@@ -408,6 +410,7 @@ impl Community {
             records: plan.records,
         };
         community.add_requests(&caseworkers, &volunteers);
+        community.add_campaign_and_activities();
         community.add_pairings(&caseworkers);
         community
     }
@@ -471,6 +474,134 @@ impl Community {
         }
     }
 
+    /// Last autumn's 重阳节 campaign — a visit to every elderly resident
+    /// living alone, spread over the teams that make home visits — and a
+    /// few community activities: a past 学雷锋日 stall, a clean-up and a
+    /// health talk to come.
+    fn add_campaign_and_activities(&mut self) {
+        let Some(manager) = self.users.iter().find(|u| u.role == Role::Manager) else {
+            return;
+        };
+        let manager = manager.id;
+        let starts = self.now - 50 * 86_400 + 9 * 3_600;
+        let ends = starts + 2 * 3_600;
+        let campaign = campaign::Model {
+            id: Uuid::now_v7(),
+            name: "重阳节敬老活动".into(),
+            resident_categories: CodeList(vec![ResidentCategory::ElderlyAlone]),
+            category: ServiceCategory::HomeVisit,
+            title: "重阳节上门送温暖".into(),
+            description: "送重阳糕，陪老人聊聊天".into(),
+            starts_at: starts,
+            ends_at: ends,
+            volunteers_per_request: 2,
+            created_by: manager,
+            created_at: starts - 14 * 86_400,
+        };
+        let visiting: Vec<Uuid> = self
+            .teams
+            .iter()
+            .filter(|t| {
+                t.service_categories
+                    .iter()
+                    .any(|c| *c == ServiceCategory::HomeVisit)
+            })
+            .map(|t| t.id)
+            .collect();
+        let elderly: Vec<Uuid> = self
+            .residents
+            .iter()
+            .filter(|r| r.active && r.category == ResidentCategory::ElderlyAlone)
+            .map(|r| r.id)
+            .collect();
+        for (i, resident) in elderly.into_iter().enumerate() {
+            // One visit in ten fell through (the resident was away).
+            let status = if i % 10 == 9 {
+                RequestStatus::Cancelled
+            } else {
+                RequestStatus::Completed
+            };
+            self.requests.push(help_request::Model {
+                resident_id: Some(resident),
+                team_id: visiting.get(i % visiting.len().max(1)).copied(),
+                campaign_id: Some(campaign.id),
+                ..self.seeded_request(
+                    &campaign.title,
+                    &campaign.description,
+                    manager,
+                    starts,
+                    status,
+                )
+            });
+        }
+        self.campaigns.push(campaign);
+
+        let activities = [
+            (
+                "学雷锋日便民服务摊位",
+                "社区文化广场",
+                -300,
+                RequestStatus::Completed,
+            ),
+            ("家园清洁行动", "社区中心花园", 10, RequestStatus::Open),
+            (
+                "健康知识宣传讲座",
+                "社区活动中心二楼",
+                20,
+                RequestStatus::Open,
+            ),
+        ];
+        for (i, (title, address, days, status)) in activities.into_iter().enumerate() {
+            let starts = self.now + days * 86_400 + 9 * 3_600;
+            let (lat, lng) = near_centre(&mut self.rng, 0.005);
+            self.requests.push(help_request::Model {
+                category: ServiceCategory::Other,
+                volunteers_needed: 30,
+                team_id: (status == RequestStatus::Completed)
+                    .then(|| self.teams.get(i).map(|t| t.id))
+                    .flatten(),
+                location_lat: Some(lat),
+                location_lng: Some(lng),
+                address: Some(address.into()),
+                ..self.seeded_request(title, "欢迎居民参加", manager, starts, status)
+            });
+        }
+    }
+
+    /// A request of the campaign or an activity: two hours from `starts`.
+    fn seeded_request(
+        &self,
+        title: &str,
+        description: &str,
+        caseworker: Uuid,
+        starts: i64,
+        status: RequestStatus,
+    ) -> help_request::Model {
+        help_request::Model {
+            id: Uuid::now_v7(),
+            resident_id: None,
+            caseworker_id: caseworker,
+            category: ServiceCategory::HomeVisit,
+            title: title.into(),
+            description: description.into(),
+            starts_at: starts,
+            ends_at: starts + 2 * 3_600,
+            volunteers_needed: 2,
+            signups_count: 0,
+            urgency: Urgency::Normal,
+            status,
+            team_id: None,
+            created_at: starts.min(self.now) - 14 * 86_400,
+            updated_at: starts.min(self.now),
+            pairing_id: None,
+            occurrence_at: None,
+            campaign_id: None,
+            location_lat: None,
+            location_lng: None,
+            address: None,
+        }
+    }
+
     /// Long-running completed requests carrying the records, and a few in
     /// every other state: open (no team yet), assigned with places left,
     /// in progress, cancelled.
@@ -520,7 +651,7 @@ impl Community {
             ][r % 5];
             self.requests.push(help_request::Model {
                 id,
-                resident_id: resident.id,
+                resident_id: Some(resident.id),
                 caseworker_id: caseworker,
                 category,
                 title: title.into(),
@@ -807,6 +938,7 @@ pub async fn seed(db: &DatabaseConnection, plan: &SeedPlan) -> AppResult<SeedRep
     insert_all(db, std::mem::take(&mut community.teams)).await?;
     insert_all(db, std::mem::take(&mut community.members)).await?;
     insert_all(db, std::mem::take(&mut community.residents)).await?;
+    insert_all(db, std::mem::take(&mut community.campaigns)).await?;
     insert_all(db, std::mem::take(&mut community.requests)).await?;
     insert_all(db, std::mem::take(&mut community.signups)).await?;
     insert_all(db, std::mem::take(&mut community.pairings)).await?;
@@ -873,6 +1005,21 @@ mod tests {
         let community = Community::generate(&plan(5_000), "hash", &HashSet::new());
         let kinds: HashSet<TeamKind> = community.teams.iter().map(|t| t.kind).collect();
         assert_eq!(kinds.len(), TeamKind::ALL.len());
+        // A past campaign, and community activities with a place of their own.
+        assert_eq!(community.campaigns.len(), 1);
+        let campaign = community.campaigns[0].id;
+        let visits = community
+            .requests
+            .iter()
+            .filter(|r| r.campaign_id == Some(campaign))
+            .count();
+        assert!(visits > 10, "{visits}");
+        let activities = community
+            .requests
+            .iter()
+            .filter(|r| r.resident_id.is_none() && r.address.is_some() && r.location_lat.is_some())
+            .count();
+        assert_eq!(activities, 3);
         let categories: HashSet<ResidentCategory> =
             community.residents.iter().map(|r| r.category).collect();
         assert_eq!(categories.len(), ResidentCategory::ALL.len());

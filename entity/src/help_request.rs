@@ -7,7 +7,8 @@ use crate::vocab::{RequestStatus, ServiceCategory, Urgency};
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
-    pub resident_id: Uuid,
+    /// `None` for a community activity, which has its own place instead.
+    pub resident_id: Option<Uuid>,
     /// The caseworker (or manager) who posted the request.
     pub caseworker_id: Uuid,
     pub category: ServiceCategory,

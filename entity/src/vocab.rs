@@ -147,6 +147,7 @@ vocabulary! {
         ElderlyAlone => "elderly_alone", "空巢老人";
         Disabled => "disabled", "残疾人";
         LeftBehindChild => "left_behind_child", "留守儿童";
+        MigrantWorker => "migrant_worker", "农民工";
         Other => "other", "其他";
     }
 }

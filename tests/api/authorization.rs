@@ -12,6 +12,7 @@ use serde_json::json;
 use crate::helpers::*;
 
 mod accounts;
+mod campaigns;
 mod pairings;
 mod records;
 mod requests;
@@ -348,6 +349,7 @@ async fn every_route_answers_every_caller_as_the_contract_says() {
     requests::requests(&w).await;
     requests::sign_ups(&w).await;
     pairings::pairings(&w).await;
+    campaigns::campaigns(&w).await;
     records::service_records(&w).await;
     records::statistics(&w).await;
     webhooks::webhooks(&w).await;

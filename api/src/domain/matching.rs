@@ -17,10 +17,21 @@ use super::vocab::{ResidentCategory, ServiceCategory, Urgency};
 #[derive(Debug, Clone)]
 pub struct RequestFacts {
     pub category: ServiceCategory,
-    pub resident_category: ResidentCategory,
+    /// `None` for a community activity.
+    pub resident_category: Option<ResidentCategory>,
+    /// The resident's home, or a community activity's own place.
     pub resident_location: Coordinates,
     pub urgency: Urgency,
     pub volunteers_needed: u32,
+}
+
+impl RequestFacts {
+    /// Left-behind children and disabled residents only; an activity is in
+    /// a public place.
+    pub fn needs_vetted_team(&self) -> bool {
+        self.resident_category
+            .is_some_and(ResidentCategory::needs_vetted_team)
+    }
 }
 
 /// What matching needs to know of one team. The counts are gathered by
@@ -70,7 +81,7 @@ pub fn eligible(request: &RequestFacts, team: &TeamFacts) -> Option<f64> {
     if !team.categories.contains(&request.category) {
         return None;
     }
-    if request.resident_category.needs_vetted_team() && !team.vetted {
+    if request.needs_vetted_team() && !team.vetted {
         return None;
     }
     let distance = team.location.distance_km(request.resident_location);
@@ -127,13 +138,10 @@ pub fn score(
             ),
         ),
     ];
-    if request.resident_category.needs_vetted_team() {
+    if let Some(category) = request.resident_category.filter(|c| c.needs_vetted_team()) {
         reasons.push(Reason::new(
             "vetted_team",
-            format!(
-                "队伍已通过审核，可服务{}",
-                request.resident_category.label()
-            ),
+            format!("队伍已通过审核，可服务{}", category.label()),
         ));
     }
     reasons.push(if situation.available_members == 0 {
@@ -217,7 +225,7 @@ mod tests {
     fn request(resident_category: ResidentCategory, urgency: Urgency) -> RequestFacts {
         RequestFacts {
             category: ServiceCategory::HomeVisit,
-            resident_category,
+            resident_category: Some(resident_category),
             resident_location: RESIDENT,
             urgency,
             volunteers_needed: 2,
@@ -270,6 +278,23 @@ mod tests {
         }
         let elderly = request(ResidentCategory::ElderlyAlone, Urgency::Normal);
         assert!(eligible(&elderly, &team(1.0, 5.0, false)).is_some());
+    }
+
+    #[test]
+    fn a_community_activity_goes_to_any_team_near_its_place() {
+        let activity = RequestFacts {
+            resident_category: None,
+            ..request(ResidentCategory::ElderlyAlone, Urgency::Normal)
+        };
+        assert!(eligible(&activity, &team(1.0, 5.0, false)).is_some());
+        assert!(eligible(&activity, &team(6.0, 5.0, false)).is_none());
+        let scored = score(
+            &activity,
+            &team(1.0, 5.0, false),
+            1.0,
+            TeamSituation::default(),
+        );
+        assert!(scored.reasons.iter().all(|r| r.code != "vetted_team"));
     }
 
     #[test]

@@ -31,13 +31,27 @@ pub const EXPORT_HEADER: [&str; 8] = [
     "时长(小时)",
 ];
 
+/// The group of community activities (requests without a resident) in
+/// statistics by resident category and in the export: key and label.
+pub const COMMUNITY_ACTIVITY: (&str, &str) = ("community_activity", "社区活动");
+
+/// The key and label a record is counted under by resident category: its
+/// resident's group, or community activity when it served no resident.
+pub fn served_group(resident: Option<ResidentCategory>) -> (&'static str, &'static str) {
+    match resident {
+        Some(category) => (category.code(), category.label()),
+        None => COMMUNITY_ACTIVITY,
+    }
+}
+
 /// One approved record as stored, joined with what the export shows.
 #[derive(Debug, Clone)]
 pub struct ExportRecord {
     pub volunteer_name: String,
     pub volunteer_phone: String,
     pub team_name: String,
-    pub resident_category: ResidentCategory,
+    /// `None` for a community activity.
+    pub resident_category: Option<ResidentCategory>,
     pub service_category: ServiceCategory,
     pub started_at: i64,
     pub ended_at: i64,
@@ -75,7 +89,7 @@ impl ExportRecord {
             self.volunteer_name.clone(),
             mask_phone(&self.volunteer_phone),
             self.team_name.clone(),
-            self.resident_category.label().to_string(),
+            served_group(self.resident_category).1.to_string(),
             self.service_category.label().to_string(),
             local_minute(self.started_at, tz),
             local_minute(self.ended_at, tz),
@@ -126,7 +140,7 @@ mod tests {
             volunteer_name: "张三".into(),
             volunteer_phone: "13812345678".into(),
             team_name: "学雷锋队".into(),
-            resident_category: ResidentCategory::ElderlyAlone,
+            resident_category: Some(ResidentCategory::ElderlyAlone),
             service_category: ServiceCategory::MealDelivery,
             started_at: midnight(),
             ended_at: midnight() + 90 * 60,
@@ -145,6 +159,15 @@ mod tests {
                 "1.50"
             ]
             .map(String::from)
+        );
+    }
+
+    #[test]
+    fn activities_are_their_own_group() {
+        assert_eq!(served_group(None), ("community_activity", "社区活动"));
+        assert_eq!(
+            served_group(Some(ResidentCategory::MigrantWorker)),
+            ("migrant_worker", "农民工")
         );
     }
 

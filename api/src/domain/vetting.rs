@@ -23,13 +23,14 @@ pub fn vetted_on(vetted_until: Option<NaiveDate>, day: NaiveDate) -> bool {
 
 /// A visit to a left-behind child or a disabled resident needs a check
 /// that still holds on the day the visit starts, not just today: a check
-/// that lapses before the visit does not cover it.
+/// that lapses before the visit does not cover it. `resident` is `None`
+/// for a community activity: a public place, where no check is asked.
 pub fn may_serve(
-    resident: ResidentCategory,
+    resident: Option<ResidentCategory>,
     vetted_until: Option<NaiveDate>,
     starts_on: NaiveDate,
 ) -> bool {
-    !resident.needs_vetted_team() || vetted_on(vetted_until, starts_on)
+    !resident.is_some_and(ResidentCategory::needs_vetted_team) || vetted_on(vetted_until, starts_on)
 }
 
 /// Who brings a person into a team.
@@ -106,13 +107,22 @@ mod tests {
             ResidentCategory::LeftBehindChild,
             ResidentCategory::Disabled,
         ] {
-            assert!(!may_serve(category, None, visit));
-            assert!(!may_serve(category, Some(day("2027-02-28")), visit));
-            assert!(may_serve(category, Some(day("2027-03-01")), visit));
+            assert!(!may_serve(Some(category), None, visit));
+            assert!(!may_serve(Some(category), Some(day("2027-02-28")), visit));
+            assert!(may_serve(Some(category), Some(day("2027-03-01")), visit));
         }
-        for category in [ResidentCategory::ElderlyAlone, ResidentCategory::Other] {
-            assert!(may_serve(category, None, visit));
+        for category in [
+            ResidentCategory::ElderlyAlone,
+            ResidentCategory::MigrantWorker,
+            ResidentCategory::Other,
+        ] {
+            assert!(may_serve(Some(category), None, visit));
         }
+    }
+
+    #[test]
+    fn a_community_activity_needs_no_check() {
+        assert!(may_serve(None, None, day("2027-03-01")));
     }
 
     #[test]

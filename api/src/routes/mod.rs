@@ -3,6 +3,7 @@
 use utoipa_actix_web::{scope, service_config::ServiceConfig};
 
 mod accounts;
+mod campaigns;
 mod health;
 mod memberships;
 mod metrics;
@@ -31,6 +32,7 @@ pub fn config(cfg: &mut ServiceConfig) {
                 .configure(residents::config)
                 .configure(requests::config)
                 .configure(pairings::config)
+                .configure(campaigns::config)
                 .configure(signups::config)
                 .configure(service_records::config)
                 .configure(reports::config)

@@ -3,7 +3,7 @@
 //! changes; and a volunteer's recommended requests.
 
 use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
-use chrono::{DateTime, FixedOffset};
+use chrono::{DateTime, FixedOffset, NaiveDate};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -11,6 +11,7 @@ use uuid::Uuid;
 
 use crate::auth::{AuthUser, Staff, Volunteer};
 use crate::disclosure;
+use crate::domain::geo::Coordinates;
 use crate::domain::vocab::{RequestStatus, ServiceCategory, Urgency};
 use crate::domain::{calendar, text};
 use crate::error::{AppError, AppResult, ErrorBody};
@@ -18,8 +19,8 @@ use crate::extract::{EmptyBody, Json, OptionalJson};
 use crate::read_cache;
 use crate::service::paging::PageParams;
 use crate::service::request_edits::{self, RequestEdit};
-use crate::service::requests::{self, ListFilter, NewRequest, Reader};
-use crate::service::{matches, recommendations, residents};
+use crate::service::requests::{self, ListFilter, NewRequest, Reader, Served};
+use crate::service::{matches, recommendations};
 use crate::state::AppState;
 use crate::validate::Checker;
 use crate::views::{MatchView, Page, Ranked, RecommendationView, RequestView};
@@ -36,9 +37,20 @@ pub fn config(cfg: &mut ServiceConfig) {
         .service(complete_request);
 }
 
+/// A visit gives `resident_id`; a community activity (no resident: a
+/// service stall, a clean-up, a knowledge session) gives `location` and
+/// `address` instead.
 #[derive(Deserialize, ToSchema)]
 pub struct CreateRequestBody {
-    resident_id: Uuid,
+    #[serde(default)]
+    resident_id: Option<Uuid>,
+    /// A community activity's public place (without `resident_id`).
+    #[serde(default)]
+    location: Option<Coordinates>,
+    /// A community activity's address (without `resident_id`).
+    #[serde(default)]
+    #[schema(max_length = 200)]
+    address: Option<String>,
     category: ServiceCategory,
     #[schema(min_length = 1, max_length = 100)]
     title: String,
@@ -124,6 +136,14 @@ pub struct RequestFilter {
     category: Option<ServiceCategory>,
     /// The visits of one pairing.
     pairing_id: Option<Uuid>,
+    /// The requests a campaign posted.
+    campaign_id: Option<Uuid>,
+    /// One resident's requests.
+    resident_id: Option<Uuid>,
+    /// Starting on or after this day (`YYYY-MM-DD`, the community's zone).
+    from: Option<NaiveDate>,
+    /// Starting on or before this day (`YYYY-MM-DD`, the community's zone).
+    to: Option<NaiveDate>,
     limit: Option<u64>,
     cursor: Option<String>,
 }
@@ -147,11 +167,13 @@ fn new_request(body: CreateRequestBody) -> AppResult<NewRequest> {
     if !(1..=1000).contains(&body.volunteers_needed) {
         check.fail("volunteers_needed", "所需志愿者人数须在 1 到 1000 之间");
     }
+    let served = served(&mut check, body.resident_id, body.location, body.address);
     check.finish(
         title
             .zip(description)
-            .map(|(title, description)| NewRequest {
-                resident_id: body.resident_id,
+            .zip(served)
+            .map(|((title, description), served)| NewRequest {
+                served,
                 category: body.category,
                 title,
                 description: description.unwrap_or_default(),
@@ -163,7 +185,50 @@ fn new_request(body: CreateRequestBody) -> AppResult<NewRequest> {
     )
 }
 
-/// Posts a help request for a resident (caseworkers, managers).
+/// A visit to `resident_id`, or a community activity at `location` and
+/// `address`; never both, so nobody wonders which place counts.
+fn served(
+    check: &mut Checker,
+    resident_id: Option<Uuid>,
+    location: Option<Coordinates>,
+    address: Option<String>,
+) -> Option<Served> {
+    match (resident_id, location, address) {
+        (Some(id), None, None) => Some(Served::Resident(id)),
+        (Some(_), location, address) => {
+            let field = if location.is_some() {
+                "location"
+            } else {
+                "address"
+            };
+            check.fail(field, "上门服务的地点即服务对象的住址，不能另给地点");
+            let _ = address;
+            None
+        }
+        (None, location, address) => {
+            let place = match location {
+                Some(raw) => check.coordinates("location", raw),
+                None => {
+                    check.fail("location", "社区活动须给出地点（或给出 resident_id）");
+                    None
+                }
+            };
+            let address = match address {
+                Some(a) => check.check("address", text::clean(&a, 200)),
+                None => {
+                    check.fail("address", "社区活动须给出地址（或给出 resident_id）");
+                    None
+                }
+            };
+            place
+                .zip(address)
+                .map(|(place, address)| Served::Activity { place, address })
+        }
+    }
+}
+
+/// Posts a help request for a resident, or a community activity without
+/// one (caseworkers, managers).
 #[utoipa::path(tag = "requests", security(("bearer" = [])), request_body = CreateRequestBody, responses(
     (status = 201, body = RequestView),
 ))]
@@ -198,10 +263,17 @@ async fn list_requests(
         cursor: query.cursor,
     }
     .parse()?;
+    let (starts_from, starts_before) =
+        calendar::local_range(query.from, query.to, state.settings.time_zone)
+            .map_err(|e| AppError::invalid("to", e))?;
     let filter = ListFilter {
         status: query.status,
         category: query.category,
         pairing_id: query.pairing_id,
+        campaign_id: query.campaign_id,
+        resident_id: query.resident_id,
+        starts_from,
+        starts_before,
     };
     let load = || async {
         let (rows, next_cursor) = requests::list(&state.reads, &me, filter, page).await?;
@@ -236,7 +308,7 @@ async fn get_request(
         Ok(requests::view_with(
             &reader,
             &request,
-            &resident,
+            resident.as_ref(),
             state.settings.time_zone,
         ))
     };
@@ -254,10 +326,9 @@ async fn request_matches(
     _: Staff,
     id: web::Path<Uuid>,
 ) -> AppResult<HttpResponse> {
-    let request = requests::find(&state.reads, *id).await?;
-    let resident = residents::find(&state.reads, request.resident_id).await?;
-    let items =
-        matches::for_request(&state.reads, &request, &resident, state.settings.time_zone).await?;
+    let (request, resident) = requests::find_with_resident(&state.reads, *id).await?;
+    let tz = state.settings.time_zone;
+    let items = matches::for_request(&state.reads, &request, resident.as_ref(), tz).await?;
     Ok(HttpResponse::Ok().json(Ranked { items }))
 }
 

@@ -23,16 +23,13 @@ use crate::views::{MatchView, TeamView};
 pub async fn for_request(
     db: &impl ConnectionTrait,
     request: &help_request::Model,
-    resident: &entity::resident::Model,
+    resident: Option<&entity::resident::Model>,
     tz: Tz,
 ) -> AppResult<Vec<MatchView>> {
     let facts = RequestFacts {
         category: request.category,
-        resident_category: resident.category,
-        resident_location: Coordinates {
-            lat: resident.location_lat,
-            lng: resident.location_lng,
-        },
+        resident_category: resident.map(|r| r.category),
+        resident_location: super::requests::place_of(request, resident)?,
         urgency: request.urgency,
         volunteers_needed: u32::try_from(request.volunteers_needed).unwrap_or(1),
     };
@@ -76,7 +73,7 @@ pub async fn for_request(
         .collect())
 }
 
-async fn situations(
+pub(super) async fn situations(
     db: &impl ConnectionTrait,
     team_ids: &[Uuid],
     request: &help_request::Model,
@@ -130,7 +127,7 @@ async fn situations(
         }
     }
 
-    let assignments: Vec<(Option<Uuid>, Uuid, RequestStatus)> = Requests::find()
+    let assignments: Vec<(Option<Uuid>, Option<Uuid>, RequestStatus)> = Requests::find()
         .select_only()
         .column(help_request::Column::TeamId)
         .column(help_request::Column::ResidentId)
@@ -147,7 +144,8 @@ async fn situations(
             entry.open_assignments += 1;
         }
         let served = status == RequestStatus::Completed || status == RequestStatus::InProgress;
-        if resident_id == request.resident_id && served {
+        // An activity has no resident to have served before.
+        if request.resident_id.is_some() && resident_id == request.resident_id && served {
             entry.served_resident_before = true;
         }
     }

@@ -4,6 +4,7 @@
 
 pub mod access_log;
 pub mod accounts;
+pub mod campaigns;
 pub mod client_limit;
 pub mod delivery;
 pub mod delivery_lease;

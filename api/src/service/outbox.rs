@@ -71,7 +71,8 @@ impl StoredMessage {
 pub struct RequestEvent<'a> {
     pub event: EventType,
     pub request: &'a help_request::Model,
-    pub resident: &'a resident::Model,
+    /// `None` for a community activity.
+    pub resident: Option<&'a resident::Model>,
     /// The team the event concerns (the assigned team), if any.
     pub team_id: Option<Uuid>,
     /// One line specific to the event.
@@ -161,11 +162,8 @@ async fn wants(
     };
     let facts = RequestFacts {
         category: event.request.category,
-        resident_category: event.resident.category,
-        resident_location: Coordinates {
-            lat: event.resident.location_lat,
-            lng: event.resident.location_lng,
-        },
+        resident_category: event.resident.map(|r| r.category),
+        resident_location: super::requests::place_of(event.request, event.resident)?,
         urgency: event.request.urgency,
         volunteers_needed: u32::try_from(event.request.volunteers_needed).unwrap_or(1),
     };

@@ -528,7 +528,7 @@ async fn insert_visit(
     let id = Uuid::now_v7();
     let visit = help_request::ActiveModel {
         id: Set(id),
-        resident_id: Set(pairing.resident_id),
+        resident_id: Set(Some(pairing.resident_id)),
         caseworker_id: Set(pairing.caseworker_id),
         category: Set(pairing.category),
         title: Set(pairing.title.clone()),
@@ -566,7 +566,7 @@ async fn insert_visit(
         RequestEvent {
             event: EventType::RequestCreated,
             request: &request,
-            resident,
+            resident: Some(resident),
             team_id: None,
             detail: None,
             data: None,
@@ -583,7 +583,7 @@ async fn insert_visit(
         RequestEvent {
             event: EventType::RequestAssigned,
             request: &request,
-            resident,
+            resident: Some(resident),
             team_id: Some(pairing.team_id),
             detail,
             data: None,

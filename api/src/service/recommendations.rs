@@ -52,16 +52,13 @@ pub async fn for_volunteer(
     let mut items = Vec::with_capacity(open.len());
     for (request, resident) in &open {
         // Only what they can sign up for: not visits their check does not cover.
-        let category = resident.category;
+        let category = resident.as_ref().map(|r| r.category);
         if !vetting::may_serve(category, me.vetted_until, local_day(request.starts_at, tz)) {
             continue;
         }
         let request_facts = OpenRequestFacts {
             category: request.category,
-            resident_location: Coordinates {
-                lat: resident.location_lat,
-                lng: resident.location_lng,
-            },
+            resident_location: requests::place_of(request, resident.as_ref())?,
             urgency: request.urgency,
             starts_at: tz
                 .timestamp_opt(request.starts_at, 0)
@@ -76,7 +73,7 @@ pub async fn for_volunteer(
         items.push((
             request.starts_at,
             RecommendationView {
-                request: requests::view_with(&reader, request, resident, tz),
+                request: requests::view_with(&reader, request, resident.as_ref(), tz),
                 score: rec.score,
                 // Already whole kilometres (`masking::coarse_distance_km`).
                 distance_km: rec.distance_km,

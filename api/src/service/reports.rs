@@ -19,7 +19,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::service_records::counts_as_approved;
-use crate::domain::report::{ExportRecord, GroupBy, month_key};
+use crate::domain::report::{ExportRecord, GroupBy, month_key, served_group};
 use crate::domain::vocab::{ResidentCategory, ServiceCategory};
 use crate::error::AppResult;
 use crate::views::{StatItem, Stats, round2};
@@ -34,7 +34,8 @@ pub struct Range {
 fn joined(range: Range) -> sea_orm::Select<Records> {
     let mut query = Records::find()
         .join(JoinType::InnerJoin, request_of_record())
-        .join(JoinType::InnerJoin, resident_of_request())
+        // Left: a community activity has no resident, and counts too.
+        .join(JoinType::LeftJoin, resident_of_request())
         .filter(counts_as_approved());
     if let Some(from) = range.from {
         query = query.filter(service_record::Column::StartedAt.gte(from));
@@ -72,7 +73,7 @@ type StatRow = (
     Uuid,
     Uuid,
     ServiceCategory,
-    ResidentCategory,
+    Option<ResidentCategory>,
 );
 
 pub async fn service_hours<C>(db: &C, group_by: GroupBy, range: Range, tz: Tz) -> AppResult<Stats>
@@ -105,7 +106,7 @@ where
             GroupBy::Team => team.to_string(),
             GroupBy::Volunteer => volunteer.to_string(),
             GroupBy::Category => category.code().to_string(),
-            GroupBy::ResidentCategory => resident_category.code().to_string(),
+            GroupBy::ResidentCategory => served_group(resident_category).0.to_string(),
             GroupBy::Month => {
                 let (key, label) = month_key(started_at, tz);
                 month_labels.entry(key.clone()).or_insert(label);
@@ -177,7 +178,9 @@ async fn labels_for<'a>(
             .collect(),
         GroupBy::ResidentCategory => ResidentCategory::ALL
             .iter()
-            .map(|c| (c.code().to_string(), c.label().to_string()))
+            .map(|c| served_group(Some(*c)))
+            .chain([served_group(None)])
+            .map(|(key, label)| (key.to_string(), label.to_string()))
             .collect(),
     })
 }
@@ -187,7 +190,7 @@ type ExportRow = (
     String,
     String,
     String,
-    ResidentCategory,
+    Option<ResidentCategory>,
     ServiceCategory,
     i64,
     Option<i64>,

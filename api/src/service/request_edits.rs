@@ -2,7 +2,6 @@
 //! /requests/{id}`), and telling the team when its time changes.
 
 use entity::help_request::{self, Entity as Requests};
-use entity::resident::Entity as Residents;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect,
     TransactionTrait, sea_query::Expr,
@@ -107,10 +106,7 @@ async fn announce_new_time(
     before: &help_request::Model,
     after: &help_request::Model,
 ) -> AppResult<()> {
-    let resident = Residents::find_by_id(after.resident_id)
-        .one(txn)
-        .await?
-        .ok_or_else(|| AppError::internal("request without resident"))?;
+    let resident = super::requests::resident_of(txn, after).await?;
     let tz = settings.time_zone;
     let old = time_window(
         local_time(before.starts_at, tz),
@@ -119,7 +115,7 @@ async fn announce_new_time(
     let event = RequestEvent {
         event: EventType::RequestUpdated,
         request: after,
-        resident: &resident,
+        resident: resident.as_ref(),
         team_id: after.team_id,
         detail: Some(format!(
             "服务时间已变更（原定 {old}），已报名 {} 人",

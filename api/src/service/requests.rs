@@ -23,6 +23,7 @@ use super::paging::{PageRequest, finish};
 use super::{now, teams};
 use crate::auth::AuthUser;
 use crate::config::Settings;
+use crate::domain::geo::Coordinates;
 use crate::domain::permissions;
 use crate::domain::vocab::{
     EventType, MemberStatus, RequestStatus, Role, ServiceCategory, Urgency,
@@ -30,8 +31,16 @@ use crate::domain::vocab::{
 use crate::error::{AppError, AppResult};
 use crate::views::RequestView;
 
+/// Whom or where a request serves.
+pub enum Served {
+    /// A visit to a resident at home.
+    Resident(Uuid),
+    /// A community activity at its own public place (no resident).
+    Activity { place: Coordinates, address: String },
+}
+
 pub struct NewRequest {
-    pub resident_id: Uuid,
+    pub served: Served,
     pub category: ServiceCategory,
     pub title: String,
     pub description: String,
@@ -48,20 +57,29 @@ pub async fn create(
     caseworker: Uuid,
 ) -> AppResult<help_request::Model> {
     let txn = db.begin().await?;
-    let resident = Residents::find_by_id(new.resident_id)
-        .one(&txn)
-        .await?
-        .ok_or_else(|| AppError::invalid("resident_id", "服务对象不存在"))?;
-    if !resident.active {
-        return Err(AppError::unprocessable(
-            "resident_inactive",
-            "该服务对象已停用，不能再发布求助",
-        ));
-    }
+    let (resident, place, address) = match new.served {
+        Served::Resident(id) => {
+            let resident = Residents::find_by_id(id)
+                .one(&txn)
+                .await?
+                .ok_or_else(|| AppError::invalid("resident_id", "服务对象不存在"))?;
+            if !resident.active {
+                return Err(AppError::unprocessable(
+                    "resident_inactive",
+                    "该服务对象已停用，不能再发布求助",
+                ));
+            }
+            (Some(resident), None, None)
+        }
+        Served::Activity { place, address } => (None, Some(place), Some(address)),
+    };
     let now = now();
     let model = help_request::ActiveModel {
         id: Set(Uuid::now_v7()),
-        resident_id: Set(new.resident_id),
+        resident_id: Set(resident.as_ref().map(|r| r.id)),
+        location_lat: Set(place.map(|p| p.lat)),
+        location_lng: Set(place.map(|p| p.lng)),
+        address: Set(address),
         caseworker_id: Set(caseworker),
         category: Set(new.category),
         title: Set(new.title),
@@ -82,7 +100,7 @@ pub async fn create(
     let event = RequestEvent {
         event: EventType::RequestCreated,
         request: &model,
-        resident: &resident,
+        resident: resident.as_ref(),
         team_id: None,
         detail: None,
         data: None,
@@ -235,11 +253,11 @@ pub(super) fn teams_of(user: Uuid) -> SelectStatement {
         .to_owned()
 }
 
+/// A request and its resident (`None` for a community activity).
+pub type WithResident = (help_request::Model, Option<resident::Model>);
+
 /// A request with its resident, in one query.
-pub async fn find_with_resident(
-    db: &impl ConnectionTrait,
-    id: Uuid,
-) -> AppResult<(help_request::Model, resident::Model)> {
+pub async fn find_with_resident(db: &impl ConnectionTrait, id: Uuid) -> AppResult<WithResident> {
     Requests::find_by_id(id)
         .find_also_related(Residents)
         .one(db)
@@ -248,13 +266,45 @@ pub async fn find_with_resident(
         .and_then(with_resident)
 }
 
-/// A joined row of a request and its resident; every request has one (a
-/// foreign key), so a missing one is a broken database, not a 404.
-fn with_resident(
-    (request, resident): (help_request::Model, Option<resident::Model>),
-) -> AppResult<(help_request::Model, resident::Model)> {
-    let resident = resident.ok_or_else(|| AppError::internal("request without resident"))?;
+/// A joined row of a request and its resident. A request that names a
+/// resident has one (a foreign key), so a missing one is a broken
+/// database, not a 404; a community activity names none.
+fn with_resident((request, resident): WithResident) -> AppResult<WithResident> {
+    if request.resident_id.is_some() && resident.is_none() {
+        return Err(AppError::internal("request without resident"));
+    }
     Ok((request, resident))
+}
+
+/// The request's resident; `None` for a community activity.
+pub async fn resident_of(
+    db: &impl ConnectionTrait,
+    request: &help_request::Model,
+) -> AppResult<Option<resident::Model>> {
+    let Some(id) = request.resident_id else {
+        return Ok(None);
+    };
+    Residents::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::internal("request without resident"))
+        .map(Some)
+}
+
+/// Where the work happens: the resident's home, or a community activity's
+/// own place.
+pub fn place_of(
+    request: &help_request::Model,
+    resident: Option<&resident::Model>,
+) -> AppResult<Coordinates> {
+    match (resident, request.location_lat.zip(request.location_lng)) {
+        (Some(r), _) => Ok(Coordinates {
+            lat: r.location_lat,
+            lng: r.location_lng,
+        }),
+        (None, Some((lat, lng))) => Ok(Coordinates { lat, lng }),
+        (None, None) => Err(AppError::internal("activity without a place")),
+    }
 }
 
 pub async fn view_for(
@@ -263,39 +313,39 @@ pub async fn view_for(
     request: &help_request::Model,
     tz: Tz,
 ) -> AppResult<RequestView> {
-    let resident = Residents::find_by_id(request.resident_id)
-        .one(db)
-        .await?
-        .ok_or_else(|| AppError::internal("request without resident"))?;
-    Ok(view_with(reader, request, &resident, tz))
+    let resident = resident_of(db, request).await?;
+    Ok(view_with(reader, request, resident.as_ref(), tz))
 }
 
 /// The request as `reader` may see it.
 pub fn view_with(
     reader: &Reader,
     request: &help_request::Model,
-    resident: &resident::Model,
+    resident: Option<&resident::Model>,
     tz: Tz,
 ) -> RequestView {
     RequestView::build(request, resident, reader.sees_resident_details(request), tz)
 }
 
 /// Views of requests, each with its resident.
-pub fn views_with(
-    reader: &Reader,
-    rows: &[(help_request::Model, resident::Model)],
-    tz: Tz,
-) -> Vec<RequestView> {
+pub fn views_with(reader: &Reader, rows: &[WithResident], tz: Tz) -> Vec<RequestView> {
     rows.iter()
-        .map(|(request, resident)| view_with(reader, request, resident, tz))
+        .map(|(request, resident)| view_with(reader, request, resident.as_ref(), tz))
         .collect()
 }
 
+/// `GET /requests` filters; each given one narrows the list.
 pub struct ListFilter {
     pub status: Option<RequestStatus>,
     pub category: Option<ServiceCategory>,
     /// The visits of one pairing.
     pub pairing_id: Option<Uuid>,
+    pub campaign_id: Option<Uuid>,
+    pub resident_id: Option<Uuid>,
+    /// Starts at or after this instant (Unix seconds).
+    pub starts_from: Option<i64>,
+    /// Starts before this instant (Unix seconds).
+    pub starts_before: Option<i64>,
 }
 
 /// A page of the requests `user` may see, newest first, each with its
@@ -307,7 +357,7 @@ pub async fn list(
     user: &AuthUser,
     filter: ListFilter,
     page: PageRequest,
-) -> AppResult<(Vec<(help_request::Model, resident::Model)>, Option<String>)> {
+) -> AppResult<(Vec<WithResident>, Option<String>)> {
     let mut query = Requests::find()
         .find_also_related(Residents)
         .order_by_desc(help_request::Column::Id)
@@ -329,6 +379,18 @@ pub async fn list(
     if let Some(pairing_id) = filter.pairing_id {
         query = query.filter(help_request::Column::PairingId.eq(pairing_id));
     }
+    if let Some(campaign) = filter.campaign_id {
+        query = query.filter(help_request::Column::CampaignId.eq(campaign));
+    }
+    if let Some(resident) = filter.resident_id {
+        query = query.filter(help_request::Column::ResidentId.eq(resident));
+    }
+    if let Some(from) = filter.starts_from {
+        query = query.filter(help_request::Column::StartsAt.gte(from));
+    }
+    if let Some(before) = filter.starts_before {
+        query = query.filter(help_request::Column::StartsAt.lt(before));
+    }
     if let Some(after) = page.after {
         query = query.filter(help_request::Column::Id.lt(after));
     }
@@ -339,6 +401,12 @@ pub async fn list(
         .map(with_resident)
         .collect::<AppResult<Vec<_>>>()?;
     Ok(finish(rows, page.limit, |(r, _)| r.id))
+}
+
+/// Left-behind children's and disabled residents' visits go to vetted
+/// teams only; a community activity, in a public place, to any team.
+pub fn needs_vetted_team(resident: Option<&resident::Model>) -> bool {
+    resident.is_some_and(|r| r.category.needs_vetted_team())
 }
 
 pub(super) fn wrong_status(request: &help_request::Model, action: &str) -> AppError {
@@ -364,11 +432,8 @@ pub async fn assign(
         Err(AppError::NotFound) => return Err(AppError::invalid("team_id", "队伍不存在")),
         Err(e) => return Err(e),
     };
-    let resident = Residents::find_by_id(request.resident_id)
-        .one(&txn)
-        .await?
-        .ok_or_else(|| AppError::internal("request without resident"))?;
-    if resident.category.needs_vetted_team() && !team.vetted {
+    let resident = resident_of(&txn, &request).await?;
+    if needs_vetted_team(resident.as_ref()) && !team.vetted {
         return Err(AppError::unprocessable(
             "team_not_vetted",
             "留守儿童和残疾人的求助只能分派给已审核的队伍",
@@ -407,7 +472,7 @@ pub async fn assign(
     let event = RequestEvent {
         event: EventType::RequestAssigned,
         request: &updated,
-        resident: &resident,
+        resident: resident.as_ref(),
         team_id: Some(team_id),
         detail,
         data: None,
@@ -446,7 +511,7 @@ pub async fn transition(
 pub async fn open_for_volunteer(
     db: &impl ConnectionTrait,
     volunteer: Uuid,
-) -> AppResult<Vec<(help_request::Model, resident::Model)>> {
+) -> AppResult<Vec<WithResident>> {
     Requests::find()
         .find_also_related(Residents)
         .filter(help_request::Column::TeamId.in_subquery(teams_of(volunteer)))

@@ -4,7 +4,6 @@
 //! two processes cannot both pass the overlap check.
 
 use entity::help_request::{self, Entity as Requests};
-use entity::resident::Entity as Residents;
 use entity::service_record::{self, Entity as Records};
 use entity::service_record_event::{self, Entity as Events};
 use entity::signup::{self, Entity as Signups};
@@ -134,14 +133,9 @@ async fn distance_to_resident(
     at: Option<Coordinates>,
 ) -> AppResult<Option<f64>> {
     let Some(at) = at else { return Ok(None) };
-    let resident = Residents::find_by_id(request.resident_id).one(db).await?;
-    Ok(resident.map(|r| {
-        let d = at.distance_km(Coordinates {
-            lat: r.location_lat,
-            lng: r.location_lng,
-        }) * 1000.0;
-        d.round()
-    }))
+    let resident = requests::resident_of(db, request).await?;
+    let place = requests::place_of(request, resident.as_ref())?;
+    Ok(Some((at.distance_km(place) * 1000.0).round()))
 }
 
 /// Opens the transaction of a phone check-in or check-out: the volunteer's
@@ -688,10 +682,7 @@ async fn announce_review(
         EventType::ServiceRecordRejected
     };
     let request = requests::find(txn, record.request_id).await?;
-    let resident = Residents::find_by_id(request.resident_id)
-        .one(txn)
-        .await?
-        .ok_or_else(|| AppError::internal("request without resident"))?;
+    let resident = requests::resident_of(txn, &request).await?;
     let volunteer = Users::find_by_id(record.volunteer_id)
         .one(txn)
         .await?
@@ -719,7 +710,7 @@ async fn announce_review(
     let event = RequestEvent {
         event,
         request: &request,
-        resident: &resident,
+        resident: resident.as_ref(),
         team_id: Some(record.team_id),
         detail: Some(detail),
         data: Some(data),

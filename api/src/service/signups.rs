@@ -8,7 +8,6 @@
 
 use chrono_tz::Tz;
 use entity::help_request::{self, Entity as Requests};
-use entity::resident::Entity as Residents;
 use entity::signup::{self, Entity as Signups};
 use entity::user::Entity as Users;
 use sea_orm::{
@@ -259,11 +258,8 @@ async fn ensure_vetted_for(
     volunteer: Uuid,
     tz: Tz,
 ) -> AppResult<()> {
-    let resident = Residents::find_by_id(request.resident_id)
-        .one(txn)
-        .await?
-        .ok_or_else(|| AppError::internal("request without resident"))?;
-    let category = resident.category;
+    let resident = super::requests::resident_of(txn, request).await?;
+    let category = resident.map(|r| r.category);
     let vetted_until = Users::find_by_id(volunteer)
         .one(txn)
         .await?
@@ -289,10 +285,7 @@ async fn announce(
     team_id: Uuid,
     places_left: i32,
 ) -> AppResult<()> {
-    let resident = entity::resident::Entity::find_by_id(request.resident_id)
-        .one(txn)
-        .await?
-        .ok_or_else(|| AppError::internal("request without resident"))?;
+    let resident = super::requests::resident_of(txn, request).await?;
     let name = entity::user::Entity::find_by_id(volunteer)
         .one(txn)
         .await?
@@ -302,7 +295,7 @@ async fn announce(
     let signed = RequestEvent {
         event: EventType::SignupCreated,
         request,
-        resident: &resident,
+        resident: resident.as_ref(),
         team_id: Some(team_id),
         detail,
         data: None,
@@ -313,7 +306,7 @@ async fn announce(
         let full = RequestEvent {
             event: EventType::RequestFull,
             request,
-            resident: &resident,
+            resident: resident.as_ref(),
             team_id: Some(team_id),
             detail,
             data: None,

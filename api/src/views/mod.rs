@@ -4,6 +4,7 @@
 //! may see them. Every answer type the contract names lives in this tree;
 //! services look rows up, views only shape them.
 
+mod campaigns;
 mod health;
 mod pairings;
 mod records;
@@ -11,6 +12,7 @@ mod reports;
 mod signups;
 mod webhooks;
 
+pub use campaigns::{AutoAssignView, ByStatus, CampaignProgress, CampaignView, TeamRequest};
 pub use health::Health;
 pub use pairings::PairingView;
 pub use records::{Activity, HistoryEntry, RecordContext, ServiceRecordView};
@@ -220,7 +222,16 @@ pub struct RequestResident {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct RequestView {
     pub id: Uuid,
-    pub resident: RequestResident,
+    /// `null` for a community activity, which serves no single resident.
+    pub resident: Option<RequestResident>,
+    /// A community activity's public place, shown to everyone who may see
+    /// it; absent for a visit (the resident's address is under `resident`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub location: Option<Coordinates>,
+    /// The campaign that posted the request, if any.
+    pub campaign_id: Option<Uuid>,
     pub category: ServiceCategory,
     pub title: String,
     pub description: String,
@@ -242,11 +253,11 @@ impl RequestView {
     /// and location?
     pub fn build(
         request: &entity::help_request::Model,
-        resident: &entity::resident::Model,
+        resident: Option<&entity::resident::Model>,
         full_resident: bool,
         tz: Tz,
     ) -> Self {
-        let resident_view = RequestResident {
+        let resident_view = resident.map(|resident| RequestResident {
             masked_name: mask_name(&resident.name),
             category: resident.category,
             id: full_resident.then_some(resident.id),
@@ -260,10 +271,19 @@ impl RequestView {
                 lat: resident.location_lat,
                 lng: resident.location_lng,
             }),
-        };
+        });
+        // Only an activity's own place: a visit's lives with its resident.
+        let activity = resident.is_none();
         Self {
             id: request.id,
             resident: resident_view,
+            address: request.address.clone().filter(|_| activity),
+            location: request
+                .location_lat
+                .zip(request.location_lng)
+                .filter(|_| activity)
+                .map(|(lat, lng)| Coordinates { lat, lng }),
+            campaign_id: request.campaign_id,
             category: request.category,
             title: request.title.clone(),
             description: request.description.clone(),
