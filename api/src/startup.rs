@@ -184,6 +184,7 @@ pub async fn connect_with(url: &str, pool: PoolSettings) -> Result<DatabaseConne
         .min_connections(if is_sqlite { 1 } else { pool.min_connections })
         .acquire_timeout(Duration::from_secs(pool.acquire_timeout_secs))
         .sqlx_logging(false);
+    skip_needless_pings(&mut options, is_sqlite);
     let db = Database::connect(options)
         .await
         .map_err(|e| format!("cannot open database: {e}"))?;
@@ -239,6 +240,7 @@ pub async fn connect_reads(
         .min_connections(1)
         .acquire_timeout(Duration::from_secs(pool.acquire_timeout_secs))
         .sqlx_logging(false)
+        .test_before_acquire(false)
         .map_sqlx_sqlite_opts(|opts| {
             opts.pragma("query_only", "ON")
                 .busy_timeout(Duration::from_secs(5))
@@ -246,6 +248,24 @@ pub async fn connect_reads(
     Database::connect(options)
         .await
         .map_err(|e| format!("cannot open database readers: {e}"))
+}
+
+/// How long a pooled PostgreSQL connection may sit idle before it is
+/// pinged on its way out of the pool.
+const PING_WHEN_IDLE_FOR: Duration = Duration::from_secs(5);
+
+/// By default every checkout from the pool first pings the connection: a
+/// second round trip for every query, which made a one-query read cost two
+/// (issue 11). SQLite runs inside this process, so there is no other end
+/// that could have hung up: never ping. PostgreSQL can restart or drop a
+/// connection while it sits idle, so a connection idle for a while is
+/// still pinged (and replaced if dead); one used a moment ago is not.
+fn skip_needless_pings(options: &mut ConnectOptions, is_sqlite: bool) {
+    if is_sqlite {
+        options.test_before_acquire(false);
+    } else {
+        options.test_before_acquire_if_idle_for(PING_WHEN_IDLE_FOR);
+    }
 }
 
 fn ensure_sqlite_dir(url: &str) -> Result<(), String> {
