@@ -248,6 +248,24 @@ pub struct RequestView {
     pub updated_at: DateTime<FixedOffset>,
 }
 
+impl RequestResident {
+    /// The resident as a request shows them; `full`: may the reader see
+    /// address, phone and location?
+    pub fn of(resident: &entity::resident::Model, full: bool) -> Self {
+        Self {
+            masked_name: mask_name(&resident.name),
+            category: resident.category,
+            id: full.then_some(resident.id),
+            address: full.then(|| resident.address.clone()),
+            phone: if full { resident.phone.clone() } else { None },
+            location: full.then_some(Coordinates {
+                lat: resident.location_lat,
+                lng: resident.location_lng,
+            }),
+        }
+    }
+}
+
 impl RequestView {
     /// `full_resident`: may this reader see the resident's address, phone
     /// and location?
@@ -257,21 +275,7 @@ impl RequestView {
         full_resident: bool,
         tz: Tz,
     ) -> Self {
-        let resident_view = resident.map(|resident| RequestResident {
-            masked_name: mask_name(&resident.name),
-            category: resident.category,
-            id: full_resident.then_some(resident.id),
-            address: full_resident.then(|| resident.address.clone()),
-            phone: if full_resident {
-                resident.phone.clone()
-            } else {
-                None
-            },
-            location: full_resident.then_some(Coordinates {
-                lat: resident.location_lat,
-                lng: resident.location_lng,
-            }),
-        });
+        let resident_view = resident.map(|resident| RequestResident::of(resident, full_resident));
         // Only an activity's own place: a visit's lives with its resident.
         let activity = resident.is_none();
         Self {

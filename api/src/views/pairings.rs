@@ -8,8 +8,6 @@ use uuid::Uuid;
 
 use super::{RequestResident, local_time, round2};
 use crate::domain::continuity::Continuity;
-use crate::domain::geo::Coordinates;
-use crate::domain::masking::mask_name;
 use crate::domain::vocab::ServiceCategory;
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -44,24 +42,6 @@ pub struct PairingView {
     pub approved_hours: f64,
     /// When the latest visit with an approved record began.
     pub last_visit_at: Option<DateTime<FixedOffset>>,
-}
-
-impl RequestResident {
-    /// The resident as a request shows them; `full`: may the reader see
-    /// address, phone and location?
-    pub fn of(resident: &entity::resident::Model, full: bool) -> Self {
-        Self {
-            masked_name: mask_name(&resident.name),
-            category: resident.category,
-            id: full.then_some(resident.id),
-            address: full.then(|| resident.address.clone()),
-            phone: if full { resident.phone.clone() } else { None },
-            location: full.then_some(Coordinates {
-                lat: resident.location_lat,
-                lng: resident.location_lng,
-            }),
-        }
-    }
 }
 
 impl PairingView {
