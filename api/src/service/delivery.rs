@@ -24,7 +24,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use uuid::Uuid;
 
-use super::delivery_lease::{InHand, Lease};
+use super::delivery_lease::{InHand, Lease, RenewerHandle};
 use super::outbox::StoredMessage;
 use crate::config::Settings;
 use crate::domain::notify::{self, Outcome};
@@ -52,11 +52,16 @@ struct Claimed {
 /// The running worker of this process.
 pub struct DeliveryWorker {
     stop: watch::Sender<bool>,
+    cut: watch::Sender<bool>,
     task: JoinHandle<()>,
-    renewer: JoinHandle<()>,
+    renewer: RenewerHandle,
     in_hand: InHand,
     db: DatabaseConnection,
 }
+
+/// How long a worker that was told to cut its sends short may take to
+/// finish the database statement it is in before it is aborted.
+const CUT_WAIT: Duration = Duration::from_secs(5);
 
 struct Worker {
     db: DatabaseConnection,
@@ -65,6 +70,9 @@ struct Worker {
     metrics: Arc<Metrics>,
     in_hand: InHand,
     lease_ms: i64,
+    /// Set when the shutdown grace is over: sends in flight are dropped,
+    /// and no further delivery of a lane is started.
+    cut: watch::Receiver<bool>,
 }
 
 pub fn spawn(
@@ -73,6 +81,7 @@ pub fn spawn(
     metrics: Arc<Metrics>,
 ) -> DeliveryWorker {
     let (stop, mut stopped) = watch::channel(false);
+    let (cut, cut_rx) = watch::channel(false);
     let in_hand = InHand::default();
     let lease_ms = i64::try_from(settings.webhook_lease_ms).unwrap_or(i64::MAX / 2);
     let renewer = super::delivery_lease::spawn_renewer(db.clone(), in_hand.clone(), lease_ms);
@@ -95,6 +104,7 @@ pub fn spawn(
             metrics,
             in_hand: worker_in_hand,
             lease_ms,
+            cut: cut_rx,
         };
         // A round in progress is never cut short here: the stop signal is
         // only looked at between rounds (and cuts the idle sleeps short).
@@ -114,6 +124,7 @@ pub fn spawn(
     });
     DeliveryWorker {
         stop,
+        cut,
         task,
         renewer,
         in_hand,
@@ -125,16 +136,24 @@ impl DeliveryWorker {
     /// Stops claiming, lets the sends in flight finish for up to `grace`,
     /// then gives back the lease of every delivery still in hand, so that
     /// another process sends it at once instead of after the lease.
+    ///
+    /// Nothing is aborted in the middle of a database statement: a claim
+    /// or a renewal cut off after the database ran it would leave a lease
+    /// this process no longer knows of, and the delivery would wait out
+    /// the whole lease. So the worker is told to drop its sends (the only
+    /// slow part) and finishes on its own; aborting is the last resort.
     pub async fn shutdown(self, grace: Duration) {
         let _ = self.stop.send(true);
         let mut task = self.task;
         if tokio::time::timeout(grace, &mut task).await.is_err() {
-            task.abort();
-            let _ = task.await;
+            let _ = self.cut.send(true);
+            if tokio::time::timeout(CUT_WAIT, &mut task).await.is_err() {
+                tracing::warn!("the delivery worker did not stop when told; aborting it");
+                task.abort();
+                let _ = task.await;
+            }
         }
-        // Sends still in flight were cut short: their leases stop being
-        // renewed and are given back.
-        self.renewer.abort();
+        self.renewer.stop().await;
         let in_hand = self.in_hand.all();
         for lease in &in_hand {
             lease.release(&self.db).await;
@@ -166,10 +185,18 @@ impl Worker {
         }
         let lanes = by_webhook.into_iter().map(|group| async move {
             for c in group {
+                if *self.cut.borrow() {
+                    // Left in hand: the shutdown gives its lease back.
+                    continue;
+                }
                 if let Err(err) = self.deliver(&c).await {
                     tracing::warn!(%err, delivery = %c.id, "delivery attempt could not be recorded");
                 }
-                self.in_hand.remove(c.id);
+                // A send dropped by the cut stays in hand for the shutdown
+                // to give back (a recorded one has no lease left to give).
+                if !*self.cut.borrow() {
+                    self.in_hand.remove(c.id);
+                }
             }
         });
         futures::future::join_all(lanes).await;
@@ -194,11 +221,24 @@ impl Worker {
             return postpone(db, c, slot.timestamp_millis()).await;
         }
 
-        let outcome = attempt(&self.client, &self.settings, &hook, kind, &event, now).await;
+        let mut cut = self.cut.clone();
+        let outcome = tokio::select! {
+            outcome = attempt(&self.client, &self.settings, &hook, kind, &event, now) => outcome,
+            // Dropped unrecorded; the shutdown gives the lease back.
+            _ = told(&mut cut) => return Ok(()),
+        };
         if let Some(recorded) = record(db, &self.settings, c, outcome).await? {
             self.metrics.delivery_attempt(recorded);
         }
         Ok(())
+    }
+}
+
+/// Resolves once the flag is set; never, if its sender is gone (a worker
+/// whose handle was dropped keeps working as before).
+pub(super) async fn told(flag: &mut watch::Receiver<bool>) {
+    if flag.wait_for(|set| *set).await.is_err() {
+        std::future::pending::<()>().await;
     }
 }
 

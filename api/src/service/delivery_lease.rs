@@ -125,20 +125,41 @@ impl InHand {
     }
 }
 
+/// The running renewer; stopped between renewals, never during one.
+pub struct RenewerHandle {
+    stop: tokio::sync::watch::Sender<bool>,
+    task: JoinHandle<()>,
+}
+
+impl RenewerHandle {
+    /// Waits for the renewal in progress, if any, and stops. A renewal cut
+    /// off after the database ran it would leave the lease in memory
+    /// behind the one in the row, and giving it back would then miss.
+    pub async fn stop(self) {
+        let _ = self.stop.send(true);
+        let _ = self.task.await;
+    }
+}
+
 /// Renews every lease in hand every third of `lease_ms`, so a lease has
 /// two chances to be renewed before it could run out.
-pub fn spawn_renewer(db: DatabaseConnection, in_hand: InHand, lease_ms: i64) -> JoinHandle<()> {
+pub fn spawn_renewer(db: DatabaseConnection, in_hand: InHand, lease_ms: i64) -> RenewerHandle {
     let period = Duration::from_millis((lease_ms / 3).max(1) as u64);
-    tokio::spawn(async move {
+    let (stop, mut stopped) = tokio::sync::watch::channel(false);
+    let task = tokio::spawn(async move {
         let mut tick = tokio::time::interval(period);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
-            tick.tick().await;
+            tokio::select! {
+                _ = tick.tick() => {}
+                _ = super::delivery::told(&mut stopped) => return,
+            }
             for lease in in_hand.all() {
                 if !lease.renew(&db, lease_ms).await {
                     tracing::warn!(delivery = %lease.id, "a delivery lease was lost: deleted, or taken by another process");
                 }
             }
         }
-    })
+    });
+    RenewerHandle { stop, task }
 }
