@@ -108,7 +108,27 @@ def main():
     approved = paper(9)    # corrections
     call(api, "POST", f"/service-records/{approved}/approve", admin, {})
 
+    # Regular service: a weekly pairing (its visits are ordinary requests),
+    # one to end, and a campaign over the elderly living alone.
+    def new_pairing(title):
+        return call(api, "POST", "/pairings", admin, {
+            "resident_id": resident, "team_id": team, "category": "home_visit",
+            "title": title, "description": "量血压，陪聊天", "rrule": "FREQ=WEEKLY;BYDAY=MO",
+            "start_time": "09:30", "duration_minutes": 90, "volunteers_needed": 2,
+            "starts_on": (now + dt.timedelta(days=1)).date().isoformat(),
+        })["id"]
+
+    pairing = new_pairing("每周探访王阿姨")    # read, edit
+    to_end = new_pairing("待结束的结对")         # end
+    campaign = call(api, "POST", "/campaigns", admin, {
+        "name": "重阳节敬老活动", "resident_categories": ["elderly_alone"],
+        "category": "home_visit", "title": "重阳节上门送温暖", "description": "送重阳糕",
+        "starts_at": iso(now + dt.timedelta(days=2)),
+        "ends_at": iso(now + dt.timedelta(days=2, hours=2)), "volunteers_per_request": 2,
+    })["id"]
+
     ids = {
+        "pairing": pairing, "pairing_to_end": to_end, "campaign": campaign,
         "admin_token": admin, "volunteer_token": volunteer, "volunteer_id": volunteer_id,
         "team": team, "resident": resident, "request": request, "to_assign": to_assign,
         "to_cancel": to_cancel, "to_complete": to_complete, "record_pending": pending,
@@ -145,6 +165,11 @@ def main():
         ("POST", f"{p}/service-records/{{id}}/approve", {"id": pending}),
         ("POST", f"{p}/service-records/{{id}}/reject", {"id": to_reject}),
         ("POST", f"{p}/service-records/{{id}}/corrections", {"id": approved}),
+        ("GET", f"{p}/pairings/{{id}}", {"id": pairing}),
+        ("PATCH", f"{p}/pairings/{{id}}", {"id": pairing}),
+        ("POST", f"{p}/pairings/{{id}}/end", {"id": to_end}),
+        ("GET", f"{p}/campaigns/{{id}}", {"id": campaign}),
+        ("POST", f"{p}/campaigns/{{id}}/auto-assign", {"id": campaign}),
     ]
     if with_webhook:
         bindings += [

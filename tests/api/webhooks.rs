@@ -497,3 +497,44 @@ async fn a_wecom_group_hears_the_assignment_with_its_leaders_mentioned() {
     assert!(content.len() <= 2048);
     assert_no_personal_data(&body.to_string());
 }
+
+#[tokio::test]
+async fn a_group_hears_where_an_activity_is_held_and_never_where_a_resident_lives() {
+    let app = private_app().await;
+    let dingtalk = Receiver::start().await;
+    let c = community(&app, 2).await;
+    hook(&app, json!({"url": dingtalk.url, "kind": "dingtalk", "team_id": c.team_id, "events": ["request.assigned"]})).await;
+    let visit = id(&app
+        .request(&c.caseworker, &c.resident_id, json!({"title": "周末送餐"}))
+        .await);
+    app.assign(&c.caseworker, &visit, &c.team_id).await;
+    let activity = app
+        .post(
+            "/requests",
+            Some(&c.caseworker),
+            json!({"resident_id": null, "location": {"lat": 39.9209, "lng": 116.4000},
+                   "address": "阳光社区文化广场", "category": "companionship",
+                   "title": "学雷锋日便民服务摊位", "description": "量血压、陪聊天",
+                   "starts_at": "2031-03-05T09:00:00+08:00", "ends_at": "2031-03-05T11:30:00+08:00",
+                   "volunteers_needed": 50, "urgency": "normal"}),
+        )
+        .await
+        .expect(201);
+    app.assign(&c.caseworker, &id(&activity), &c.team_id).await;
+
+    let got = dingtalk.wait_for(2, 10).await;
+    assert_eq!(got.len(), 2);
+    let text_of = |title: &str| {
+        got.iter()
+            .map(|d| d.body.to_string())
+            .find(|text| text.contains(title))
+            .unwrap_or_else(|| panic!("no message about {title}: {got:?}"))
+    };
+    let about_activity = text_of("学雷锋日便民服务摊位");
+    assert!(about_activity.contains("阳光社区文化广场"), "{about_activity}");
+    let about_visit = text_of("周末送餐");
+    assert!(!about_visit.contains("3 号楼"), "{about_visit}");
+    for delivery in &got {
+        assert_no_personal_data(&delivery.body.to_string());
+    }
+}

@@ -209,7 +209,13 @@ async fn message_for(
         request_title: request.title.clone(),
         starts_at: local_time(request.starts_at, tz),
         ends_at: local_time(request.ends_at, tz),
-        place: settings.community_name.clone(),
+        place: crate::domain::notify::message::place(
+            &settings.community_name,
+            match event.resident {
+                None => request.address.as_deref(),
+                Some(_) => None,
+            },
+        ),
         team_name,
         contact,
         detail: event.detail.clone(),

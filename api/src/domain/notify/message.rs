@@ -24,7 +24,9 @@ pub struct EventMessage {
     /// The service window, in the community's zone; shown as given.
     pub starts_at: DateTime<FixedOffset>,
     pub ends_at: DateTime<FixedOffset>,
-    /// Community-level place (社区/小区 name), never a street address.
+    /// Where: the community (社区/小区 name) for a visit, never the
+    /// resident's street address; for a community activity, the community
+    /// and the activity's own public address ([`place`]).
     pub place: String,
     /// The team the request is assigned to, if any.
     pub team_name: Option<String>,
@@ -40,6 +42,17 @@ pub struct EventMessage {
     pub mention_mobiles: Vec<String>,
     /// The object the event is about, for `generic` deliveries.
     pub data: Value,
+}
+
+/// The place a message names. A resident's address is personal data and
+/// never leaves the server, so a visit names only the community; a
+/// community activity is held in a public place that everyone who may see
+/// the request sees, and volunteers in the group need to know where to go.
+pub fn place(community: &str, activity_address: Option<&str>) -> String {
+    match activity_address.map(str::trim).filter(|a| !a.is_empty()) {
+        Some(address) => format!("{community}·{address}"),
+        None => community.to_string(),
+    }
 }
 
 /// `2024-05-18 09:00–11:00`, or with both dates when the window crosses
@@ -78,6 +91,16 @@ pub fn truncate_chars(text: &str, max_chars: usize) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_visit_names_only_the_community_and_an_activity_its_public_address() {
+        assert_eq!(place("阳光社区", None), "阳光社区");
+        assert_eq!(place("阳光社区", Some("  ")), "阳光社区");
+        assert_eq!(
+            place("阳光社区", Some(" 文化广场 ")),
+            "阳光社区·文化广场"
+        );
+    }
+
     use super::*;
 
     fn at(s: &str) -> DateTime<FixedOffset> {
