@@ -486,3 +486,104 @@ async fn two_processes_topping_up_at_once_make_each_visit_once() {
         }
     }
 }
+
+/// A visit moved to a past day, as a caseworker does when a visit was
+/// rescheduled after the fact.
+async fn move_visit(
+    app: &TestApp,
+    caseworker: &Actor,
+    visit: &str,
+    days_ago: i64,
+) -> (String, String) {
+    let start = chrono::Utc::now() - chrono::Duration::days(days_ago);
+    let (starts_at, ends_at) = (
+        start.to_rfc3339(),
+        (start + chrono::Duration::minutes(90)).to_rfc3339(),
+    );
+    app.patch(
+        &format!("/requests/{visit}"),
+        Some(caseworker),
+        json!({"starts_at": starts_at, "ends_at": ends_at}),
+    )
+    .await
+    .expect(200);
+    (starts_at, ends_at)
+}
+
+#[tokio::test]
+async fn a_caseworker_sees_which_visits_were_made_and_which_were_missed() {
+    let app = spawn_app().await;
+    let p = setup(&app).await;
+    let tz = chrono_tz::Asia::Shanghai;
+    let starts_on = today_in(tz) + chrono::Duration::days(1);
+    let pairing = id(&app
+        .post(
+            "/pairings",
+            Some(&p.caseworker),
+            body(&p, "FREQ=WEEKLY;COUNT=4", starts_on, json!({})),
+        )
+        .await
+        .expect(201));
+    let listed = visits(&app, &p.caseworker, &pairing).await;
+    assert_eq!(listed.len(), 4);
+    let [made, missed, called_off, to_come] = [0, 1, 2, 3].map(|i| id(&listed[i]));
+
+    // Made three days ago: the manager enters the paper sign-in sheet
+    // (90 minutes) and the caseworker approves it.
+    let (made_at, made_end) = move_visit(&app, &p.caseworker, &made, 3).await;
+    let record = app
+        .post(
+            "/service-records",
+            Some(&p.manager),
+            json!({"volunteer_id": p.member.id, "request_id": made,
+                   "started_at": made_at, "ended_at": made_end, "note": "纸质签到表"}),
+        )
+        .await
+        .expect(201);
+    app.post_empty(
+        &format!("/service-records/{}/approve", id(&record)),
+        Some(&p.caseworker),
+    )
+    .await
+    .expect(200);
+    // Due two days ago, nobody went and nothing was recorded.
+    move_visit(&app, &p.caseworker, &missed, 2).await;
+    // Called off beforehand, then its day passed: not a missed visit.
+    move_visit(&app, &p.caseworker, &called_off, 1).await;
+    app.post(
+        &format!("/requests/{called_off}/cancel"),
+        Some(&p.caseworker),
+        json!({"reason": "老人住院"}),
+    )
+    .await
+    .expect(200);
+
+    let figures = app
+        .get(&format!("/pairings/{pairing}"), Some(&p.caseworker))
+        .await
+        .expect(200);
+    assert_eq!(figures["visits_completed"], 1, "{figures}");
+    assert_eq!(figures["visits_missed"], 1, "{figures}");
+    assert_eq!(figures["approved_hours"], 1.5);
+    let instant = |v: &Value| {
+        chrono::DateTime::parse_from_rfc3339(v.as_str().expect("a time")).expect("RFC 3339")
+    };
+    assert_eq!(
+        instant(&figures["last_visit_at"]).timestamp(),
+        instant(&json!(made_at)).timestamp()
+    );
+    assert_eq!(
+        figures["next_occurrence_at"], listed[3]["starts_at"],
+        "{to_come}"
+    );
+    // The list shows the same figures, so slipping pairings stand out.
+    let page = app
+        .get(
+            &format!("/pairings?resident_id={}", p.resident_id),
+            Some(&p.caseworker),
+        )
+        .await
+        .expect(200);
+    assert_eq!(page["items"][0]["visits_missed"], 1);
+    assert_eq!(page["items"][0]["visits_completed"], 1);
+}

@@ -531,7 +531,10 @@ async fn a_group_hears_where_an_activity_is_held_and_never_where_a_resident_live
             .unwrap_or_else(|| panic!("no message about {title}: {got:?}"))
     };
     let about_activity = text_of("学雷锋日便民服务摊位");
-    assert!(about_activity.contains("阳光社区文化广场"), "{about_activity}");
+    assert!(
+        about_activity.contains("阳光社区文化广场"),
+        "{about_activity}"
+    );
     let about_visit = text_of("周末送餐");
     assert!(!about_visit.contains("3 号楼"), "{about_visit}");
     for delivery in &got {

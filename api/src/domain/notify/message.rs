@@ -95,10 +95,7 @@ mod tests {
     fn a_visit_names_only_the_community_and_an_activity_its_public_address() {
         assert_eq!(place("阳光社区", None), "阳光社区");
         assert_eq!(place("阳光社区", Some("  ")), "阳光社区");
-        assert_eq!(
-            place("阳光社区", Some(" 文化广场 ")),
-            "阳光社区·文化广场"
-        );
+        assert_eq!(place("阳光社区", Some(" 文化广场 ")), "阳光社区·文化广场");
     }
 
     use super::*;
