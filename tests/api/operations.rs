@@ -318,7 +318,10 @@ async fn sigterm_gives_back_the_lease_of_a_send_in_flight() {
     let database_url = fresh_database().await;
     let receiver = Receiver::start().await;
     receiver.stall(Duration::from_secs(60));
-    let mut first = ServerProcess::start(&database_url, &[("SHUTDOWN_GRACE_SECS", "2")]);
+    let mut first = ServerProcess::start(
+        &database_url,
+        &[("SHUTDOWN_GRACE_SECS", "2"), ("RUST_LOG", "info")],
+    );
     let app = first.connect(&database_url).await;
     let webhook = app.request_webhook(&receiver.url).await;
     let caseworker = app.staff("caseworker", "陈社工").await;
@@ -330,8 +333,9 @@ async fn sigterm_gives_back_the_lease_of_a_send_in_flight() {
     let status = first.wait_exit(10).await;
     assert!(status.success(), "{status:?}");
 
+    let first_logs = first.logs();
     receiver.heal();
-    let second = ServerProcess::start(&database_url, &[]);
+    let second = ServerProcess::start(&database_url, &[("RUST_LOG", "info")]);
     let app = second.connect(&database_url).await;
     let restarted = Instant::now();
     let deliveries = format!("/webhooks/{}/deliveries", id(&webhook));
@@ -342,7 +346,8 @@ async fn sigterm_gives_back_the_lease_of_a_send_in_flight() {
         }
         assert!(
             restarted.elapsed() < Duration::from_secs(15),
-            "the delivery waited for the old lease (30 s): {items}"
+            "the delivery waited for the old lease (30 s): {items}\nfirst process:\n{first_logs}\nsecond process:\n{}",
+            second.logs()
         );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }

@@ -80,25 +80,41 @@ impl Lease {
     }
 
     /// Gives the delivery back for any process to send at once.
+    ///
+    /// Tried a few times: this runs at shutdown, after actix's workers
+    /// have stopped, and a pooled PostgreSQL connection that was opened on
+    /// a worker's runtime dies with it ("a Tokio context is being
+    /// shutdown"). The pool drops such a connection and opens the next on
+    /// this runtime, so a second try goes through.
     pub async fn release(&self, db: &DatabaseConnection) {
         let mut until = self.until.lock().await;
         let Some(current) = until.take() else {
             return;
         };
-        let released = Deliveries::update_many()
-            .col_expr(
-                webhook_delivery::Column::LeaseUntil,
-                Expr::value(Option::<i64>::None),
-            )
-            .filter(webhook_delivery::Column::Id.eq(self.id))
-            .filter(webhook_delivery::Column::LeaseUntil.eq(current))
-            .exec(db)
-            .await;
-        if let Err(err) = released {
-            tracing::warn!(%err, delivery = %self.id, "could not release a delivery lease");
+        for attempt in 1..=RELEASE_TRIES {
+            let released = Deliveries::update_many()
+                .col_expr(
+                    webhook_delivery::Column::LeaseUntil,
+                    Expr::value(Option::<i64>::None),
+                )
+                .filter(webhook_delivery::Column::Id.eq(self.id))
+                .filter(webhook_delivery::Column::LeaseUntil.eq(current))
+                .exec(db)
+                .await;
+            match released {
+                Ok(_) => return,
+                Err(err) if attempt == RELEASE_TRIES => {
+                    tracing::warn!(%err, delivery = %self.id, "could not release a delivery lease");
+                }
+                Err(err) => {
+                    tracing::info!(%err, delivery = %self.id, attempt, "releasing a delivery lease again");
+                }
+            }
         }
     }
 }
+
+const RELEASE_TRIES: u32 = 3;
 
 /// The deliveries this process has claimed and not yet recorded.
 #[derive(Clone, Default)]
