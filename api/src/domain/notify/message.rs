@@ -40,6 +40,10 @@ pub struct EventMessage {
     pub mention_mobiles: Vec<String>,
     /// The object the event is about, for `generic` deliveries.
     pub data: Value,
+    /// A message that is about no single request (the monthly bulletin)
+    /// says these (label, value) lines instead of the request's title,
+    /// time, place and team. Empty for request events.
+    pub facts: Vec<(String, String)>,
 }
 
 /// `2024-05-18 09:00–11:00`, or with both dates when the window crosses
