@@ -31,6 +31,8 @@ pub struct Application {
     purger: tokio::task::JoinHandle<()>,
     /// Tops pairings' visits up as time passes.
     pairing_worker: tokio::task::JoinHandle<()>,
+    /// Sends the monthly bulletin when it is due.
+    bulletin_worker: tokio::task::JoinHandle<()>,
     /// PostgreSQL: the read cache's change listener.
     change_listener: Option<tokio::task::JoinHandle<()>>,
     grace: Duration,
@@ -106,6 +108,11 @@ impl Application {
         );
         let pairing_worker =
             service::pairings::spawn_worker(state.db.clone(), state.settings.clone());
+        // Before serving: a process that was down at the bulletin's time
+        // sends it now (once, whoever else starts).
+        service::bulletin::catch_up(&state.db, &state.settings).await;
+        let bulletin_worker =
+            service::bulletin::spawn_worker(state.db.clone(), state.settings.clone());
         let server = HttpServer::new(move || {
             let (app, api) = App::new()
                 .into_utoipa_app()
@@ -136,6 +143,7 @@ impl Application {
             worker,
             purger,
             pairing_worker,
+            bulletin_worker,
             change_listener,
             grace,
         })
@@ -154,6 +162,7 @@ impl Application {
         tracing::info!("HTTP server stopped; stopping the delivery worker");
         self.purger.abort();
         self.pairing_worker.abort();
+        self.bulletin_worker.abort();
         if let Some(change_listener) = self.change_listener {
             change_listener.abort();
         }

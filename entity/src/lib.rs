@@ -7,13 +7,16 @@
 
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
+pub mod calendar_feed;
 pub mod campaign;
 pub mod client_attempt;
 pub mod help_request;
 pub mod idempotency_key;
 pub mod login_failure;
+pub mod monthly_bulletin;
 pub mod outbox_event;
 pub mod pairing;
+pub mod request_feedback;
 pub mod resident;
 pub mod resident_access;
 pub mod service_record;

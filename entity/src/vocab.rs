@@ -239,6 +239,8 @@ vocabulary! {
         ServiceRecordApproved => "service_record.approved", "服务时长已审核通过";
         ServiceRecordRejected => "service_record.rejected", "服务时长被驳回";
         RequestUpdated => "request.updated", "求助时间已变更";
+        ResidentConcern => "resident.concern", "回访发现需关注的情况";
+        ReportMonthly => "report.monthly", "志愿服务月报";
         WebhookTest => "webhook.test", "测试消息";
     }
 }

@@ -13,6 +13,7 @@ use crate::helpers::*;
 
 mod accounts;
 mod campaigns;
+mod feedback;
 mod pairings;
 mod records;
 mod requests;
@@ -352,6 +353,8 @@ async fn every_route_answers_every_caller_as_the_contract_says() {
     campaigns::campaigns(&w).await;
     records::service_records(&w).await;
     records::statistics(&w).await;
+    feedback::feedback(&w).await;
+    feedback::calendar(&w).await;
     webhooks::webhooks(&w).await;
     // Last, as they change who belongs to T and who holds which token.
     teams::joining_and_leaving(&w).await;

@@ -133,6 +133,20 @@ pub const SETTINGS: &[Declared] = &[
         "Pairings: how often each process tops up visits as time passes, seconds (at least 1)",
     ),
     setting(
+        "PUBLIC_BASE_URL",
+        "public-base-url",
+        None,
+        "The address people reach the service at, for links in calendars and messages (unset: http:// + BIND_ADDR)",
+    ),
+    // Rehearsals and tests of timed events: restart with another value to
+    // move time, instead of waiting for it.
+    setting(
+        "CLOCK_START",
+        "clock-start",
+        None,
+        "Rehearsals and tests only: the clock of timed events (the monthly bulletin) starts at this RFC 3339 time and runs on (unset: the real clock)",
+    ),
+    setting(
         "ACCESS_TOKEN_TTL_SECS",
         "access-token-ttl-secs",
         Some("86400"),

@@ -58,6 +58,12 @@ pub struct Settings {
     pub pairing_horizon_days: i64,
     /// How often the pairing worker of each process tops visits up.
     pub pairing_tick_secs: u64,
+    /// `PUBLIC_BASE_URL`, without a trailing slash: links in calendars
+    /// and messages.
+    pub public_base_url: String,
+    /// `CLOCK_START` minus the real time at start: what [`Settings::now`]
+    /// adds to the real clock (0 unless rehearsing).
+    pub clock_offset_secs: i64,
 }
 
 /// Database connections of one process. PostgreSQL only: SQLite always
@@ -148,6 +154,12 @@ impl<F: Fn(&str) -> Option<String>> Values<F> {
 }
 
 impl Settings {
+    /// Now, in Unix seconds, on the clock of timed events: the real clock,
+    /// moved by `CLOCK_START` when given.
+    pub fn now(&self) -> i64 {
+        chrono::Utc::now().timestamp() + self.clock_offset_secs
+    }
+
     /// Loads `.env` into the process environment if present; call before
     /// parsing the command line so that its values count.
     pub fn load_dotenv() {
@@ -227,7 +239,27 @@ impl Settings {
             .optional_number("PASSWORD_HASH_QUEUE")?
             .unwrap_or(2 * password_hash_concurrency)
             .min(100_000);
+        let bind_addr = values.text("BIND_ADDR")?;
+        let public_base_url = values
+            .get("PUBLIC_BASE_URL")
+            .map(|v| v.trim().trim_end_matches('/').to_string())
+            .unwrap_or_else(|| format!("http://{bind_addr}"));
+        if !(public_base_url.starts_with("http://") || public_base_url.starts_with("https://")) {
+            return Err(format!(
+                "PUBLIC_BASE_URL: not an http(s) address: {public_base_url}"
+            ));
+        }
+        let clock_offset_secs = match values.get("CLOCK_START") {
+            None => 0,
+            Some(v) => {
+                let start = chrono::DateTime::parse_from_rfc3339(v.trim())
+                    .map_err(|_| format!("CLOCK_START: not an RFC 3339 time: {v}"))?;
+                start.timestamp() - chrono::Utc::now().timestamp()
+            }
+        };
         Ok(Self {
+            public_base_url,
+            clock_offset_secs,
             login_attempts_per_minute: login_attempts_per_minute as u32,
             trusted_proxies,
             password_hash_concurrency: password_hash_concurrency as usize,
@@ -242,7 +274,7 @@ impl Settings {
             shutdown_grace_secs: values.number("SHUTDOWN_GRACE_SECS")?,
             read_cache_bytes: values.number("READ_CACHE_MB")?.min(64 * 1024) * 1024 * 1024,
             database_url,
-            bind_addr: values.text("BIND_ADDR")?,
+            bind_addr,
             jwt_secret,
             bootstrap_admin,
             webhook_allow_private_targets,
@@ -302,6 +334,8 @@ impl fmt::Debug for Settings {
             .field("webhook_lease_ms", &self.webhook_lease_ms)
             .field("pairing_horizon_days", &self.pairing_horizon_days)
             .field("pairing_tick_secs", &self.pairing_tick_secs)
+            .field("public_base_url", &self.public_base_url)
+            .field("clock_offset_secs", &self.clock_offset_secs)
             .field(
                 "bootstrap_admin",
                 &self

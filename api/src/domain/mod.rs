@@ -2,10 +2,13 @@
 
 pub mod account_rules;
 pub mod availability;
+pub mod bulletin;
 pub mod calendar;
+pub mod calendar_feed;
 pub mod client_address;
 pub mod continuity;
 pub mod fair_assignment;
+pub mod feedback;
 pub mod geo;
 pub mod hours;
 pub mod masking;

@@ -3,7 +3,9 @@
 use utoipa_actix_web::{scope, service_config::ServiceConfig};
 
 mod accounts;
+mod calendar;
 mod campaigns;
+mod feedback;
 mod health;
 mod memberships;
 mod metrics;
@@ -20,6 +22,7 @@ mod webhooks;
 
 pub fn config(cfg: &mut ServiceConfig) {
     cfg.service(health::healthz)
+        .service(calendar::calendar_feed)
         .configure(metrics::config)
         .service(
             scope("/api/v1")
@@ -36,6 +39,8 @@ pub fn config(cfg: &mut ServiceConfig) {
                 .configure(signups::config)
                 .configure(service_records::config)
                 .configure(reports::config)
+                .configure(feedback::config)
+                .configure(calendar::config)
                 .configure(webhooks::config),
         );
 }

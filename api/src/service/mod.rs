@@ -4,11 +4,14 @@
 
 pub mod access_log;
 pub mod accounts;
+pub mod bulletin;
+pub mod calendar_feeds;
 pub mod campaigns;
 pub mod client_limit;
 pub mod delivery;
 pub mod delivery_lease;
 pub mod export_files;
+pub mod feedback;
 pub mod login_throttle;
 pub mod matches;
 pub mod memberships;

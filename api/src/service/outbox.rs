@@ -46,6 +46,10 @@ pub struct StoredMessage {
     /// numbers, never a resident's).
     #[serde(default)]
     pub mention_mobiles: Vec<String>,
+    /// Lines of a message about no single request (see
+    /// [`EventMessage::facts`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub facts: Vec<(String, String)>,
 }
 
 impl StoredMessage {
@@ -63,6 +67,7 @@ impl StoredMessage {
             detail: self.detail,
             mention_mobiles: self.mention_mobiles,
             data: self.data,
+            facts: self.facts,
         }
     }
 }
@@ -111,6 +116,55 @@ pub async fn emit(
         enqueue(db, event_id, webhook_id, now.timestamp_millis()).await?;
     }
     Ok(())
+}
+
+/// An event about no single request (the monthly bulletin), to the
+/// webhooks without a team that subscribed to it. `false` when none did:
+/// nothing is written.
+pub async fn emit_general(
+    db: &impl ConnectionTrait,
+    event: EventType,
+    message: &StoredMessage,
+) -> AppResult<bool> {
+    let targets: Vec<Uuid> = Webhooks::find()
+        .filter(webhook::Column::TeamId.is_null())
+        .all(db)
+        .await?
+        .into_iter()
+        .filter(|hook| hook.events.iter().any(|e| *e == event))
+        .map(|hook| hook.id)
+        .collect();
+    if targets.is_empty() {
+        return Ok(false);
+    }
+    // The real clock: the delivery worker compares with it.
+    let now_ms = chrono::Utc::now().timestamp_millis();
+    let event_id = Uuid::now_v7();
+    outbox_event::ActiveModel {
+        id: Set(event_id),
+        event_type: Set(event),
+        payload: Set(serde_json::to_string(message).map_err(AppError::internal)?),
+        created_at: Set(now_ms),
+    }
+    .insert(db)
+    .await?;
+    for webhook_id in targets {
+        enqueue(db, event_id, webhook_id, now_ms).await?;
+    }
+    Ok(true)
+}
+
+/// Whether a webhook without a team subscribed to `event`.
+pub async fn has_general_subscriber(
+    db: &impl ConnectionTrait,
+    event: EventType,
+) -> AppResult<bool> {
+    Ok(Webhooks::find()
+        .filter(webhook::Column::TeamId.is_null())
+        .all(db)
+        .await?
+        .iter()
+        .any(|hook| hook.events.iter().any(|e| *e == event)))
 }
 
 pub async fn enqueue(
@@ -204,6 +258,7 @@ async fn message_for(
         _ => Vec::new(),
     };
     Ok(StoredMessage {
+        facts: Vec::new(),
         mention_mobiles,
         occurred_at: local_time(chrono::Utc::now().timestamp(), tz),
         request_title: request.title.clone(),

@@ -227,6 +227,7 @@ pub async fn test_send(
         detail: Some("这是一条测试消息，收到即表示机器人配置正确".into()),
         data: serde_json::json!({"test": true}),
         mention_mobiles: Vec::new(),
+        facts: Vec::new(),
     };
     let txn = db.begin().await?;
     let event_id = Uuid::now_v7();

@@ -5,6 +5,7 @@
 //! services look rows up, views only shape them.
 
 mod campaigns;
+mod feedback;
 mod health;
 mod pairings;
 mod records;
@@ -13,6 +14,7 @@ mod signups;
 mod webhooks;
 
 pub use campaigns::{AutoAssignView, ByStatus, CampaignProgress, CampaignView, TeamRequest};
+pub use feedback::{CalendarFeedView, FeedbackStatItem, FeedbackStats, FeedbackView};
 pub use health::Health;
 pub use pairings::PairingView;
 pub use records::{Activity, HistoryEntry, RecordContext, ServiceRecordView};

@@ -42,6 +42,10 @@ pub struct EventMessage {
     pub mention_mobiles: Vec<String>,
     /// The object the event is about, for `generic` deliveries.
     pub data: Value,
+    /// A message that is about no single request (the monthly bulletin)
+    /// says these (label, value) lines instead of the request's title,
+    /// time, place and team. Empty for request events.
+    pub facts: Vec<(String, String)>,
 }
 
 /// The place a message names. A resident's address is personal data and

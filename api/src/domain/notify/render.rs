@@ -29,24 +29,32 @@ fn field(raw: &str, max_chars: usize) -> String {
     one_line(&scrub_personal_numbers(raw), max_chars)
 }
 
-/// The facts of a message as (label, value) lines, in reading order.
-fn lines(msg: &EventMessage) -> Vec<(&'static str, String)> {
+/// The facts of a message as (label, value) lines, in reading order: a
+/// request's title, time, place and team, or the message's own facts.
+fn lines(msg: &EventMessage) -> Vec<(String, String)> {
+    if !msg.facts.is_empty() {
+        return msg
+            .facts
+            .iter()
+            .map(|(label, value)| (field(label, TEAM_MAX), field(value, DETAIL_MAX)))
+            .collect();
+    }
     let mut lines = vec![
-        ("求助", field(&msg.request_title, TITLE_MAX)),
-        ("时间", time_window(msg.starts_at, msg.ends_at)),
-        ("地点", field(&msg.place, PLACE_MAX)),
+        ("求助".to_string(), field(&msg.request_title, TITLE_MAX)),
+        ("时间".to_string(), time_window(msg.starts_at, msg.ends_at)),
+        ("地点".to_string(), field(&msg.place, PLACE_MAX)),
         (
-            "服务队",
+            "服务队".to_string(),
             msg.team_name
                 .as_deref()
                 .map_or_else(|| "尚未分派".to_string(), |t| field(t, TEAM_MAX)),
         ),
     ];
     if let Some(contact) = msg.contact.as_deref().filter(|c| !c.trim().is_empty()) {
-        lines.push(("联系人", field(contact, CONTACT_MAX)));
+        lines.push(("联系人".to_string(), field(contact, CONTACT_MAX)));
     }
     if let Some(detail) = msg.detail.as_deref().filter(|d| !d.trim().is_empty()) {
-        lines.push(("说明", field(detail, DETAIL_MAX)));
+        lines.push(("说明".to_string(), field(detail, DETAIL_MAX)));
     }
     lines
 }
@@ -65,7 +73,7 @@ pub fn render_text(msg: &EventMessage, max_bytes: usize) -> String {
     let mut text = format!("【{KEYWORD}】{}", msg.event.label());
     for (label, value) in lines(msg) {
         text.push('\n');
-        text.push_str(label);
+        text.push_str(&label);
         text.push('：');
         text.push_str(&value);
     }
@@ -190,6 +198,25 @@ mod tests {
         assert!(md.len() <= WECOM_MARKDOWN_MAX_BYTES);
         let tiny = render_text(&msg, 100);
         assert!(tiny.len() <= 100 && tiny.ends_with('…'));
+    }
+
+    #[test]
+    fn a_message_with_its_own_facts_says_them_instead_of_a_request() {
+        let mut msg = sample(EventType::ReportMonthly);
+        msg.facts = vec![
+            ("月份".into(), "2026年11月".into()),
+            ("服务时长".into(), "12.5 小时".into()),
+        ];
+        let text = render_text(&msg, WECOM_TEXT_MAX_BYTES);
+        assert_eq!(
+            text,
+            "【志愿服务】志愿服务月报\n月份：2026年11月\n服务时长：12.5 小时"
+        );
+        let md = render_markdown(&msg, WECOM_MARKDOWN_MAX_BYTES);
+        assert_eq!(
+            md,
+            "### 【志愿服务】志愿服务月报\n**2026年11月**\n> 服务时长：12.5 小时"
+        );
     }
 
     #[test]

@@ -10,6 +10,7 @@ use crate::domain::vocab::EventType;
 pub fn sample(event: EventType) -> EventMessage {
     let at = |s: &str| DateTime::parse_from_rfc3339(s).unwrap();
     EventMessage {
+        facts: Vec::new(),
         event_id: Uuid::parse_str("0b4f6c1e-8d2a-4f5e-9c3b-7a1d2e3f4a5b").unwrap(),
         event,
         occurred_at: at("2024-05-18T08:30:00+08:00"),
