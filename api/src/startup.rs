@@ -31,6 +31,7 @@ pub struct Application {
     purger: tokio::task::JoinHandle<()>,
     /// Tops pairings' visits up as time passes.
     pairing_worker: tokio::task::JoinHandle<()>,
+    scheduler: tokio::task::JoinHandle<()>,
     /// PostgreSQL: the read cache's change listener.
     change_listener: Option<tokio::task::JoinHandle<()>>,
     grace: Duration,
@@ -106,6 +107,7 @@ impl Application {
         );
         let pairing_worker =
             service::pairings::spawn_worker(state.db.clone(), state.settings.clone());
+        let scheduler = service::scheduler::spawn_worker(state.db.clone(), state.settings.clone());
         let server = HttpServer::new(move || {
             let (app, api) = App::new()
                 .into_utoipa_app()
@@ -136,6 +138,7 @@ impl Application {
             worker,
             purger,
             pairing_worker,
+            scheduler,
             change_listener,
             grace,
         })
@@ -154,6 +157,9 @@ impl Application {
         tracing::info!("HTTP server stopped; stopping the delivery worker");
         self.purger.abort();
         self.pairing_worker.abort();
+        // Between ticks or mid-transaction alike: an uncommitted claim
+        // rolls back, and the next tick of any process takes it up.
+        self.scheduler.abort();
         if let Some(change_listener) = self.change_listener {
             change_listener.abort();
         }

@@ -133,6 +133,24 @@ pub const SETTINGS: &[Declared] = &[
         "Pairings: how often each process tops up visits as time passes, seconds (at least 1)",
     ),
     setting(
+        "REMINDER_LEAD_MINUTES",
+        "reminder-lead-minutes",
+        Some("120"),
+        "How long before a request starts its reminder (signup.reminder) goes out, minutes (1–10080)",
+    ),
+    setting(
+        "SCHEDULER_TICK_SECS",
+        "scheduler-tick-secs",
+        Some("30"),
+        "How often each process's scheduler looks for due reminders, unfilled alerts and no-shows, seconds (at least 1)",
+    ),
+    setting(
+        "SCHEDULER_CLOCK_OFFSET_SECS",
+        "scheduler-clock-offset-secs",
+        Some("0"),
+        "Seconds added to the clock the scheduler decides by (drills and tests; 0 in production)",
+    ),
+    setting(
         "ACCESS_TOKEN_TTL_SECS",
         "access-token-ttl-secs",
         Some("86400"),

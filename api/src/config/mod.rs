@@ -58,6 +58,12 @@ pub struct Settings {
     pub pairing_horizon_days: i64,
     /// How often the pairing worker of each process tops visits up.
     pub pairing_tick_secs: u64,
+    /// `REMINDER_LEAD_MINUTES`, in seconds.
+    pub reminder_lead_secs: i64,
+    /// How often the scheduler of each process looks for due events.
+    pub scheduler_tick_secs: u64,
+    /// Added to the real clock for the scheduler's decisions only.
+    pub scheduler_clock_offset_secs: i64,
 }
 
 /// Database connections of one process. PostgreSQL only: SQLite always
@@ -204,6 +210,12 @@ impl Settings {
             return Err("PAIRING_HORIZON_DAYS: must be from 1 to 366".into());
         }
         let pool = PoolSettings::from_values(&values)?;
+        let reminder_lead_minutes = values.number("REMINDER_LEAD_MINUTES")?;
+        if !(1..=10_080).contains(&reminder_lead_minutes) {
+            return Err("REMINDER_LEAD_MINUTES: must be from 1 to 10080".into());
+        }
+        let scheduler_clock_offset_secs: i64 =
+            values.parsed("SCHEDULER_CLOCK_OFFSET_SECS", "a whole number of seconds")?;
         let login_attempts_per_minute = values.number("LOGIN_ATTEMPTS_PER_MINUTE")?;
         if login_attempts_per_minute == 0 || login_attempts_per_minute > u32::MAX.into() {
             return Err(format!(
@@ -238,6 +250,9 @@ impl Settings {
             webhook_lease_ms: values.number("WEBHOOK_LEASE_MS")?.max(MIN_WEBHOOK_LEASE_MS),
             pairing_horizon_days: pairing_horizon_days as i64,
             pairing_tick_secs: values.number("PAIRING_TICK_SECS")?.max(1),
+            reminder_lead_secs: reminder_lead_minutes as i64 * 60,
+            scheduler_tick_secs: values.number("SCHEDULER_TICK_SECS")?.max(1),
+            scheduler_clock_offset_secs,
             pool,
             shutdown_grace_secs: values.number("SHUTDOWN_GRACE_SECS")?,
             read_cache_bytes: values.number("READ_CACHE_MB")?.min(64 * 1024) * 1024 * 1024,
@@ -302,6 +317,12 @@ impl fmt::Debug for Settings {
             .field("webhook_lease_ms", &self.webhook_lease_ms)
             .field("pairing_horizon_days", &self.pairing_horizon_days)
             .field("pairing_tick_secs", &self.pairing_tick_secs)
+            .field("reminder_lead_secs", &self.reminder_lead_secs)
+            .field("scheduler_tick_secs", &self.scheduler_tick_secs)
+            .field(
+                "scheduler_clock_offset_secs",
+                &self.scheduler_clock_offset_secs,
+            )
             .field(
                 "bootstrap_admin",
                 &self
