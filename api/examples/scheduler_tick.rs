@@ -120,6 +120,12 @@ async fn main() -> Res<()> {
         "{future} future requests, {signed} sign-ups (inserted in {:.1} s)",
         started.elapsed().as_secs_f64()
     );
+    if db.get_database_backend() == DbBackend::Postgres {
+        // What autovacuum does soon after a bulk load: without statistics
+        // the planner guesses and scans.
+        db.execute_unprepared("ANALYZE help_requests").await?;
+        db.execute_unprepared("ANALYZE signups").await?;
+    }
     explain(&db, now + settings.reminder_lead_secs).await?;
     let started = Instant::now();
     let first = api::service::scheduler::run_once(&db, &settings, now).await?;
