@@ -54,6 +54,7 @@ fn bench(c: &mut Criterion) {
         available_members: (i % 7) as u32,
         open_assignments: (i % 4) as u32,
         served_resident_before: i.is_multiple_of(11),
+        ..Default::default()
     };
     let matched = rank_teams(&request, &teams, situation).len();
     println!("10,000 teams, {matched} pass the hard rules");

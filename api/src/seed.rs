@@ -32,7 +32,7 @@ use uuid::Uuid;
 use crate::domain::availability::WeeklySlot;
 use crate::domain::vocab::{
     AccountStatus, CodeList, MemberRole, MemberStatus, RecordAction, RecordSource, RecordStatus,
-    RequestStatus, ResidentCategory, Role, ServiceCategory, TeamKind, Urgency,
+    RequestStatus, ResidentCategory, Role, ServiceCategory, SignupStatus, TeamKind, Urgency,
 };
 use crate::error::{AppError, AppResult};
 
@@ -598,6 +598,9 @@ impl Community {
             campaign_id: None,
             location_lat: None,
             location_lng: None,
+            reminder_sent_at: (starts <= self.now).then_some(self.now),
+            unfilled_sent_at: (starts <= self.now).then_some(self.now),
+            no_shows_settled_at: (starts <= self.now).then_some(self.now),
             address: None,
         }
     }
@@ -671,6 +674,11 @@ impl Community {
                 location_lat: None,
                 location_lng: None,
                 address: None,
+                // Past visits were handled when they happened; the
+                // scheduler finds only what is due from now on.
+                reminder_sent_at: (starts_at <= self.now).then_some(self.now),
+                unfilled_sent_at: (starts_at <= self.now).then_some(self.now),
+                no_shows_settled_at: (starts_at <= self.now).then_some(self.now),
             });
             // The team's members in turn: member k of team t is volunteer
             // t + k·teams, and every team has at least three.
@@ -689,6 +697,8 @@ impl Community {
                     volunteer_id: *volunteer,
                     team_id: team.id,
                     created_at: starts_at.min(self.now) - 86_400,
+                    status: SignupStatus::SignedUp,
+                    status_changed_at: None,
                 });
             }
             if r < served

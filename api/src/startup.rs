@@ -33,6 +33,8 @@ pub struct Application {
     pairing_worker: tokio::task::JoinHandle<()>,
     /// Sends the monthly bulletin when it is due.
     bulletin_worker: tokio::task::JoinHandle<()>,
+    /// Reminders, unfilled alerts and no-shows as they fall due.
+    scheduler: tokio::task::JoinHandle<()>,
     /// PostgreSQL: the read cache's change listener.
     change_listener: Option<tokio::task::JoinHandle<()>>,
     grace: Duration,
@@ -113,6 +115,7 @@ impl Application {
         service::bulletin::catch_up(&state.db, &state.settings).await;
         let bulletin_worker =
             service::bulletin::spawn_worker(state.db.clone(), state.settings.clone());
+        let scheduler = service::scheduler::spawn_worker(state.db.clone(), state.settings.clone());
         let server = HttpServer::new(move || {
             let (app, api) = App::new()
                 .into_utoipa_app()
@@ -144,6 +147,7 @@ impl Application {
             purger,
             pairing_worker,
             bulletin_worker,
+            scheduler,
             change_listener,
             grace,
         })
@@ -163,6 +167,9 @@ impl Application {
         self.purger.abort();
         self.pairing_worker.abort();
         self.bulletin_worker.abort();
+        // Between ticks or mid-transaction alike: an uncommitted claim
+        // rolls back, and the next tick of any process takes it up.
+        self.scheduler.abort();
         if let Some(change_listener) = self.change_listener {
             change_listener.abort();
         }

@@ -37,6 +37,13 @@ pub struct Model {
     pub location_lat: Option<f64>,
     pub location_lng: Option<f64>,
     pub address: Option<String>,
+    /// When the scheduler handled the reminder (sent or not needed);
+    /// `None` while not yet due. Cleared when the time moves ahead.
+    pub reminder_sent_at: Option<i64>,
+    /// When the scheduler handled the unfilled alert (24 h before start).
+    pub unfilled_sent_at: Option<i64>,
+    /// When the scheduler settled no-shows (30 min after start).
+    pub no_shows_settled_at: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

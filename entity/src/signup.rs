@@ -1,5 +1,7 @@
 use sea_orm::entity::prelude::*;
 
+use crate::vocab::SignupStatus;
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "signups")]
 pub struct Model {
@@ -9,6 +11,9 @@ pub struct Model {
     pub volunteer_id: Uuid,
     pub team_id: Uuid,
     pub created_at: i64,
+    pub status: SignupStatus,
+    /// When the status last changed (withdrawn, no-show, attended).
+    pub status_changed_at: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -204,6 +204,24 @@ vocabulary! {
 }
 
 vocabulary! {
+    /// Where a sign-up stands: `signed_up` until the volunteer checks in
+    /// (`attended`), withdraws (`withdrawn`, the place given back) or is
+    /// still absent 30 minutes after the start (`no_show`).
+    SignupStatus {
+        SignedUp => "signed_up", "已报名";
+        Withdrawn => "withdrawn", "已撤销";
+        NoShow => "no_show", "未到场";
+        Attended => "attended", "已签到";
+    }
+}
+
+impl SignupStatus {
+    /// Sign-ups that hold a place on the request (every one but a
+    /// withdrawn one): the volunteer counts as signed up for it.
+    pub const HOLDING: [Self; 3] = [Self::SignedUp, Self::Attended, Self::NoShow];
+}
+
+vocabulary! {
     RecordStatus {
         InProgress => "in_progress", "服务中";
         Pending => "pending", "待审核";
@@ -239,6 +257,9 @@ vocabulary! {
         ServiceRecordApproved => "service_record.approved", "服务时长已审核通过";
         ServiceRecordRejected => "service_record.rejected", "服务时长被驳回";
         RequestUpdated => "request.updated", "求助时间已变更";
+        SignupReminder => "signup.reminder", "服务提醒";
+        RequestUnfilled => "request.unfilled", "名额未满提醒";
+        SignupNoShow => "signup.no_show", "志愿者未到场";
         ResidentConcern => "resident.concern", "回访发现需关注的情况";
         ReportMonthly => "report.monthly", "志愿服务月报";
         WebhookTest => "webhook.test", "测试消息";

@@ -16,6 +16,7 @@ mod m20261130_000009_one_live_correction;
 mod m20261130_000011_access_log;
 mod m20261130_000012_kept_approved_minutes;
 mod m20261130_000013_regular_service;
+mod m20261130_000014_reminders;
 mod m20261130_000015_feedback_calendar_bulletin;
 
 pub struct Migrator;
@@ -36,7 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000011_access_log::Migration),
             Box::new(m20261130_000012_kept_approved_minutes::Migration),
             Box::new(m20261130_000013_regular_service::Migration),
-            // After 14 (the other half of issue 13) once both are merged.
+            Box::new(m20261130_000014_reminders::Migration),
             Box::new(m20261130_000015_feedback_calendar_bulletin::Migration),
         ]
     }

@@ -21,6 +21,15 @@ fn first_of_next_month(year: i32, month: u32, time: &str) -> String {
     format!("{y:04}-{m:02}-01T{time}+08:00")
 }
 
+/// A clock for the processes that set the scene: the middle of this
+/// month, when no bulletin is due. On the real clock, a run in the first
+/// days of a month would have last month's bulletin go out to the
+/// webhook the scene registers, before the test moves the clock.
+fn mid_month() -> String {
+    let now = Utc::now().with_timezone(&Shanghai);
+    format!("{:04}-{:02}-15T12:00:00+08:00", now.year(), now.month())
+}
+
 struct Scene {
     webhook: String,
     team_hook: String,
@@ -102,7 +111,7 @@ async fn deliveries(app: &TestApp, webhook: &str) -> Vec<Value> {
 async fn the_bulletin_goes_out_once_at_nine_on_the_first_whoever_runs() {
     let database_url = fresh_database().await;
     let (receiver, team_receiver) = (Receiver::start().await, Receiver::start().await);
-    let mut setup = ServerProcess::start(&database_url, &[]);
+    let mut setup = ServerProcess::start(&database_url, &[("CLOCK_START", &mid_month())]);
     let app = setup.connect(&database_url).await;
     let s = scene(&app, &receiver, &team_receiver).await;
     setup.terminate();
@@ -169,7 +178,7 @@ async fn the_bulletin_goes_out_once_at_nine_on_the_first_whoever_runs() {
 async fn every_provider_gets_the_bulletin_in_its_own_format() {
     let database_url = fresh_database().await;
     let (wecom, ding) = (Receiver::start().await, Receiver::start().await);
-    let first = ServerProcess::start(&database_url, &[]);
+    let first = ServerProcess::start(&database_url, &[("CLOCK_START", &mid_month())]);
     let app = first.connect(&database_url).await;
     for (receiver, kind) in [(&wecom, "wecom"), (&ding, "dingtalk")] {
         app.post(

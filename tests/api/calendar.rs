@@ -141,6 +141,20 @@ async fn the_feed_lists_signed_up_requests_and_rotating_kills_the_old_address() 
     assert_eq!(old_status, 404, "the old address is dead");
     assert!(old_body.contains("not_found"), "{old_body}");
     assert_eq!(fetch(&app, new_url).await.0, 200);
+
+    // Withdrawn: the visit leaves the calendar.
+    app.delete(
+        &format!("/requests/{}/signups/me", c.request_id),
+        Some(&volunteer),
+    )
+    .await
+    .expect(204);
+    let (_, after, _) = fetch(&app, new_url).await;
+    let left: Vec<Option<String>> = parse(&after)
+        .events()
+        .map(|e| e.get_summary().map(str::to_string))
+        .collect();
+    assert_eq!(left, [Some("代购米面油".to_string())], "{after}");
     let guessed = format!("{PUBLIC}/calendar/{}.ics", "A".repeat(43));
     assert_eq!(fetch(&app, &guessed).await.0, 404);
     assert_eq!(

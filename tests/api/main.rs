@@ -30,6 +30,7 @@ mod process;
 mod processes;
 mod reads;
 mod receiver;
+mod reminders;
 mod reports;
 mod requests;
 mod residents;

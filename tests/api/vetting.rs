@@ -453,6 +453,7 @@ async fn member_lists_show_pending_members_to_the_leader_and_managers_only() {
         [
             "joined_at",
             "name",
+            "no_shows",
             "phone",
             "role",
             "status",
@@ -460,6 +461,7 @@ async fn member_lists_show_pending_members_to_the_leader_and_managers_only() {
             "user_id"
         ]
     );
+    assert_eq!(item["no_shows"], 0);
     assert_eq!(item["status"], "pending");
     assert_eq!(item["name"], "赵新人");
     assert_eq!(item["phone"], pending.phone.as_str());

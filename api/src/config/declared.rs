@@ -144,7 +144,19 @@ pub const SETTINGS: &[Declared] = &[
         "CLOCK_START",
         "clock-start",
         None,
-        "Rehearsals and tests only: the clock of timed events (the monthly bulletin) starts at this RFC 3339 time and runs on (unset: the real clock)",
+        "Rehearsals and tests only: the clock of timed events (reminders, unfilled alerts, no-shows, the monthly bulletin) starts at this RFC 3339 time and runs on (unset: the real clock)",
+    ),
+    setting(
+        "REMINDER_LEAD_MINUTES",
+        "reminder-lead-minutes",
+        Some("120"),
+        "How long before a request starts its reminder (signup.reminder) goes out, minutes (1–10080)",
+    ),
+    setting(
+        "SCHEDULER_TICK_SECS",
+        "scheduler-tick-secs",
+        Some("30"),
+        "How often each process's scheduler looks for due reminders, unfilled alerts and no-shows, seconds (at least 1)",
     ),
     setting(
         "ACCESS_TOKEN_TTL_SECS",

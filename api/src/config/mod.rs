@@ -64,6 +64,10 @@ pub struct Settings {
     /// `CLOCK_START` minus the real time at start: what [`Settings::now`]
     /// adds to the real clock (0 unless rehearsing).
     pub clock_offset_secs: i64,
+    /// `REMINDER_LEAD_MINUTES`, in seconds.
+    pub reminder_lead_secs: i64,
+    /// How often the scheduler of each process looks for due events.
+    pub scheduler_tick_secs: u64,
 }
 
 /// Database connections of one process. PostgreSQL only: SQLite always
@@ -216,6 +220,10 @@ impl Settings {
             return Err("PAIRING_HORIZON_DAYS: must be from 1 to 366".into());
         }
         let pool = PoolSettings::from_values(&values)?;
+        let reminder_lead_minutes = values.number("REMINDER_LEAD_MINUTES")?;
+        if !(1..=10_080).contains(&reminder_lead_minutes) {
+            return Err("REMINDER_LEAD_MINUTES: must be from 1 to 10080".into());
+        }
         let login_attempts_per_minute = values.number("LOGIN_ATTEMPTS_PER_MINUTE")?;
         if login_attempts_per_minute == 0 || login_attempts_per_minute > u32::MAX.into() {
             return Err(format!(
@@ -270,6 +278,8 @@ impl Settings {
             webhook_lease_ms: values.number("WEBHOOK_LEASE_MS")?.max(MIN_WEBHOOK_LEASE_MS),
             pairing_horizon_days: pairing_horizon_days as i64,
             pairing_tick_secs: values.number("PAIRING_TICK_SECS")?.max(1),
+            reminder_lead_secs: reminder_lead_minutes as i64 * 60,
+            scheduler_tick_secs: values.number("SCHEDULER_TICK_SECS")?.max(1),
             pool,
             shutdown_grace_secs: values.number("SHUTDOWN_GRACE_SECS")?,
             read_cache_bytes: values.number("READ_CACHE_MB")?.min(64 * 1024) * 1024 * 1024,
@@ -336,6 +346,8 @@ impl fmt::Debug for Settings {
             .field("pairing_tick_secs", &self.pairing_tick_secs)
             .field("public_base_url", &self.public_base_url)
             .field("clock_offset_secs", &self.clock_offset_secs)
+            .field("reminder_lead_secs", &self.reminder_lead_secs)
+            .field("scheduler_tick_secs", &self.scheduler_tick_secs)
             .field(
                 "bootstrap_admin",
                 &self

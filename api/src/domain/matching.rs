@@ -52,6 +52,11 @@ pub struct TeamSituation {
     pub open_assignments: u32,
     /// The team has served this resident before.
     pub served_resident_before: bool,
+    /// Of the available members, those with a no-show in the last 90
+    /// days, and how many members' worth they lose by it (each counts
+    /// for [`super::schedule::dependability`] of a member).
+    pub members_with_no_shows: u32,
+    pub no_show_discount: f64,
 }
 
 /// A sentence for the caseworker with a stable code for clients.
@@ -113,7 +118,8 @@ pub fn score(
         1.0
     };
     let needed = request.volunteers_needed.max(1);
-    let staffing = (f64::from(situation.available_members) / f64::from(needed)).min(1.0);
+    let dependable = (f64::from(situation.available_members) - situation.no_show_discount).max(0.0);
+    let staffing = (dependable / f64::from(needed)).min(1.0);
     let load = 1.0 / (1.0 + f64::from(situation.open_assignments));
     let continuity = if situation.served_resident_before {
         1.0
@@ -155,6 +161,15 @@ pub fn score(
             ),
         )
     });
+    if situation.members_with_no_shows > 0 {
+        reasons.push(Reason::new(
+            "recent_no_shows",
+            format!(
+                "其中 {} 人近 90 天有未到场记录，人手按折扣计算",
+                situation.members_with_no_shows
+            ),
+        ));
+    }
     reasons.push(if situation.open_assignments == 0 {
         Reason::new("no_open_assignments", "当前没有未完成的任务")
     } else {
@@ -298,17 +313,41 @@ mod tests {
     }
 
     #[test]
+    fn members_who_did_not_turn_up_count_for_less_and_it_is_said() {
+        let r = request(ResidentCategory::ElderlyAlone, Urgency::Normal);
+        let reliable = TeamSituation {
+            available_members: 2,
+            ..Default::default()
+        };
+        let absent = TeamSituation {
+            available_members: 2,
+            members_with_no_shows: 2,
+            no_show_discount: 2.0 - 2.0 * crate::domain::schedule::dependability(1),
+            ..Default::default()
+        };
+        let t = team(1.0, 5.0, false);
+        let good = score(&r, &t, 1.0, reliable);
+        let worse = score(&r, &t, 1.0, absent);
+        assert!(worse.score < good.score, "{} < {}", worse.score, good.score);
+        assert!(worse.reasons.iter().any(|r| r.code == "recent_no_shows"
+            && r.text.contains("2 人近 90 天有未到场记录")));
+        assert!(good.reasons.iter().all(|r| r.code != "recent_no_shows"));
+    }
+
+    #[test]
     fn scores_stay_in_the_unit_interval() {
         let r = request(ResidentCategory::ElderlyAlone, Urgency::Urgent);
         let best = TeamSituation {
             available_members: 10,
             open_assignments: 0,
             served_resident_before: true,
+            ..Default::default()
         };
         let worst = TeamSituation {
             available_members: 0,
             open_assignments: 50,
             served_resident_before: false,
+            ..Default::default()
         };
         let s = score(&r, &team(0.0, 5.0, true), 0.0, best).score;
         assert!(s <= 1.0 && s > 0.9, "{s}");
@@ -392,6 +431,7 @@ mod tests {
             available_members: 3,
             open_assignments: 1,
             served_resident_before: true,
+            ..Default::default()
         };
         let s = score(&r, &team(1.2, 3.0, true), 1.2, situation);
         let codes: Vec<&str> = s.reasons.iter().map(|r| r.code).collect();

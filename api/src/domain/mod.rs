@@ -19,6 +19,7 @@ pub mod phone;
 pub mod recommend;
 pub mod recurrence;
 pub mod report;
+pub mod schedule;
 pub mod ssrf;
 pub mod stars;
 pub mod text;

@@ -1,24 +1,27 @@
 //! Sign-ups and phone check-in/out on a request.
 
-use actix_web::{HttpResponse, delete, post, web};
+use actix_web::{HttpResponse, delete, get, post, web};
 use serde::Deserialize;
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
-use crate::auth::Volunteer;
+use crate::auth::{AuthUser, Volunteer};
 use crate::domain::geo::Coordinates;
+use crate::domain::vocab::MemberRole;
 use crate::error::{AppError, AppResult, ErrorBody};
 use crate::extract::OptionalJson;
 use crate::service::record_views;
 use crate::service::service_records;
 use crate::service::signups;
+use crate::service::{attendance, requests, teams};
 use crate::state::AppState;
 use crate::validate::Checker;
-use crate::views::{ServiceRecordView, SignupView};
+use crate::views::{Ranked, ServiceRecordView, SignupListItem, SignupView};
 
 pub fn config(cfg: &mut ServiceConfig) {
     cfg.service(sign_up)
+        .service(list_signups)
         .service(withdraw)
         .service(check_in)
         .service(check_out);
@@ -61,6 +64,36 @@ async fn sign_up(
 ) -> AppResult<HttpResponse> {
     let done = signups::sign_up(&state.db, &state.settings, *id, me.0.id).await?;
     Ok(HttpResponse::Created().json(done.view))
+}
+
+/// Everyone who signed up for a request and how it stands: `signed_up`,
+/// `withdrawn`, `no_show` or `attended` (caseworkers, managers, the
+/// team's leader). Team members: 403; others may not know it exists: 404.
+#[utoipa::path(tag = "sign-ups", security(("bearer" = [])), params(("id" = Uuid, Path)), responses(
+    (status = 200, body = Ranked<SignupListItem>),
+    (status = 403, description = "a member of the team who does not lead it", body = ErrorBody),
+    (status = 404, body = ErrorBody),
+))]
+#[get("/requests/{id}/signups")]
+async fn list_signups(
+    state: web::Data<AppState>,
+    me: AuthUser,
+    id: web::Path<Uuid>,
+) -> AppResult<HttpResponse> {
+    let request = requests::find(&state.reads, *id).await?;
+    if !me.role.is_staff() {
+        let role = match request.team_id {
+            Some(team) => teams::membership(&state.reads, team, me.id).await?,
+            None => None,
+        };
+        match role {
+            Some(MemberRole::Leader) => {}
+            Some(MemberRole::Member) => return Err(AppError::Forbidden),
+            None => return Err(AppError::NotFound),
+        }
+    }
+    let items = attendance::signups_of(&state.reads, &request, state.settings.time_zone).await?;
+    Ok(HttpResponse::Ok().json(Ranked { items }))
 }
 
 /// Withdraws the caller's sign-up, freeing the place.

@@ -16,7 +16,7 @@ use uuid::Uuid;
 use super::now;
 use crate::auth::AuthUser;
 use crate::domain::calendar_feed::{DAYS_BACK, FeedEvent, token_hash};
-use crate::domain::vocab::{AccountStatus, RequestStatus};
+use crate::domain::vocab::{AccountStatus, RequestStatus, SignupStatus};
 use crate::error::{AppError, AppResult};
 
 /// Makes a new secret for `user_id`, replacing any earlier one (whose
@@ -62,6 +62,9 @@ pub async fn feed(
         .select_only()
         .column(signup::Column::RequestId)
         .filter(signup::Column::VolunteerId.eq(user.id))
+        // A withdrawn volunteer's calendar drops the visit, and with it
+        // the address they no longer go to.
+        .filter(signup::Column::Status.is_in(SignupStatus::HOLDING))
         .into_query();
     let rows = Requests::find()
         .find_also_related(Residents)

@@ -28,7 +28,9 @@ use crate::config::Settings;
 use crate::domain::fair_assignment::{self, Candidate};
 use crate::domain::geo::Coordinates;
 use crate::domain::matching::{self, RequestFacts, TeamFacts};
-use crate::domain::vocab::{EventType, RequestStatus, ResidentCategory, ServiceCategory, Urgency};
+use crate::domain::vocab::{
+    EventType, RequestStatus, ResidentCategory, ServiceCategory, SignupStatus, Urgency,
+};
 use crate::error::{AppError, AppResult};
 use crate::views::{AutoAssignView, CampaignProgress, TeamRequest};
 
@@ -176,6 +178,7 @@ pub async fn progress(
             "n",
         )
         .filter(of_these.clone())
+        .filter(signup::Column::Status.ne(SignupStatus::Withdrawn))
         .group_by(help_request::Column::CampaignId)
         .into_tuple()
         .all(db)

@@ -16,6 +16,7 @@ use uuid::Uuid;
 use crate::domain::availability::{self, Slot, WeeklySlot};
 use crate::domain::geo::Coordinates;
 use crate::domain::matching::{self, RequestFacts, TeamFacts, TeamSituation};
+use crate::domain::schedule;
 use crate::domain::vocab::{MemberStatus, RequestStatus};
 use crate::error::{AppError, AppResult};
 use crate::views::{MatchView, TeamView};
@@ -121,9 +122,16 @@ pub(super) async fn situations(
         })
         .map(|(id, _)| id)
         .collect();
+    let free: Vec<Uuid> = free_users.iter().copied().collect();
+    let no_shows = super::attendance::recent_no_shows(db, &free, super::now()).await?;
     for (team_id, user_id) in &members {
         if free_users.contains(user_id) {
-            out.entry(*team_id).or_default().available_members += 1;
+            let entry = out.entry(*team_id).or_default();
+            entry.available_members += 1;
+            if let Some(&n) = no_shows.get(user_id) {
+                entry.members_with_no_shows += 1;
+                entry.no_show_discount += 1.0 - schedule::dependability(n);
+            }
         }
     }
 

@@ -4,6 +4,7 @@
 
 pub mod access_log;
 pub mod accounts;
+pub mod attendance;
 pub mod bulletin;
 pub mod calendar_feeds;
 pub mod campaigns;
@@ -25,6 +26,7 @@ pub mod reports;
 pub mod request_edits;
 pub mod requests;
 pub mod residents;
+pub mod scheduler;
 pub mod service_records;
 pub mod signups;
 pub mod teams;

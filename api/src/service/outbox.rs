@@ -42,8 +42,9 @@ pub struct StoredMessage {
     pub contact: Option<String>,
     pub detail: Option<String>,
     pub data: Value,
-    /// WeCom @-mentions: the assigned team's leaders (volunteers' own
-    /// numbers, never a resident's).
+    /// WeCom @-mentions: the assigned team's leaders, or for a reminder
+    /// the signed-up volunteers (volunteers' own numbers, never a
+    /// resident's).
     #[serde(default)]
     pub mention_mobiles: Vec<String>,
     /// Lines of a message about no single request (see
@@ -255,6 +256,7 @@ async fn message_for(
     };
     let mention_mobiles = match (event.event, event.team_id) {
         (EventType::RequestAssigned, Some(team_id)) => leader_phones(db, team_id).await?,
+        (EventType::SignupReminder, Some(_)) => signed_up_phones(db, request.id).await?,
         _ => Vec::new(),
     };
     Ok(StoredMessage {
@@ -296,6 +298,31 @@ async fn leader_phones(db: &impl ConnectionTrait, team_id: Uuid) -> AppResult<Ve
     }
     Ok(Users::find()
         .filter(entity::user::Column::Id.is_in(leaders))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|u| u.phone)
+        .collect())
+}
+
+/// The mobiles of the volunteers signed up for a request (not withdrawn,
+/// not absent), to @ them in a WeCom group when it is about to start.
+async fn signed_up_phones(db: &impl ConnectionTrait, request_id: Uuid) -> AppResult<Vec<String>> {
+    use crate::domain::vocab::SignupStatus;
+    use entity::signup::{self, Entity as Signups};
+    let volunteers: Vec<Uuid> = Signups::find()
+        .filter(signup::Column::RequestId.eq(request_id))
+        .filter(signup::Column::Status.is_in([SignupStatus::SignedUp, SignupStatus::Attended]))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|s| s.volunteer_id)
+        .collect();
+    if volunteers.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(Users::find()
+        .filter(entity::user::Column::Id.is_in(volunteers))
         .all(db)
         .await?
         .into_iter()

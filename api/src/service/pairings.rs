@@ -39,7 +39,7 @@ use crate::config::Settings;
 use crate::domain::continuity::{self, Continuity, Visit};
 use crate::domain::permissions;
 use crate::domain::recurrence::{Occurrence, Rule, Schedule};
-use crate::domain::vocab::{EventType, RequestStatus, ServiceCategory, Urgency};
+use crate::domain::vocab::{EventType, RequestStatus, ServiceCategory, SignupStatus, Urgency};
 use crate::error::{AppError, AppResult};
 
 const DAY: i64 = 86_400;
@@ -244,6 +244,7 @@ fn remade_visits(pairing: &pairing::Model, now: i64) -> Condition {
     let mut chosen = Query::select()
         .column(signup::Column::RequestId)
         .from(Signups)
+        .and_where(signup::Column::Status.ne(SignupStatus::Withdrawn))
         .to_owned();
     if !regulars.is_empty() {
         chosen.and_where(signup::Column::VolunteerId.is_not_in(regulars));
@@ -548,6 +549,9 @@ async fn insert_visit(
         location_lat: Set(None),
         location_lng: Set(None),
         address: Set(None),
+        reminder_sent_at: Set(None),
+        unfilled_sent_at: Set(None),
+        no_shows_settled_at: Set(None),
     };
     let inserted = Requests::insert(visit)
         .on_conflict_do_nothing_on([

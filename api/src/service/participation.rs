@@ -5,7 +5,7 @@
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
-use crate::domain::vocab::RecordStatus;
+use crate::domain::vocab::{RecordStatus, SignupStatus};
 use crate::error::AppResult;
 use entity::service_record::{self, Entity as Records};
 use entity::signup::{self, Entity as Signups};
@@ -19,6 +19,7 @@ pub async fn is_signed_up(
     Ok(Signups::find()
         .filter(signup::Column::RequestId.eq(request_id))
         .filter(signup::Column::VolunteerId.eq(volunteer))
+        .filter(signup::Column::Status.is_in(SignupStatus::HOLDING))
         .one(db)
         .await?
         .is_some())

@@ -13,9 +13,9 @@ use super::outbox::{self, RequestEvent};
 use super::requests::{ensure_may_change, find, wrong_status};
 use crate::auth::AuthUser;
 use crate::config::Settings;
-use crate::domain::calendar;
 use crate::domain::notify::message::time_window;
 use crate::domain::vocab::{EventType, RequestStatus, Urgency};
+use crate::domain::{calendar, schedule};
 use crate::error::{AppError, AppResult};
 use crate::views::local_time;
 
@@ -89,12 +89,44 @@ pub async fn edit(
             ),
         ));
     }
-    let updated = find(&txn, request_id).await?;
+    let mut updated = find(&txn, request_id).await?;
+    if updated.starts_at != request.starts_at {
+        rearm_timed_events(&txn, settings, &updated).await?;
+        updated = find(&txn, request_id).await?;
+    }
     if (updated.starts_at, updated.ends_at) != (request.starts_at, request.ends_at) {
         announce_new_time(&txn, settings, &request, &updated).await?;
     }
     txn.commit().await?;
     Ok(updated)
+}
+
+/// A moved start makes the timed events due again for the new time where
+/// that time is still ahead ([`schedule::rearm`]).
+async fn rearm_timed_events(
+    txn: &impl ConnectionTrait,
+    settings: &Settings,
+    request: &help_request::Model,
+) -> AppResult<()> {
+    let now = super::scheduler::clock(settings);
+    let rearm = schedule::rearm(request.starts_at, now, settings.reminder_lead_secs);
+    let none: Option<i64> = None;
+    let mut update = Requests::update_many().filter(help_request::Column::Id.eq(request.id));
+    let mut any = false;
+    for (again, column) in [
+        (rearm.reminder, help_request::Column::ReminderSentAt),
+        (rearm.unfilled, help_request::Column::UnfilledSentAt),
+        (rearm.no_shows, help_request::Column::NoShowsSettledAt),
+    ] {
+        if again {
+            update = update.col_expr(column, Expr::value(none));
+            any = true;
+        }
+    }
+    if any {
+        update.exec(txn).await?;
+    }
+    Ok(())
 }
 
 /// `request.updated`, in the edit's transaction: the message shows the new

@@ -26,7 +26,7 @@ use crate::config::Settings;
 use crate::domain::geo::Coordinates;
 use crate::domain::permissions;
 use crate::domain::vocab::{
-    EventType, MemberStatus, RequestStatus, Role, ServiceCategory, Urgency,
+    EventType, MemberStatus, RequestStatus, Role, ServiceCategory, SignupStatus, Urgency,
 };
 use crate::error::{AppError, AppResult};
 use crate::views::RequestView;
@@ -239,6 +239,7 @@ fn signups_of(volunteer: Uuid) -> SelectStatement {
         .column(signup::Column::RequestId)
         .from(Signups)
         .and_where(signup::Column::VolunteerId.eq(volunteer))
+        .and_where(signup::Column::Status.is_in(SignupStatus::HOLDING))
         .to_owned()
 }
 

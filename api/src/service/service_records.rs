@@ -23,7 +23,7 @@ use crate::domain::geo::Coordinates;
 use crate::domain::hours::{self, RecordTimes};
 use crate::domain::permissions;
 use crate::domain::vocab::{
-    MemberRole, RecordAction, RecordSource, RecordStatus, RequestStatus, Role,
+    MemberRole, RecordAction, RecordSource, RecordStatus, RequestStatus, Role, SignupStatus,
 };
 use crate::error::{AppError, AppResult, is_unique_violation};
 
@@ -195,6 +195,14 @@ pub async fn check_in(
     .insert(&txn)
     .await?;
     log(&txn, record.id, RecordAction::CheckedIn, volunteer, None).await?;
+    // Late is still there: a no-show who arrives becomes attended.
+    Signups::update_many()
+        .col_expr(signup::Column::Status, Expr::value(SignupStatus::Attended))
+        .col_expr(signup::Column::StatusChangedAt, Expr::value(start))
+        .filter(signup::Column::RequestId.eq(request_id))
+        .filter(signup::Column::VolunteerId.eq(volunteer))
+        .exec(&txn)
+        .await?;
     Requests::update_many()
         .col_expr(
             help_request::Column::Status,
@@ -247,6 +255,8 @@ async fn complete_when_everyone_is_out(
         .select_only()
         .column(signup::Column::VolunteerId)
         .filter(signup::Column::RequestId.eq(request.id))
+        // A no-show does not hold the visit open.
+        .filter(signup::Column::Status.is_in([SignupStatus::SignedUp, SignupStatus::Attended]))
         .into_tuple()
         .all(txn)
         .await?;

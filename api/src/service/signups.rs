@@ -24,7 +24,7 @@ use super::{now, participation, requests, teams};
 use crate::config::Settings;
 use crate::domain::masking::mask_name;
 use crate::domain::vetting;
-use crate::domain::vocab::{EventType, RequestStatus};
+use crate::domain::vocab::{EventType, RequestStatus, SignupStatus};
 use crate::error::{AppError, AppResult, is_unique_violation};
 use crate::views::{SignupView, local_time};
 
@@ -91,7 +91,10 @@ pub async fn sign_up_in(
         .filter(signup::Column::VolunteerId.eq(volunteer))
         .one(txn)
         .await?;
-    if existing.is_some() {
+    if existing
+        .as_ref()
+        .is_some_and(|s| s.status != SignupStatus::Withdrawn)
+    {
         return Err(already_signed_up());
     }
     // Full as last committed: say so at once rather than queue for the
@@ -125,22 +128,45 @@ pub async fn sign_up_in(
             },
         );
     }
-    let row = signup::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        request_id: Set(request_id),
-        volunteer_id: Set(volunteer),
-        team_id: Set(team_id),
-        created_at: Set(now()),
-    }
-    .insert(txn)
-    .await
-    .map_err(|e| {
-        if is_unique_violation(&e) {
-            already_signed_up()
-        } else {
-            e.into()
+    let row = match existing {
+        // Signing up again after withdrawing: the same sign-up, back.
+        Some(withdrawn) => {
+            let back = Signups::update_many()
+                .col_expr(signup::Column::Status, Expr::value(SignupStatus::SignedUp))
+                .col_expr(signup::Column::StatusChangedAt, Expr::value(now()))
+                .col_expr(signup::Column::TeamId, Expr::value(team_id))
+                .filter(signup::Column::Id.eq(withdrawn.id))
+                .filter(signup::Column::Status.eq(SignupStatus::Withdrawn))
+                .exec(txn)
+                .await?;
+            if back.rows_affected == 0 {
+                return Err(already_signed_up());
+            }
+            signup::Model {
+                status: SignupStatus::SignedUp,
+                team_id,
+                ..withdrawn
+            }
         }
-    })?;
+        None => signup::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            request_id: Set(request_id),
+            volunteer_id: Set(volunteer),
+            team_id: Set(team_id),
+            created_at: Set(now()),
+            status: Set(SignupStatus::SignedUp),
+            status_changed_at: Set(None),
+        }
+        .insert(txn)
+        .await
+        .map_err(|e| {
+            if is_unique_violation(&e) {
+                already_signed_up()
+            } else {
+                AppError::from(e)
+            }
+        })?,
+    };
     let request = requests::find(txn, request_id).await?;
     let places_left = request.volunteers_needed - request.signups_count;
     announce(txn, settings, &request, volunteer, team_id, places_left).await?;
@@ -150,6 +176,7 @@ pub async fn sign_up_in(
             request_id,
             volunteer_id: volunteer,
             team_id,
+            status: row.status,
             places_left,
             created_at: local_time(row.created_at, tz),
         },
@@ -208,6 +235,7 @@ pub async fn withdraw_upcoming(
         .select_only()
         .column(signup::Column::RequestId)
         .filter(signup::Column::VolunteerId.eq(volunteer))
+        .filter(signup::Column::Status.eq(SignupStatus::SignedUp))
         .filter(signup::Column::RequestId.in_subquery(upcoming))
         .into_tuple()
         .all(txn)
@@ -220,17 +248,21 @@ pub async fn withdraw_upcoming(
     Ok(())
 }
 
-/// Deletes the volunteer's sign-up and gives its place back, in the
-/// caller's transaction; false when there was none. The rules of when a
-/// place may be given back are the caller's.
+/// Withdraws the volunteer's sign-up (kept, `withdrawn`) and gives its
+/// place back, in the caller's transaction; false when there was no
+/// sign-up holding a place. The rules of when a place may be given back
+/// are the caller's; a no-show stays on the record.
 pub async fn release_place(
     txn: &impl sea_orm::ConnectionTrait,
     request_id: Uuid,
     volunteer: Uuid,
 ) -> AppResult<bool> {
-    let deleted = Signups::delete_many()
+    let deleted = Signups::update_many()
+        .col_expr(signup::Column::Status, Expr::value(SignupStatus::Withdrawn))
+        .col_expr(signup::Column::StatusChangedAt, Expr::value(now()))
         .filter(signup::Column::RequestId.eq(request_id))
         .filter(signup::Column::VolunteerId.eq(volunteer))
+        .filter(signup::Column::Status.eq(SignupStatus::SignedUp))
         .exec(txn)
         .await?;
     if deleted.rows_affected == 0 {

@@ -233,7 +233,8 @@ fn already_member() -> AppError {
 pub struct MemberListing {
     /// Whole phone numbers (managers); masked otherwise.
     pub phones: bool,
-    /// Pending members too (the team's leader and managers).
+    /// Pending members too, and each member's recent no-shows (the team's
+    /// leader and managers).
     pub pending: bool,
 }
 
@@ -257,9 +258,14 @@ pub async fn members(
     let (rows, cursor) = finish(query.all(db).await?, page.limit, |m| m.user_id);
     let ids: Vec<Uuid> = rows.iter().map(|m| m.user_id).collect();
     let users = Users::find()
-        .filter(user::Column::Id.is_in(ids))
+        .filter(user::Column::Id.is_in(ids.clone()))
         .all(db)
         .await?;
+    let no_shows = if shown.pending {
+        Some(super::attendance::recent_no_shows(db, &ids, now()).await?)
+    } else {
+        None
+    };
     let views = rows
         .iter()
         .filter_map(|m| {
@@ -279,6 +285,9 @@ pub async fn members(
                 },
                 status: m.status,
                 joined_at: local_time(m.joined_at, tz),
+                no_shows: no_shows
+                    .as_ref()
+                    .map(|n| n.get(&m.user_id).copied().unwrap_or(0)),
             })
         })
         .collect::<AppResult<Vec<_>>>()?;

@@ -19,7 +19,7 @@ pub use health::Health;
 pub use pairings::PairingView;
 pub use records::{Activity, HistoryEntry, RecordContext, ServiceRecordView};
 pub use reports::{StatItem, Stats};
-pub use signups::SignupView;
+pub use signups::{SignupListItem, SignupView};
 pub use webhooks::{DeliveryView, WebhookView};
 
 use chrono::{DateTime, FixedOffset, NaiveDate, TimeZone};
@@ -130,6 +130,10 @@ pub struct MemberView {
     /// Pending members are listed only to the team's leader and managers.
     pub status: MemberStatus,
     pub joined_at: DateTime<FixedOffset>,
+    /// Sign-ups of the last 90 days this member did not turn up for
+    /// (`no_show`); only in lists read by the team's leader and managers.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub no_shows: Option<u32>,
 }
 
 /// A resident's full record, for caseworkers and managers.

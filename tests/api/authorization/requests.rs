@@ -113,6 +113,12 @@ pub async fn sign_ups(w: &World) {
         |a, _| async move { app.post_empty(path, a.as_ref()).await },
     )
     .await;
+    w.check(
+        "GET /requests/{id}/signups",
+        [401, 404, 403, 200, 404, 200, 200, 200, 200],
+        |a, _| async move { app.get(path, a.as_ref()).await },
+    )
+    .await;
     let mine = &format!("/requests/{request}/signups/me");
     w.check(
         "DELETE /requests/{id}/signups/me",
