@@ -276,10 +276,10 @@ async fn list_requests(
         starts_before,
     };
     let load = || async {
+        // The caller's sign-ups among this page (read with it) decide
+        // what each view shows.
         let (rows, next_cursor) = requests::list(&state.reads, &me, filter, page).await?;
-        // The caller's sign-ups among this page decide what each view shows.
-        let shown: Vec<Uuid> = rows.iter().map(|(r, _)| r.id).collect();
-        let reader = Reader::load(&state.reads, &me, &shown).await?;
+        let reader = Reader::from_rows(&me, &rows);
         let items = requests::views_with(&reader, &rows, state.settings.time_zone);
         Ok(Page { items, next_cursor })
     };
@@ -299,16 +299,16 @@ async fn get_request(
     req: HttpRequest,
 ) -> AppResult<HttpResponse> {
     let load = || async {
-        let (request, resident) = requests::find_with_resident(&state.reads, *id).await?;
-        let reader = Reader::load(&state.reads, &me, &[request.id]).await?;
+        let row = requests::find_for(&state.reads, &me, *id).await?;
+        let reader = Reader::from_rows(&me, std::slice::from_ref(&row));
         // A request the caller may not see does not exist for them.
-        if !reader.may_see(&request) {
+        if !reader.may_see(&row.request) {
             return Err(AppError::NotFound);
         }
         Ok(requests::view_with(
             &reader,
-            &request,
-            resident.as_ref(),
+            &row.request,
+            row.resident.as_ref(),
             state.settings.time_zone,
         ))
     };
@@ -340,7 +340,7 @@ async fn view_of(
     request: &entity::help_request::Model,
     req: &HttpRequest,
 ) -> AppResult<RequestView> {
-    let reader = Reader::load(&state.db, &staff.0, &[]).await?;
+    let reader = Reader::from_rows(&staff.0, &[]);
     let view = requests::view_for(&state.db, &reader, request, state.settings.time_zone).await?;
     disclosure::log(state, req, &staff.0, &view).await?;
     Ok(view)

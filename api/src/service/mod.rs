@@ -24,6 +24,7 @@ pub mod recommendations;
 pub mod record_views;
 pub mod reports;
 pub mod request_edits;
+pub mod request_rows;
 pub mod requests;
 pub mod residents;
 pub mod scheduler;

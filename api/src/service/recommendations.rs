@@ -50,7 +50,8 @@ pub async fn for_volunteer(
     // see each as any volunteer of the team does: no resident's details.
     let reader = Reader::without_signups(volunteer);
     let mut items = Vec::with_capacity(open.len());
-    for (request, resident) in &open {
+    for row in &open {
+        let (request, resident) = (&row.request, &row.resident);
         // Only what they can sign up for: not visits their check does not cover.
         let category = resident.as_ref().map(|r| r.category);
         if !vetting::may_serve(category, me.vetted_until, local_day(request.starts_at, tz)) {

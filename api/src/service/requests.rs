@@ -13,13 +13,14 @@ use sea_orm::{
     ActiveModelTrait,
     ActiveValue::Set,
     ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, TransactionTrait, TryGetableMany,
-    sea_query::{Expr, ExprTrait, Query, SelectStatement, UnionType},
+    TransactionTrait,
+    sea_query::{Expr, ExprTrait, Order, Query, SelectStatement},
 };
 use uuid::Uuid;
 
 use super::outbox::{self, RequestEvent};
 use super::paging::{PageRequest, finish};
+use super::request_rows::{self, Flags, RequestRow};
 use super::{now, teams};
 use crate::auth::AuthUser;
 use crate::config::Settings;
@@ -148,54 +149,31 @@ pub async fn find_changeable(
 pub struct Reader {
     pub id: Uuid,
     pub role: Role,
+    /// The reader's teams among the rows' requests (volunteers only).
     pub team_ids: Vec<Uuid>,
-    /// The reader's sign-ups among the requests passed to
-    /// [`Reader::load`] (volunteers only).
+    /// The reader's sign-ups among the rows' requests (volunteers only).
     pub signed_up: HashSet<Uuid>,
 }
 
 impl Reader {
-    /// `requests`: the requests about to be shown, whose sign-ups matter.
-    /// A volunteer's teams and those sign-ups come in one query.
-    pub async fn load(
-        db: &impl ConnectionTrait,
-        user: &AuthUser,
-        requests: &[Uuid],
-    ) -> AppResult<Self> {
-        let mut reader = Self {
+    /// `user` as the rows at hand show them: their sign-ups and teams
+    /// among those rows' requests (the rows' reader flags; none for staff,
+    /// whose reads carry no flags).
+    pub fn from_rows(user: &AuthUser, rows: &[RequestRow]) -> Self {
+        Self {
             id: user.id,
             role: user.role,
-            team_ids: Vec::new(),
-            signed_up: HashSet::new(),
-        };
-        if user.role != Role::Volunteer {
-            return Ok(reader);
+            team_ids: rows
+                .iter()
+                .filter(|r| r.in_team)
+                .filter_map(|r| r.request.team_id)
+                .collect(),
+            signed_up: rows
+                .iter()
+                .filter(|r| r.signed_up)
+                .map(|r| r.request.id)
+                .collect(),
         }
-        let teams = teams_of(user.id).expr_as(Expr::val(0), "kind").to_owned();
-        let signups = signups_of(user.id)
-            .and_where(signup::Column::RequestId.is_in(requests.iter().copied()))
-            .expr_as(Expr::val(1), "kind")
-            .to_owned();
-        let both = if requests.is_empty() {
-            teams
-        } else {
-            teams.clone().union(UnionType::All, signups).to_owned()
-        };
-        let rows: Vec<(Uuid, i32)> = db
-            .query_all(&both)
-            .await?
-            .iter()
-            .map(<(Uuid, i32)>::try_get_many_by_index)
-            .collect::<Result<_, _>>()
-            .map_err(|e| AppError::internal(format!("{e:?}")))?;
-        for (id, kind) in rows {
-            if kind == 0 {
-                reader.team_ids.push(id);
-            } else {
-                reader.signed_up.insert(id);
-            }
-        }
-        Ok(reader)
     }
 
     /// A reader whose sign-ups among the requests at hand are known to be
@@ -259,22 +237,36 @@ pub type WithResident = (help_request::Model, Option<resident::Model>);
 
 /// A request with its resident, in one query.
 pub async fn find_with_resident(db: &impl ConnectionTrait, id: Uuid) -> AppResult<WithResident> {
-    Requests::find_by_id(id)
-        .find_also_related(Residents)
-        .one(db)
+    let query = request_rows::select()
+        .and_where(Expr::col((Requests, help_request::Column::Id)).eq(id))
+        .to_owned();
+    request_rows::one(db, &query, Flags::None)
         .await?
+        .map(|row| (row.request, row.resident))
         .ok_or(AppError::NotFound)
-        .and_then(with_resident)
 }
 
-/// A joined row of a request and its resident. A request that names a
-/// resident has one (a foreign key), so a missing one is a broken
-/// database, not a 404; a community activity names none.
-fn with_resident((request, resident): WithResident) -> AppResult<WithResident> {
-    if request.resident_id.is_some() && resident.is_none() {
-        return Err(AppError::internal("request without resident"));
-    }
-    Ok((request, resident))
+/// A request with its resident and, for a volunteer, whether they signed
+/// up for it and whether it is their team's: one query, so a volunteer's
+/// read of one request needs no second one for their teams and sign-ups.
+pub async fn find_for(
+    db: &impl ConnectionTrait,
+    user: &AuthUser,
+    id: Uuid,
+) -> AppResult<RequestRow> {
+    let mut query = request_rows::select()
+        .and_where(Expr::col((Requests, help_request::Column::Id)).eq(id))
+        .to_owned();
+    let flags = if user.role == Role::Volunteer {
+        request_rows::with_signed_up(&mut query, user.id);
+        request_rows::with_in_team(&mut query, user.id);
+        Flags::SignedUpInTeam
+    } else {
+        Flags::None
+    };
+    request_rows::one(db, &query, flags)
+        .await?
+        .ok_or(AppError::NotFound)
 }
 
 /// The request's resident; `None` for a community activity.
@@ -329,9 +321,9 @@ pub fn view_with(
 }
 
 /// Views of requests, each with its resident.
-pub fn views_with(reader: &Reader, rows: &[WithResident], tz: Tz) -> Vec<RequestView> {
+pub fn views_with(reader: &Reader, rows: &[RequestRow], tz: Tz) -> Vec<RequestView> {
     rows.iter()
-        .map(|(request, resident)| view_with(reader, request, resident.as_ref(), tz))
+        .map(|row| view_with(reader, &row.request, row.resident.as_ref(), tz))
         .collect()
 }
 
@@ -358,50 +350,50 @@ pub async fn list(
     user: &AuthUser,
     filter: ListFilter,
     page: PageRequest,
-) -> AppResult<(Vec<WithResident>, Option<String>)> {
-    let mut query = Requests::find()
-        .find_also_related(Residents)
-        .order_by_desc(help_request::Column::Id)
+) -> AppResult<(Vec<RequestRow>, Option<String>)> {
+    let mut query = request_rows::select();
+    query
+        .order_by((Requests, help_request::Column::Id), Order::Desc)
         .limit(page.limit + 1);
+    let mut flags = Flags::None;
     if !user.role.is_staff() {
-        query = query.filter(
+        query.cond_where(
             Condition::any()
                 .add(help_request::Column::Status.eq(RequestStatus::Open))
                 .add(help_request::Column::TeamId.in_subquery(teams_of(user.id)))
                 .add(help_request::Column::Id.in_subquery(signups_of(user.id))),
         );
+        // Their sign-ups among the page decide what each view shows.
+        request_rows::with_signed_up(&mut query, user.id);
+        flags = Flags::SignedUp;
     }
-    if let Some(status) = filter.status {
-        query = query.filter(help_request::Column::Status.eq(status));
+    let narrowing = [
+        filter.status.map(|v| help_request::Column::Status.eq(v)),
+        filter
+            .category
+            .map(|v| help_request::Column::Category.eq(v)),
+        filter
+            .pairing_id
+            .map(|v| help_request::Column::PairingId.eq(v)),
+        filter
+            .campaign_id
+            .map(|v| help_request::Column::CampaignId.eq(v)),
+        filter
+            .resident_id
+            .map(|v| help_request::Column::ResidentId.eq(v)),
+        filter
+            .starts_from
+            .map(|v| help_request::Column::StartsAt.gte(v)),
+        filter
+            .starts_before
+            .map(|v| help_request::Column::StartsAt.lt(v)),
+        page.after.map(|v| help_request::Column::Id.lt(v)),
+    ];
+    for condition in narrowing.into_iter().flatten() {
+        query.and_where(condition);
     }
-    if let Some(category) = filter.category {
-        query = query.filter(help_request::Column::Category.eq(category));
-    }
-    if let Some(pairing_id) = filter.pairing_id {
-        query = query.filter(help_request::Column::PairingId.eq(pairing_id));
-    }
-    if let Some(campaign) = filter.campaign_id {
-        query = query.filter(help_request::Column::CampaignId.eq(campaign));
-    }
-    if let Some(resident) = filter.resident_id {
-        query = query.filter(help_request::Column::ResidentId.eq(resident));
-    }
-    if let Some(from) = filter.starts_from {
-        query = query.filter(help_request::Column::StartsAt.gte(from));
-    }
-    if let Some(before) = filter.starts_before {
-        query = query.filter(help_request::Column::StartsAt.lt(before));
-    }
-    if let Some(after) = page.after {
-        query = query.filter(help_request::Column::Id.lt(after));
-    }
-    let rows = query
-        .all(db)
-        .await?
-        .into_iter()
-        .map(with_resident)
-        .collect::<AppResult<Vec<_>>>()?;
-    Ok(finish(rows, page.limit, |(r, _)| r.id))
+    let rows = request_rows::all(db, &query, flags).await?;
+    Ok(finish(rows, page.limit, |row| row.request.id))
 }
 
 /// Left-behind children's and disabled residents' visits go to vetted
@@ -512,23 +504,21 @@ pub async fn transition(
 pub async fn open_for_volunteer(
     db: &impl ConnectionTrait,
     volunteer: Uuid,
-) -> AppResult<Vec<WithResident>> {
-    Requests::find()
-        .find_also_related(Residents)
-        .filter(help_request::Column::TeamId.in_subquery(teams_of(volunteer)))
-        .filter(help_request::Column::Id.not_in_subquery(signups_of(volunteer)))
-        .filter(help_request::Column::Status.is_in([
+) -> AppResult<Vec<RequestRow>> {
+    let query = request_rows::select()
+        .and_where(help_request::Column::TeamId.in_subquery(teams_of(volunteer)))
+        .and_where(help_request::Column::Id.not_in_subquery(signups_of(volunteer)))
+        .and_where(help_request::Column::Status.is_in([
             RequestStatus::Assigned.code(),
             RequestStatus::InProgress.code(),
         ]))
-        .filter(
-            Expr::col(help_request::Column::SignupsCount)
-                .lt(Expr::col(help_request::Column::VolunteersNeeded)),
+        .and_where(
+            Expr::col((Requests, help_request::Column::SignupsCount)).lt(Expr::col((
+                Requests,
+                help_request::Column::VolunteersNeeded,
+            ))),
         )
-        .filter(help_request::Column::EndsAt.gt(now()))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(with_resident)
-        .collect()
+        .and_where(help_request::Column::EndsAt.gt(now()))
+        .to_owned();
+    request_rows::all(db, &query, Flags::None).await
 }
