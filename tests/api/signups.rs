@@ -112,6 +112,15 @@ async fn a_signed_up_volunteer_sees_the_address_and_others_do_not() {
     assert!(!unseen.to_string().contains("13612345678"));
     let listed = app.get("/requests", Some(&b)).await.expect(200);
     assert!(!listed.to_string().contains("3 号楼"));
+
+    // Withdrawn, the sign-up is kept as history but shows nothing more.
+    app.delete(&format!("/requests/{}/signups/me", c.request_id), Some(&a))
+        .await
+        .expect(204);
+    let after = app.get(&path, Some(&a)).await.expect(200);
+    assert!(after["resident"].get("address").is_none(), "{after}");
+    let listed = app.get("/requests", Some(&a)).await.expect(200);
+    assert!(!listed.to_string().contains("3 号楼"), "{listed}");
 }
 
 #[tokio::test]

@@ -12,7 +12,7 @@ use sea_orm::sea_query::{Expr, ExprTrait, Query, SelectStatement};
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, Iterable, QueryResult, TryGetable};
 use uuid::Uuid;
 
-use crate::domain::vocab::MemberStatus;
+use crate::domain::vocab::{MemberStatus, SignupStatus};
 use crate::error::{AppError, AppResult};
 
 /// A request, its resident (`None` for a community activity), and — when
@@ -64,6 +64,8 @@ pub fn with_signed_up(query: &mut SelectStatement, reader: Uuid) {
                 .equals((Requests, help_request::Column::Id)),
         )
         .and_where(signup::Column::VolunteerId.eq(reader))
+        // A withdrawn sign-up is kept as history, and holds nothing.
+        .and_where(signup::Column::Status.is_in(SignupStatus::HOLDING))
         .to_owned();
     query.expr(Expr::exists(signed_up));
 }
@@ -170,6 +172,9 @@ fn request(c: &mut Columns) -> Result<help_request::Model, DbErr> {
         location_lat: c.next()?,
         location_lng: c.next()?,
         address: c.next()?,
+        reminder_sent_at: c.next()?,
+        unfilled_sent_at: c.next()?,
+        no_shows_settled_at: c.next()?,
     })
 }
 
@@ -206,7 +211,7 @@ mod tests {
     /// same order (a new column in either model fails here first).
     #[test]
     fn the_decoders_follow_the_models_columns() {
-        assert_eq!(help_request::Column::iter().count(), 21);
+        assert_eq!(help_request::Column::iter().count(), 24);
         assert_eq!(resident::Column::iter().count(), RESIDENT_COLUMNS);
         let names: Vec<String> = help_request::Column::iter()
             .map(|c| c.as_str().to_string())
@@ -235,6 +240,9 @@ mod tests {
                 "location_lat",
                 "location_lng",
                 "address",
+                "reminder_sent_at",
+                "unfilled_sent_at",
+                "no_shows_settled_at",
             ]
         );
         let names: Vec<String> = resident::Column::iter()
