@@ -384,27 +384,36 @@ async fn volunteers_list_only_their_own_records() {
         2,
         "a leader sees the team's records to approve them"
     );
-    let today = chrono::Utc::now()
+    // Both records started 100 minutes ago: the day filter works on the
+    // local (Asia/Shanghai) day they started, which may be yesterday.
+    let started = (chrono::Utc::now() - chrono::Duration::minutes(100))
         .with_timezone(&chrono_tz::Asia::Shanghai)
         .date_naive();
-    let filtered = app
+    let on_that_day = app
         .get(
-            &format!("/service-records?from={today}&to={today}"),
+            &format!("/service-records?from={started}&to={started}"),
             Some(&s.c.manager),
         )
         .await
         .expect(200);
-    let yesterday = today.pred_opt().unwrap();
-    let none = app
+    assert_eq!(on_that_day["items"].as_array().unwrap().len(), 2);
+    let day_before = started.pred_opt().unwrap();
+    let before = app
         .get(
-            &format!("/service-records?to={}", yesterday.pred_opt().unwrap()),
+            &format!("/service-records?to={day_before}"),
             Some(&s.c.manager),
         )
         .await
         .expect(200);
-    assert!(
-        filtered["items"].as_array().unwrap().len() + none["items"].as_array().unwrap().len() >= 1
-    );
+    assert_eq!(before["items"].as_array().unwrap().len(), 0);
+    let after = app
+        .get(
+            &format!("/service-records?from={}", started.succ_opt().unwrap()),
+            Some(&s.c.manager),
+        )
+        .await
+        .expect(200);
+    assert_eq!(after["items"].as_array().unwrap().len(), 0);
     assert_eq!(
         app.get("/service-records?from=2026-13-01", Some(&s.c.manager))
             .await
