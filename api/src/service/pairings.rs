@@ -189,16 +189,9 @@ pub async fn create(
     caseworker: Uuid,
 ) -> AppResult<pairing::Model> {
     let txn = db.begin().await?;
-    let resident = Residents::find_by_id(new.resident_id)
-        .one(&txn)
-        .await?
-        .ok_or_else(|| AppError::invalid("resident_id", "服务对象不存在"))?;
-    if !resident.active {
-        return Err(AppError::unprocessable(
-            "resident_inactive",
-            "该服务对象已停用，不能再建立结对",
-        ));
-    }
+    let resident =
+        super::residents::find_active(&txn, new.resident_id, "该服务对象已停用，不能再建立结对")
+            .await?;
     let mut regulars = new.regular_volunteer_ids;
     regulars.dedup();
     check_team_and_regulars(

@@ -108,7 +108,7 @@ async fn rearm_timed_events(
     settings: &Settings,
     request: &help_request::Model,
 ) -> AppResult<()> {
-    let now = super::scheduler::clock(settings);
+    let now = settings.now();
     let rearm = schedule::rearm(request.starts_at, now, settings.reminder_lead_secs);
     let none: Option<i64> = None;
     let mut update = Requests::update_many().filter(help_request::Column::Id.eq(request.id));

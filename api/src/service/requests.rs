@@ -60,16 +60,8 @@ pub async fn create(
     let txn = db.begin().await?;
     let (resident, place, address) = match new.served {
         Served::Resident(id) => {
-            let resident = Residents::find_by_id(id)
-                .one(&txn)
-                .await?
-                .ok_or_else(|| AppError::invalid("resident_id", "服务对象不存在"))?;
-            if !resident.active {
-                return Err(AppError::unprocessable(
-                    "resident_inactive",
-                    "该服务对象已停用，不能再发布求助",
-                ));
-            }
+            let resident =
+                super::residents::find_active(&txn, id, "该服务对象已停用，不能再发布求助").await?;
             (Some(resident), None, None)
         }
         Served::Activity { place, address } => (None, Some(place), Some(address)),

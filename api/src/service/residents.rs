@@ -112,6 +112,24 @@ pub async fn find(db: &impl ConnectionTrait, id: Uuid) -> AppResult<resident::Mo
         .ok_or(AppError::NotFound)
 }
 
+/// The resident a new request or pairing names: 422 when there is no
+/// such resident, 422 `resident_inactive` (with `refusal` as the message)
+/// when they are retired — nobody posts new service for them.
+pub async fn find_active(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+    refusal: &str,
+) -> AppResult<resident::Model> {
+    let resident = Residents::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::invalid("resident_id", "服务对象不存在"))?;
+    if !resident.active {
+        return Err(AppError::unprocessable("resident_inactive", refusal));
+    }
+    Ok(resident)
+}
+
 pub async fn list(
     db: &impl ConnectionTrait,
     active: Option<bool>,

@@ -45,12 +45,6 @@ pub struct Sent {
     pub no_shows: usize,
 }
 
-/// The scheduler's clock: the real one, moved by `CLOCK_START`
-/// (rehearsals and tests), the same clock the monthly bulletin keeps.
-pub fn clock(settings: &Settings) -> i64 {
-    settings.now()
-}
-
 /// One tick at `now`.
 pub async fn run_once(db: &DatabaseConnection, settings: &Settings, now: i64) -> AppResult<Sent> {
     Ok(Sent {
@@ -68,7 +62,7 @@ pub fn spawn_worker(
     let tick = Duration::from_secs(settings.scheduler_tick_secs);
     tokio::spawn(async move {
         loop {
-            match run_once(&db, &settings, clock(&settings)).await {
+            match run_once(&db, &settings, settings.now()).await {
                 Ok(sent) if sent == Sent::default() => {}
                 Ok(sent) => tracing::info!(
                     reminders = sent.reminders,
