@@ -11,6 +11,12 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+// Every answer allocates per row and per value (sqlx values, models,
+// views, JSON); glibc malloc was the largest single item in the read
+// profiles (docs/performance.md), mimalloc the first remedy they named.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(version, about = "社区志愿服务 API")]
 struct Cli {
