@@ -293,6 +293,9 @@ mod tests {
             issuer: "幸福社区".into(),
         });
         assert_eq!(jws.split('.').count(), 3);
-        assert_eq!(parse_seed("AAAA").unwrap_err(), "must decode to 32 bytes, not 3");
+        assert_eq!(
+            parse_seed("AAAA").unwrap_err(),
+            "must decode to 32 bytes, not 3"
+        );
     }
 }

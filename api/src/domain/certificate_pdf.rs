@@ -48,11 +48,20 @@ pub fn render(f: &PdfFacts<'_>) -> Result<Vec<u8>, String> {
     let mut doc = Document::new();
     doc.set_metadata(Metadata::new().title(format!("{TITLE} {}", f.number)));
     let mut lines: Vec<(f32, String)> = vec![
-        (14.0, format!("兹证明 {} 同志参加志愿服务，经记录与审核，情况如下：", f.volunteer_name)),
+        (
+            14.0,
+            format!(
+                "兹证明 {} 同志参加志愿服务，经记录与审核，情况如下：",
+                f.volunteer_name
+            ),
+        ),
         (14.0, format!("姓名：{}", f.volunteer_name)),
         (14.0, format!("服务时长：{} 小时", f.hours)),
         (14.0, format!("服务记录：{} 条", f.records)),
-        (14.0, format!("服务期间：{} 至 {}", f.period_from, f.period_to)),
+        (
+            14.0,
+            format!("服务期间：{} 至 {}", f.period_from, f.period_to),
+        ),
         (14.0, "按服务类别：".to_string()),
     ];
     lines.extend(
@@ -115,10 +124,38 @@ fn text(s: &mut Surface<'_>, font: &Font, x: f32, y: f32, size: f32, line: &str)
 fn footer(s: &mut Surface<'_>, font: &Font, f: &PdfFacts<'_>) -> Result<(), String> {
     let bottom = A4.1 - MARGIN;
     let x = MARGIN;
-    text(s, font, x, bottom - 4.0 * LINE, 14.0, &format!("出具单位：{}", f.issuer));
-    text(s, font, x, bottom - 3.0 * LINE, 14.0, &format!("出具日期：{}", f.issued_on));
-    text(s, font, x, bottom - 2.0 * LINE, 12.0, &format!("证明编号：{}", f.number));
-    text(s, font, x, bottom - LINE, 9.0, &format!("扫码或访问 {} 核验", f.verify_url));
+    text(
+        s,
+        font,
+        x,
+        bottom - 4.0 * LINE,
+        14.0,
+        &format!("出具单位：{}", f.issuer),
+    );
+    text(
+        s,
+        font,
+        x,
+        bottom - 3.0 * LINE,
+        14.0,
+        &format!("出具日期：{}", f.issued_on),
+    );
+    text(
+        s,
+        font,
+        x,
+        bottom - 2.0 * LINE,
+        12.0,
+        &format!("证明编号：{}", f.number),
+    );
+    text(
+        s,
+        font,
+        x,
+        bottom - LINE,
+        9.0,
+        &format!("扫码或访问 {} 核验", f.verify_url),
+    );
     let qr = QrCode::new(f.verify_url.as_bytes()).map_err(|e| e.to_string())?;
     let width = qr.width();
     let module = QR_SIDE / width as f32;

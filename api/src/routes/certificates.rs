@@ -42,7 +42,8 @@ pub fn config(cfg: &mut ServiceConfig) {
 
 /// Routes that also answer at the root.
 pub fn public(cfg: &mut ServiceConfig) {
-    cfg.service(verify_certificate).service(certificate_keys_set);
+    cfg.service(verify_certificate)
+        .service(certificate_keys_set);
 }
 
 /// Volunteers and managers deal with certificates; caseworkers do not.
@@ -237,10 +238,7 @@ async fn revoke_certificate(
     (status = 409, description = "`signing_key_from_settings`: the key comes from CERTIFICATE_SIGNING_KEY", body = ErrorBody),
 ))]
 #[post("/certificate-keys/rotate")]
-async fn rotate_certificate_key(
-    state: web::Data<AppState>,
-    _: Admin,
-) -> AppResult<HttpResponse> {
+async fn rotate_certificate_key(state: web::Data<AppState>, _: Admin) -> AppResult<HttpResponse> {
     let kid = certificate_keys::rotate(&state.db, &state.settings).await?;
     Ok(HttpResponse::Created().json(RotatedKey { kid }))
 }

@@ -8,9 +8,7 @@
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use entity::certificate_key::{self, Entity as Keys};
-use sea_orm::{
-    ActiveValue::Set, ConnectionTrait, EntityTrait, QueryOrder, sea_query::OnConflict,
-};
+use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait, QueryOrder, sea_query::OnConflict};
 
 use crate::config::Settings;
 use crate::domain::certificate::CertificateSigner;
@@ -44,7 +42,11 @@ pub async fn ensure(db: &impl ConnectionTrait, settings: &Settings) -> AppResult
         let candidate = match settings.certificate_signing_key {
             Some(seed) => {
                 let signer = CertificateSigner::from_seed(seed);
-                if Keys::find_by_id(signer.kid.clone()).one(db).await?.is_some() {
+                if Keys::find_by_id(signer.kid.clone())
+                    .one(db)
+                    .await?
+                    .is_some()
+                {
                     return Ok(());
                 }
                 (signer, None)
@@ -63,7 +65,9 @@ pub async fn ensure(db: &impl ConnectionTrait, settings: &Settings) -> AppResult
         let generation = now_key.map_or(1, |k| k.generation + 1);
         insert(db, candidate, generation, settings.now()).await?;
     }
-    Err(AppError::internal("certificate key: no agreement after retries"))
+    Err(AppError::internal(
+        "certificate key: no agreement after retries",
+    ))
 }
 
 /// A new generated key becomes the signing key; the old ones stay
@@ -83,7 +87,9 @@ pub async fn rotate(db: &impl ConnectionTrait, settings: &Settings) -> AppResult
             return Ok(kid);
         }
     }
-    Err(AppError::internal("certificate key rotation: no agreement after retries"))
+    Err(AppError::internal(
+        "certificate key rotation: no agreement after retries",
+    ))
 }
 
 fn fresh(settings: &Settings) -> (CertificateSigner, Option<String>) {
@@ -143,7 +149,10 @@ fn open_seed(key: &certificate_key::Model, settings: &Settings) -> AppResult<[u8
 }
 
 /// The key to sign with now: the operator's, or the current generation.
-pub async fn signer(db: &impl ConnectionTrait, settings: &Settings) -> AppResult<CertificateSigner> {
+pub async fn signer(
+    db: &impl ConnectionTrait,
+    settings: &Settings,
+) -> AppResult<CertificateSigner> {
     if let Some(seed) = settings.certificate_signing_key {
         return Ok(CertificateSigner::from_seed(seed));
     }

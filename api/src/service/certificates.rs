@@ -68,7 +68,12 @@ struct Figures {
     by_category: Vec<CategoryMinutes>,
 }
 
-async fn figures<C>(db: &C, volunteer: Uuid, from: Option<i64>, until: Option<i64>) -> AppResult<Option<Figures>>
+async fn figures<C>(
+    db: &C,
+    volunteer: Uuid,
+    from: Option<i64>,
+    until: Option<i64>,
+) -> AppResult<Option<Figures>>
 where
     C: ConnectionTrait + StreamTrait,
 {
@@ -92,7 +97,10 @@ where
         .select_only()
         .column(service_record::Column::StartedAt)
         .column(service_record::Column::Minutes)
-        .column_as(Expr::col((Requests, help_request::Column::Category)), "category")
+        .column_as(
+            Expr::col((Requests, help_request::Column::Category)),
+            "category",
+        )
         .into_tuple::<(i64, Option<i32>, ServiceCategory)>()
         .stream(db)
         .await?;
@@ -113,8 +121,18 @@ where
         .into_iter()
         .map(|(category, minutes)| CategoryMinutes { category, minutes })
         .collect();
-    by_category.sort_by(|a, b| b.minutes.cmp(&a.minutes).then(a.category.code().cmp(b.category.code())));
-    Ok(Some(Figures { minutes, records, first, last, by_category }))
+    by_category.sort_by(|a, b| {
+        b.minutes
+            .cmp(&a.minutes)
+            .then(a.category.code().cmp(b.category.code()))
+    });
+    Ok(Some(Figures {
+        minutes,
+        records,
+        first,
+        last,
+        by_category,
+    }))
 }
 
 pub fn hours(minutes: i64) -> f64 {
@@ -123,12 +141,18 @@ pub fn hours(minutes: i64) -> f64 {
 
 /// Issues and signs a certificate of the volunteer's approved service in
 /// the period (default: all of it); 422 `no_service` when there is none.
-pub async fn issue<C>(db: &C, settings: &Settings, caller: &AuthUser, req: IssueRequest) -> AppResult<certificate::Model>
+pub async fn issue<C>(
+    db: &C,
+    settings: &Settings,
+    caller: &AuthUser,
+    req: IssueRequest,
+) -> AppResult<certificate::Model>
 where
     C: ConnectionTrait + StreamTrait,
 {
     let tz = settings.time_zone;
-    let (from, until) = local_range(req.from, req.to, tz).map_err(|e| AppError::invalid("to", e))?;
+    let (from, until) =
+        local_range(req.from, req.to, tz).map_err(|e| AppError::invalid("to", e))?;
     let volunteer = Users::find_by_id(req.volunteer_id)
         .one(db)
         .await?
@@ -178,8 +202,15 @@ where
 /// A certificate the caller may read: its volunteer's or, for managers,
 /// any; 404 otherwise (another volunteer's certificate is not theirs to
 /// know of).
-pub async fn find_for(db: &impl ConnectionTrait, caller: &AuthUser, id: Uuid) -> AppResult<certificate::Model> {
-    let cert = Certificates::find_by_id(id).one(db).await?.ok_or(AppError::NotFound)?;
+pub async fn find_for(
+    db: &impl ConnectionTrait,
+    caller: &AuthUser,
+    id: Uuid,
+) -> AppResult<certificate::Model> {
+    let cert = Certificates::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound)?;
     if caller.role.is_manager() || cert.volunteer_id == caller.id {
         Ok(cert)
     } else {
@@ -196,7 +227,11 @@ pub async fn list(
     page: PageRequest,
 ) -> AppResult<(Vec<certificate::Model>, Option<String>)> {
     let mut query = Certificates::find();
-    let only = if caller.role.is_manager() { volunteer } else { Some(caller.id) };
+    let only = if caller.role.is_manager() {
+        volunteer
+    } else {
+        Some(caller.id)
+    };
     if let Some(v) = only {
         query = query.filter(certificate::Column::VolunteerId.eq(v));
     }
@@ -212,7 +247,10 @@ pub async fn revoke(
     now: i64,
 ) -> AppResult<certificate::Model> {
     let done = Certificates::update_many()
-        .col_expr(certificate::Column::Status, Expr::value(CertificateStatus::Revoked))
+        .col_expr(
+            certificate::Column::Status,
+            Expr::value(CertificateStatus::Revoked),
+        )
         .col_expr(certificate::Column::RevokedReason, Expr::value(reason))
         .col_expr(certificate::Column::RevokedAt, Expr::value(now))
         .col_expr(certificate::Column::RevokedBy, Expr::value(manager.id))
@@ -220,7 +258,10 @@ pub async fn revoke(
         .filter(certificate::Column::Status.eq(CertificateStatus::Valid))
         .exec(db)
         .await?;
-    let cert = Certificates::find_by_id(id).one(db).await?.ok_or(AppError::NotFound)?;
+    let cert = Certificates::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound)?;
     if done.rows_affected == 0 {
         return Err(AppError::conflict("already_revoked", "该证明已撤销"));
     }
@@ -231,7 +272,10 @@ pub async fn revoke(
 /// look-up by the unique hash, malformed input included (it looks up a
 /// hash nothing has), so the work done does not depend on whether the
 /// number exists or how it was typed.
-pub async fn by_number(db: &impl ConnectionTrait, raw: &str) -> AppResult<Option<certificate::Model>> {
+pub async fn by_number(
+    db: &impl ConnectionTrait,
+    raw: &str,
+) -> AppResult<Option<certificate::Model>> {
     let hash = match canonical_number(raw) {
         Some(number) => number_hash(&number),
         None => number_hash(raw),

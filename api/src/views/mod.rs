@@ -16,8 +16,8 @@ mod webhooks;
 
 pub use campaigns::{AutoAssignView, ByStatus, CampaignProgress, CampaignView, TeamRequest};
 pub use certificates::{
-    CategoryHours, CertificateCheck, CertificateJwk, CertificateKeySet, CertificateView, RotatedKey,
-    categories, verify_url,
+    CategoryHours, CertificateCheck, CertificateJwk, CertificateKeySet, CertificateView,
+    RotatedKey, categories, verify_url,
 };
 pub use feedback::{CalendarFeedView, FeedbackStatItem, FeedbackStats, FeedbackView};
 pub use health::Health;
