@@ -675,10 +675,8 @@ fn qr_of(doc: &lopdf::Document) -> String {
     let width = squares.iter().map(|s| cell(s.0 + s.2, x0)).max().unwrap();
     let mut dark = vec![vec![false; width]; width];
     for &(x, y, w, h) in &squares {
-        for row in cell(y, y0)..cell(y + h, y0) {
-            for col in cell(x, x0)..cell(x + w, x0) {
-                dark[row][col] = true;
-            }
+        for line in &mut dark[cell(y, y0)..cell(y + h, y0)] {
+            line[cell(x, x0)..cell(x + w, x0)].fill(true);
         }
     }
     // Content coordinates may run up or down the page: try both.
