@@ -705,3 +705,33 @@ fn qr_of(doc: &lopdf::Document) -> String {
     }
     panic!("no QR code could be read from the page");
 }
+
+#[tokio::test]
+async fn the_generated_signing_key_is_stored_sealed_when_a_secrets_key_is_set() {
+    let key = "QUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUE=";
+    let app = spawn_app_with(&[("SECRETS_KEY", key)]).await;
+    let stored = crate::secrets::column(
+        &app.database_url,
+        "SELECT sealed_seed FROM certificate_keys",
+    )
+    .await;
+    assert_eq!(stored.len(), 1);
+    assert!(stored[0].starts_with("enc:v1:"), "{}", stored[0]);
+    // It still signs what the published key verifies.
+    let s = scene(&app).await;
+    served(&app, &s, 200, 60, true).await;
+    let cert = issue(&app, &s.volunteer, json!({})).await;
+    verify_jws(cert["signature"].as_str().unwrap(), &keys(&app).await).unwrap();
+    // Without the sealing key the server refuses to start rather than
+    // sign with a key nobody published.
+    let url = app.database_url.clone();
+    let settings = api::Settings::from_lookup(move |k| match k {
+        "DATABASE_URL" => Some(url.clone()),
+        "BIND_ADDR" => Some("127.0.0.1:0".into()),
+        "JWT_SECRET" => Some("test-secret-that-is-long-enough-for-hs256".into()),
+        _ => None,
+    })
+    .unwrap();
+    let refused = api::Application::build(settings).await.err().unwrap();
+    assert!(refused.contains("certificate signing key"), "{refused}");
+}
