@@ -707,7 +707,7 @@ fn qr_of(doc: &lopdf::Document) -> String {
 }
 
 #[tokio::test]
-async fn the_generated_signing_key_is_stored_sealed_when_a_secrets_key_is_set() {
+async fn the_generated_signing_key_is_stored_sealed_and_a_wrong_secrets_key_stops_only_issuing() {
     let key = "QUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUE=";
     let app = spawn_app_with(&[("SECRETS_KEY", key)]).await;
     let stored = crate::secrets::column(
@@ -722,16 +722,39 @@ async fn the_generated_signing_key_is_stored_sealed_when_a_secrets_key_is_set() 
     served(&app, &s, 200, 60, true).await;
     let cert = issue(&app, &s.volunteer, json!({})).await;
     verify_jws(cert["signature"].as_str().unwrap(), &keys(&app).await).unwrap();
-    // Without the sealing key the server refuses to start rather than
-    // sign with a key nobody published.
+    // Under another sealing key the server still starts and checks
+    // certificates; only issuing fails (its cause is logged).
     let url = app.database_url.clone();
     let settings = api::Settings::from_lookup(move |k| match k {
         "DATABASE_URL" => Some(url.clone()),
         "BIND_ADDR" => Some("127.0.0.1:0".into()),
         "JWT_SECRET" => Some("test-secret-that-is-long-enough-for-hs256".into()),
+        "SECRETS_KEY" => Some("QkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkI=".into()),
         _ => None,
     })
     .unwrap();
-    let refused = api::Application::build(settings).await.err().unwrap();
-    assert!(refused.contains("certificate signing key"), "{refused}");
+    let other = api::Application::build(settings).await.unwrap();
+    let other_base = format!("http://127.0.0.1:{}", other.port());
+    tokio::spawn(other.run_until_stopped());
+    let number = cert["number"].as_str().unwrap();
+    let checked = app
+        .client
+        .get(format!("{other_base}/verify/{number}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(checked.status(), 200);
+    let refused = app
+        .client
+        .post(format!("{other_base}/api/v1/certificates"))
+        .bearer_auth(&s.volunteer.token)
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        refused.status(),
+        500,
+        "no certificate signed with an unpublished key"
+    );
 }

@@ -55,8 +55,15 @@ pub async fn ensure(db: &impl ConnectionTrait, settings: &Settings) -> AppResult
                 if let Some(key) = &now_key
                     && key.sealed_seed.is_some()
                 {
-                    // Fails the start if SECRETS_KEY cannot open it.
-                    open_seed(key, settings)?;
+                    // Like an unreadable webhook secret, an unreadable key
+                    // fails only what needs it (issuing), loudly, and
+                    // leaves the rest of the service up.
+                    if let Err(e) = open_seed(key, settings) {
+                        tracing::error!(
+                            error = %e,
+                            "certificate signing key cannot be read: issuing certificates fails until SECRETS_KEY is the key it was sealed with"
+                        );
+                    }
                     return Ok(());
                 }
                 fresh(settings)
