@@ -69,6 +69,9 @@ impl Application {
                 }
             }
         }
+        service::certificate_keys::ensure(&db, &settings)
+            .await
+            .map_err(|e| format!("certificate signing key: {e}"))?;
         if let Some((phone, password)) = &settings.bootstrap_admin {
             service::accounts::ensure_bootstrap_admin(&db, &hashing, phone, password)
                 .await

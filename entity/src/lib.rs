@@ -9,6 +9,8 @@
 
 pub mod calendar_feed;
 pub mod campaign;
+pub mod certificate;
+pub mod certificate_key;
 pub mod client_attempt;
 pub mod help_request;
 pub mod idempotency_key;

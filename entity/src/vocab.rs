@@ -231,6 +231,14 @@ vocabulary! {
 }
 
 vocabulary! {
+    /// A service certificate stands until a manager revokes it.
+    CertificateStatus {
+        Valid => "valid", "有效";
+        Revoked => "revoked", "已撤销";
+    }
+}
+
+vocabulary! {
     RecordSource {
         Phone => "phone", "手机签到";
         Paper => "paper", "纸质签到表";

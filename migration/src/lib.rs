@@ -18,6 +18,7 @@ mod m20261130_000012_kept_approved_minutes;
 mod m20261130_000013_regular_service;
 mod m20261130_000014_reminders;
 mod m20261130_000015_feedback_calendar_bulletin;
+mod m20261130_000016_certificates;
 
 pub struct Migrator;
 
@@ -39,6 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000013_regular_service::Migration),
             Box::new(m20261130_000014_reminders::Migration),
             Box::new(m20261130_000015_feedback_calendar_bulletin::Migration),
+            Box::new(m20261130_000016_certificates::Migration),
         ]
     }
 }

@@ -13,6 +13,7 @@ use crate::helpers::*;
 
 mod accounts;
 mod campaigns;
+mod certificates;
 mod feedback;
 mod pairings;
 mod records;
@@ -355,6 +356,7 @@ async fn every_route_answers_every_caller_as_the_contract_says() {
     records::statistics(&w).await;
     feedback::feedback(&w).await;
     feedback::calendar(&w).await;
+    certificates::certificates(&w).await;
     webhooks::webhooks(&w).await;
     // Last, as they change who belongs to T and who holds which token.
     teams::joining_and_leaving(&w).await;

@@ -14,6 +14,7 @@ mod authorization;
 mod bulletin;
 mod calendar;
 mod campaigns;
+mod certificates;
 mod distances;
 mod durability;
 mod edits;

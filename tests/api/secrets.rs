@@ -17,7 +17,7 @@ const KEY_A: &str = "QUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUE=";
 const KEY_B: &str = "QkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkI=";
 
 /// Every value of one text column, read straight from the database.
-async fn column(database_url: &str, sql: &str) -> Vec<String> {
+pub async fn column(database_url: &str, sql: &str) -> Vec<String> {
     let db = Database::connect(database_url).await.unwrap();
     let backend: DbBackend = db.get_database_backend();
     let rows = db

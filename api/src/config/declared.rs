@@ -71,6 +71,11 @@ pub const SETTINGS: &[Declared] = &[
         "32 bytes, base64: webhook secrets are stored sealed with it (unset: in clear, with a warning)",
     ),
     secret(
+        "CERTIFICATE_SIGNING_KEY",
+        "certificate-signing-key",
+        "Service certificates: base64 of a 32-byte Ed25519 seed to sign with (unset: a key made on first start, kept in the database, sealed with SECRETS_KEY when set)",
+    ),
+    secret(
         "METRICS_TOKEN",
         "metrics-token",
         "Bearer token GET /metrics needs (unset: /metrics answers 404)",
@@ -205,6 +210,12 @@ pub const SETTINGS: &[Declared] = &[
         "read-cache-mb",
         Some("32"),
         "Memory for answers of hot reads, MiB (0 turns the read cache off)",
+    ),
+    setting(
+        "VERIFY_REQUESTS_PER_MINUTE",
+        "verify-requests-per-minute",
+        Some("30"),
+        "Certificate checks (GET /verify/…) allowed per client address per minute; more answer 429",
     ),
     setting(
         "LOGIN_ATTEMPTS_PER_MINUTE",

@@ -40,6 +40,11 @@ pub struct Settings {
     pub read_cache_bytes: u64,
     /// Login and register attempts per client address per minute.
     pub login_attempts_per_minute: u32,
+    /// `GET /verify/{number}` per client address per minute.
+    pub verify_requests_per_minute: u32,
+    /// `CERTIFICATE_SIGNING_KEY`: the operator's Ed25519 seed; `None`
+    /// signs with the key kept in the database.
+    pub certificate_signing_key: Option<[u8; 32]>,
     /// Peers whose `X-Forwarded-For` names the client.
     pub trusted_proxies: Vec<std::net::IpAddr>,
     /// Password hashes computed at once, and how many more may wait.
@@ -231,6 +236,20 @@ impl Settings {
                 u32::MAX
             ));
         }
+        let verify_requests_per_minute = values.number("VERIFY_REQUESTS_PER_MINUTE")?;
+        if verify_requests_per_minute == 0 || verify_requests_per_minute > u32::MAX.into() {
+            return Err(format!(
+                "VERIFY_REQUESTS_PER_MINUTE: must be from 1 to {}",
+                u32::MAX
+            ));
+        }
+        let certificate_signing_key = values
+            .get("CERTIFICATE_SIGNING_KEY")
+            .map(|v| {
+                crate::domain::certificate::parse_seed(&v)
+                    .map_err(|e| format!("CERTIFICATE_SIGNING_KEY: {e}"))
+            })
+            .transpose()?;
         let trusted_proxies = match values.get("TRUSTED_PROXIES") {
             None => Vec::new(),
             Some(v) => crate::domain::client_address::parse_trusted(&v)
@@ -269,6 +288,8 @@ impl Settings {
             public_base_url,
             clock_offset_secs,
             login_attempts_per_minute: login_attempts_per_minute as u32,
+            verify_requests_per_minute: verify_requests_per_minute as u32,
+            certificate_signing_key,
             trusted_proxies,
             password_hash_concurrency: password_hash_concurrency as usize,
             password_hash_queue: password_hash_queue as usize,
@@ -336,6 +357,14 @@ impl fmt::Debug for Settings {
             .field(
                 "secrets_key",
                 &self.secrets_key.as_ref().map(|_| "<redacted>"),
+            )
+            .field(
+                "certificate_signing_key",
+                &self.certificate_signing_key.as_ref().map(|_| "<redacted>"),
+            )
+            .field(
+                "verify_requests_per_minute",
+                &self.verify_requests_per_minute,
             )
             .field(
                 "metrics_token",

@@ -5,6 +5,8 @@ pub mod availability;
 pub mod bulletin;
 pub mod calendar;
 pub mod calendar_feed;
+pub mod certificate;
+pub mod certificate_pdf;
 pub mod client_address;
 pub mod continuity;
 pub mod fair_assignment;

@@ -1,10 +1,13 @@
-//! The route table: every route of the contract, under `/api/v1`.
+//! The route table: every route of the contract, under `/api/v1`; the
+//! health check, calendar feeds, certificate checks and keys also at the
+//! root.
 
 use utoipa_actix_web::{scope, service_config::ServiceConfig};
 
 mod accounts;
 mod calendar;
 mod campaigns;
+mod certificates;
 mod feedback;
 mod health;
 mod memberships;
@@ -23,6 +26,7 @@ mod webhooks;
 pub fn config(cfg: &mut ServiceConfig) {
     cfg.service(health::healthz)
         .service(calendar::calendar_feed)
+        .configure(certificates::public)
         .configure(metrics::config)
         .service(
             scope("/api/v1")
@@ -40,6 +44,7 @@ pub fn config(cfg: &mut ServiceConfig) {
                 .configure(service_records::config)
                 .configure(reports::config)
                 .configure(feedback::config)
+                .configure(certificates::config)
                 .configure(calendar::config)
                 .configure(webhooks::config),
         );

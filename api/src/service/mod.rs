@@ -8,6 +8,8 @@ pub mod attendance;
 pub mod bulletin;
 pub mod calendar_feeds;
 pub mod campaigns;
+pub mod certificate_keys;
+pub mod certificates;
 pub mod client_limit;
 pub mod delivery;
 pub mod delivery_lease;

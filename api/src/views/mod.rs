@@ -5,6 +5,7 @@
 //! services look rows up, views only shape them.
 
 mod campaigns;
+mod certificates;
 mod feedback;
 mod health;
 mod pairings;
@@ -14,6 +15,10 @@ mod signups;
 mod webhooks;
 
 pub use campaigns::{AutoAssignView, ByStatus, CampaignProgress, CampaignView, TeamRequest};
+pub use certificates::{
+    CategoryHours, CertificateCheck, CertificateJwk, CertificateKeySet, CertificateView,
+    RotatedKey, categories, verify_url,
+};
 pub use feedback::{CalendarFeedView, FeedbackStatItem, FeedbackStats, FeedbackView};
 pub use health::Health;
 pub use pairings::PairingView;

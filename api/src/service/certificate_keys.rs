@@ -1,0 +1,175 @@
+//! The keys that sign certificates, decided in the database so that every
+//! process signs with the same one: the highest generation signs, and a
+//! new generation is claimed by inserting it under the unique
+//! `generation` (the loser of a race reads the winner's key back). Every
+//! row stays published, so certificates signed before a rotation still
+//! verify.
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use entity::certificate_key::{self, Entity as Keys};
+use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait, QueryOrder, sea_query::OnConflict};
+
+use crate::config::Settings;
+use crate::domain::certificate::CertificateSigner;
+use crate::error::{AppError, AppResult, is_unique_violation};
+use crate::secrets;
+
+/// How often a start (or a rotation) retries after losing a race.
+const ATTEMPTS: usize = 5;
+
+async fn current(db: &impl ConnectionTrait) -> AppResult<Option<certificate_key::Model>> {
+    Ok(Keys::find()
+        .order_by_desc(certificate_key::Column::Generation)
+        .one(db)
+        .await?)
+}
+
+/// Every key, newest first: what `/.well-known/certificate-keys` publishes.
+pub async fn published(db: &impl ConnectionTrait) -> AppResult<Vec<certificate_key::Model>> {
+    Ok(Keys::find()
+        .order_by_desc(certificate_key::Column::Generation)
+        .all(db)
+        .await?)
+}
+
+/// Makes sure a key exists that this process can sign with: the
+/// operator's (`CERTIFICATE_SIGNING_KEY`) or, without one, the current
+/// generated key (made on the very first start).
+pub async fn ensure(db: &impl ConnectionTrait, settings: &Settings) -> AppResult<()> {
+    for _ in 0..ATTEMPTS {
+        let now_key = current(db).await?;
+        let candidate = match settings.certificate_signing_key {
+            Some(seed) => {
+                let signer = CertificateSigner::from_seed(seed);
+                if Keys::find_by_id(signer.kid.clone())
+                    .one(db)
+                    .await?
+                    .is_some()
+                {
+                    return Ok(());
+                }
+                (signer, None)
+            }
+            None => {
+                if let Some(key) = &now_key
+                    && key.sealed_seed.is_some()
+                {
+                    // Like an unreadable webhook secret, an unreadable key
+                    // fails only what needs it (issuing), loudly, and
+                    // leaves the rest of the service up.
+                    if let Err(e) = open_seed(key, settings) {
+                        tracing::error!(
+                            error = %e,
+                            "certificate signing key cannot be read: issuing certificates fails until SECRETS_KEY is the key it was sealed with"
+                        );
+                    }
+                    return Ok(());
+                }
+                fresh(settings)
+            }
+        };
+        let generation = now_key.map_or(1, |k| k.generation + 1);
+        insert(db, candidate, generation, settings.now()).await?;
+    }
+    Err(AppError::internal(
+        "certificate key: no agreement after retries",
+    ))
+}
+
+/// A new generated key becomes the signing key; the old ones stay
+/// published. Refused while the operator gives the key.
+pub async fn rotate(db: &impl ConnectionTrait, settings: &Settings) -> AppResult<String> {
+    if settings.certificate_signing_key.is_some() {
+        return Err(AppError::conflict(
+            "signing_key_from_settings",
+            "签名密钥由 CERTIFICATE_SIGNING_KEY 给定：请更换该设置",
+        ));
+    }
+    for _ in 0..ATTEMPTS {
+        let generation = current(db).await?.map_or(1, |k| k.generation + 1);
+        let (signer, sealed) = fresh(settings);
+        let kid = signer.kid.clone();
+        if insert(db, (signer, sealed), generation, settings.now()).await? {
+            return Ok(kid);
+        }
+    }
+    Err(AppError::internal(
+        "certificate key rotation: no agreement after retries",
+    ))
+}
+
+fn fresh(settings: &Settings) -> (CertificateSigner, Option<String>) {
+    let seed: [u8; 32] = rand::random();
+    let signer = CertificateSigner::from_seed(seed);
+    let sealed = secrets::seal_optional(
+        settings.secrets_key.as_ref(),
+        &STANDARD.encode(seed),
+        signer.kid.as_bytes(),
+    );
+    (signer, Some(sealed))
+}
+
+/// `true` when this row became generation `generation`; `false` when
+/// another process claimed it first.
+async fn insert(
+    db: &impl ConnectionTrait,
+    (signer, sealed_seed): (CertificateSigner, Option<String>),
+    generation: i64,
+    now: i64,
+) -> AppResult<bool> {
+    let row = certificate_key::ActiveModel {
+        kid: Set(signer.kid.clone()),
+        generation: Set(generation),
+        public_key: Set(signer.public_x()),
+        sealed_seed: Set(sealed_seed),
+        created_at: Set(now),
+    };
+    let inserted = Keys::insert(row)
+        .on_conflict(
+            OnConflict::column(certificate_key::Column::Generation)
+                .do_nothing()
+                .to_owned(),
+        )
+        .exec_without_returning(db)
+        .await;
+    match inserted {
+        Ok(n) => Ok(n > 0),
+        Err(e) if is_unique_violation(&e) => Ok(false),
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn open_seed(key: &certificate_key::Model, settings: &Settings) -> AppResult<[u8; 32]> {
+    let stored = key
+        .sealed_seed
+        .as_deref()
+        .ok_or_else(|| AppError::internal("the signing key is the operator's, not stored"))?;
+    let clear = secrets::reveal(settings.secrets_key.as_ref(), stored, key.kid.as_bytes())
+        .map_err(|e| AppError::internal(format!("certificate key {}: {e}", key.kid)))?;
+    let bytes = STANDARD
+        .decode(clear)
+        .map_err(|_| AppError::internal("certificate key: stored seed is not base64"))?;
+    bytes
+        .try_into()
+        .map_err(|_| AppError::internal("certificate key: stored seed is not 32 bytes"))
+}
+
+/// The key to sign with now: the operator's, or the current generation.
+pub async fn signer(
+    db: &impl ConnectionTrait,
+    settings: &Settings,
+) -> AppResult<CertificateSigner> {
+    if let Some(seed) = settings.certificate_signing_key {
+        return Ok(CertificateSigner::from_seed(seed));
+    }
+    let mut key = current(db).await?;
+    if key.as_ref().is_none_or(|k| k.sealed_seed.is_none()) {
+        // The operator's key was withdrawn from the settings since the
+        // last start: a generated one takes over.
+        ensure(db, settings).await?;
+        key = current(db).await?;
+    }
+    let key = key.ok_or_else(|| AppError::internal("no certificate signing key"))?;
+    Ok(CertificateSigner::from_seed(open_seed(&key, settings)?))
+}
