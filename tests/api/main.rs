@@ -14,6 +14,7 @@ mod authorization;
 mod bulletin;
 mod calendar;
 mod campaigns;
+mod console;
 mod distances;
 mod durability;
 mod edits;
