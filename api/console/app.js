@@ -248,7 +248,7 @@ function s(tag, attrs = {}, text) {
 
 /** Vertical bars: one per point, labels under, values above. */
 function columnChart(id, title, points) {
-  const W = 600, H = 240, top = 20, bottom = 34, left = 8;
+  const W = 420, H = 220, top = 20, bottom = 30, left = 4;
   const max = Math.max(1, ...points.map((p) => p.value));
   const step = (W - left * 2) / Math.max(1, points.length);
   const svg = s('svg', { viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-label': title });
@@ -267,7 +267,7 @@ function columnChart(id, title, points) {
 
 /** Horizontal bars: one row per point. */
 function barChart(id, title, points) {
-  const W = 600, row = 28, labelW = 150, valueW = 70;
+  const W = 420, row = 26, labelW = 120, valueW = 70;
   const H = Math.max(1, points.length) * row + 10;
   const max = Math.max(1, ...points.map((p) => p.value));
   const svg = s('svg', { viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-label': title });
