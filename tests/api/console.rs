@@ -642,3 +642,90 @@ async fn logging_out_forgets_the_token() {
     assert_eq!(queue, 0, "no manager page without logging in again");
     browser.close().await;
 }
+
+#[tokio::test]
+async fn the_console_is_served_with_a_strict_policy() {
+    let app = spawn_app_with(&[("COMMUNITY_NAME", "阳光<社区>")]).await;
+    let page = app
+        .client
+        .get(format!("{}/console/", app.base))
+        .send()
+        .await
+        .expect("page");
+    assert_eq!(page.status(), 200);
+    let headers = page.headers().clone();
+    let csp = headers["content-security-policy"].to_str().expect("ascii");
+    for part in [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "frame-ancestors 'none'",
+        "object-src 'none'",
+    ] {
+        assert!(csp.contains(part), "{part} missing from {csp}");
+    }
+    assert!(!csp.contains("unsafe"), "{csp}");
+    assert_eq!(headers["x-content-type-options"], "nosniff");
+    assert_eq!(headers["x-frame-options"], "DENY");
+    assert!(
+        headers["content-type"]
+            .to_str()
+            .expect("ascii")
+            .starts_with("text/html")
+    );
+    let html = page.text().await.expect("html");
+    assert!(html.contains("阳光&lt;社区&gt;"), "the name is escaped");
+    assert!(html.contains(r#"content="Asia/Shanghai""#));
+    assert!(!html.contains("<script>"), "no inline script");
+    let handlers = html
+        .split(|c: char| c.is_whitespace())
+        .filter(|word| word.starts_with("on") && word.contains('='))
+        .count();
+    assert_eq!(handlers, 0, "no inline handler");
+
+    let script = app
+        .client
+        .get(format!("{}/console/app.js", app.base))
+        .send()
+        .await
+        .expect("script");
+    assert_eq!(script.status(), 200);
+    assert!(
+        script.headers()["content-type"]
+            .to_str()
+            .expect("ascii")
+            .starts_with("text/javascript")
+    );
+    assert!(script.headers().contains_key("content-security-policy"));
+    let source = script.text().await.expect("js");
+    assert!(!source.contains("innerHTML"), "data never becomes HTML");
+    assert!(
+        !source.contains("localStorage"),
+        "the token stays in memory"
+    );
+
+    // `/console` leads to the page; a file that is not there is the API's
+    // usual 404, and the console is not part of the API's document.
+    let bare = app
+        .client
+        .get(format!("{}/console", app.base))
+        .send()
+        .await
+        .expect("redirect");
+    assert_eq!(bare.status(), 308);
+    assert_eq!(bare.headers()["location"], "/console/");
+    let console = |path: &str| app.client.get(format!("{}/console/{path}", app.base));
+    let missing = app.send(console("%2e%2e/Cargo.toml")).await;
+    assert_eq!(missing.status, 404);
+    let missing = app.send(console("nothing.js")).await;
+    assert_eq!(missing.status, 404);
+    assert_eq!(missing.code(), "not_found");
+    let doc = app.get("/api-docs/openapi.json", None).await.expect(200);
+    assert!(
+        doc["paths"]
+            .as_object()
+            .expect("paths")
+            .keys()
+            .all(|p| !p.starts_with("/console"))
+    );
+}
