@@ -22,7 +22,7 @@ use crate::read_cache::{self, ReadCache};
 use crate::service::access_log::AccessLogWriter;
 use crate::service::delivery::DeliveryWorker;
 use crate::state::AppState;
-use crate::{extract, idempotency, openapi, routes, service, telemetry};
+use crate::{console, extract, idempotency, openapi, routes, service, telemetry};
 
 pub struct Application {
     port: u16,
@@ -132,6 +132,7 @@ impl Application {
                 SwaggerUi::new("/docs/{_:.*}").url("/api-docs/openapi.json", openapi::finish(api)),
             )
             .service(web::redirect("/docs", "/docs/"))
+            .configure(console::config)
             .default_service(web::to(|| async { Err::<&str, _>(AppError::NotFound) }))
             .wrap(middleware::from_fn(standing::middleware))
             .wrap(middleware::from_fn(read_cache::middleware))
