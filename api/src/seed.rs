@@ -717,12 +717,27 @@ impl Community {
     /// The service records, in batches.
     pub fn records(self) -> RecordStream {
         // Each volunteer's records go in consecutive slots over the past
-        // year; a slot is long enough for the longest record.
-        let per_volunteer = (self.records * 11 / 10).div_ceil(self.volunteers).max(1) as i64 * 2;
-        let slot_secs = (365 * 86_400 / per_volunteer).clamp(20 * 60, 8 * 3_600);
+        // year, the last ending before now; a slot is long enough for the
+        // longest record. The slots each volunteer takes are counted
+        // first (the same rule `next_batch` follows), so that the busiest
+        // volunteer's slots span the year and a small seed still covers
+        // every recent month (the console's "this year" and its charts).
+        let mut taken = vec![0i64; self.volunteers];
+        for i in 0..self.records {
+            let Some(served) = self
+                .served
+                .get((i / RECORDS_PER_REQUEST).min(self.served.len().saturating_sub(1)))
+            else {
+                break;
+            };
+            let (v, _) = served.signers[i % SIGNERS_PER_REQUEST];
+            taken[v] += 1 + i64::from(i % 100 == 42) + i64::from(i % 250 == 13);
+        }
+        let busiest = taken.into_iter().max().unwrap_or(0).max(1);
+        let slot_secs = (365 * 86_400 / busiest).clamp(20 * 60, 7 * 86_400);
         RecordStream {
             slot_secs,
-            first_slot: self.now - 365 * 86_400,
+            first_slot: self.now - busiest * slot_secs,
             next_slot: vec![0; self.volunteers],
             served: self.served,
             rng: self.rng,
@@ -1071,6 +1086,33 @@ mod tests {
                 .iter()
                 .any(|u| u.name.chars().all(|c| !c.is_ascii()))
         );
+    }
+
+    #[test]
+    fn a_small_seed_spreads_its_records_over_the_past_year() {
+        for records in [2_000, 20_000] {
+            let (_, batch) = all_records(records);
+            let now = plan(records).now;
+            let first = batch.records.iter().map(|r| r.started_at).min().unwrap();
+            let last = batch
+                .records
+                .iter()
+                .filter_map(|r| r.ended_at)
+                .max()
+                .unwrap();
+            assert!(first >= now - 366 * 86_400, "within the past year");
+            assert!(last <= now, "nothing in the future");
+            assert!(
+                now - last < 14 * 86_400,
+                "the last records are recent: {} days ago",
+                (now - last) / 86_400
+            );
+            assert!(
+                last - first > 300 * 86_400,
+                "the records cover the year, not its first month: {} days",
+                (last - first) / 86_400
+            );
+        }
     }
 
     #[test]
