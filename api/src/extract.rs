@@ -170,6 +170,27 @@ pub fn query_error(
     AppError::Validation(vec![FieldError::new("query", message)]).into()
 }
 
+/// The address a request came from, for limits counted per client:
+/// `X-Forwarded-For` is believed only from `TRUSTED_PROXIES`.
+pub fn caller_address(req: &HttpRequest, settings: &crate::config::Settings) -> String {
+    req.peer_addr().map_or_else(
+        || "unknown".to_string(),
+        |peer| {
+            let forwarded: Vec<&str> = req
+                .headers()
+                .get_all("x-forwarded-for")
+                .filter_map(|v| v.to_str().ok())
+                .collect();
+            crate::domain::client_address::client_address(
+                peer.ip(),
+                &forwarded,
+                &settings.trusted_proxies,
+            )
+            .to_string()
+        },
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

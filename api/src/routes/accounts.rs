@@ -7,13 +7,12 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::auth::{Admin, AuthUser};
 use crate::domain::availability::{Slot, WeeklySlot};
-use crate::domain::client_address::client_address;
 use crate::domain::geo::Coordinates;
 use crate::domain::phone::Phone;
 use crate::domain::text;
 use crate::domain::vocab::{Role, ServiceCategory};
 use crate::error::{AppResult, ErrorBody};
-use crate::extract::Json;
+use crate::extract::{self, Json};
 use crate::service::accounts::{self, NewAccount, ProfileChange};
 use crate::service::client_limit;
 use crate::state::AppState;
@@ -100,17 +99,7 @@ pub(super) fn respond_user(state: &AppState, user: &entity::user::Model) -> AppR
 /// Counts a login or register attempt against the caller's address
 /// (`LOGIN_ATTEMPTS_PER_MINUTE`).
 async fn count_client_attempt(state: &AppState, req: &HttpRequest) -> AppResult<()> {
-    let address = req.peer_addr().map_or_else(
-        || "unknown".to_string(),
-        |peer| {
-            let forwarded: Vec<&str> = req
-                .headers()
-                .get_all("x-forwarded-for")
-                .filter_map(|v| v.to_str().ok())
-                .collect();
-            client_address(peer.ip(), &forwarded, &state.settings.trusted_proxies).to_string()
-        },
-    );
+    let address = extract::caller_address(req, &state.settings);
     client_limit::count_attempt(
         &state.db,
         &address,

@@ -14,11 +14,10 @@ use uuid::Uuid;
 use crate::auth::{Admin, AuthUser, Manager};
 use crate::domain::certificate::{PageFacts, page_csp, prefers_html, verify_page};
 use crate::domain::certificate_pdf::{PdfFacts, render};
-use crate::domain::client_address::client_address;
 use crate::domain::text;
 use crate::domain::vocab::{CertificateStatus, Role};
 use crate::error::{AppError, AppResult, ErrorBody};
-use crate::extract::{Json, OptionalJson};
+use crate::extract::{self, Json, OptionalJson};
 use crate::service::certificates::{self, IssueRequest, hours};
 use crate::service::paging::PageParams;
 use crate::service::{certificate_keys, client_limit};
@@ -257,17 +256,7 @@ pub async fn verify_certificate(
     number: web::Path<String>,
     req: HttpRequest,
 ) -> AppResult<HttpResponse> {
-    let address = req.peer_addr().map_or_else(
-        || "unknown".to_string(),
-        |peer| {
-            let forwarded: Vec<&str> = req
-                .headers()
-                .get_all("x-forwarded-for")
-                .filter_map(|v| v.to_str().ok())
-                .collect();
-            client_address(peer.ip(), &forwarded, &state.settings.trusted_proxies).to_string()
-        },
-    );
+    let address = extract::caller_address(&req, &state.settings);
     // Counted apart from login attempts of the same address.
     client_limit::count_attempt(
         &state.db,
