@@ -35,6 +35,8 @@ pub struct Application {
     bulletin_worker: tokio::task::JoinHandle<()>,
     /// Reminders, unfilled alerts and no-shows as they fall due.
     scheduler: tokio::task::JoinHandle<()>,
+    /// The daily vetting pass.
+    vetting_pass: tokio::task::JoinHandle<()>,
     /// PostgreSQL: the read cache's change listener.
     change_listener: Option<tokio::task::JoinHandle<()>>,
     grace: Duration,
@@ -119,6 +121,14 @@ impl Application {
         let bulletin_worker =
             service::bulletin::spawn_worker(state.db.clone(), state.settings.clone());
         let scheduler = service::scheduler::spawn_worker(state.db.clone(), state.settings.clone());
+        // Before serving, like the bulletin: checks that ran out while
+        // every process was down stop counting before anyone reads.
+        service::vetting_pass::catch_up(&state.db, &state.settings, &state.read_cache).await;
+        let vetting_pass = service::vetting_pass::spawn_worker(
+            state.db.clone(),
+            state.settings.clone(),
+            state.read_cache.clone(),
+        );
         let server = HttpServer::new(move || {
             let (app, api) = App::new()
                 .into_utoipa_app()
@@ -152,6 +162,7 @@ impl Application {
             pairing_worker,
             bulletin_worker,
             scheduler,
+            vetting_pass,
             change_listener,
             grace,
         })
@@ -174,6 +185,7 @@ impl Application {
         // Between ticks or mid-transaction alike: an uncommitted claim
         // rolls back, and the next tick of any process takes it up.
         self.scheduler.abort();
+        self.vetting_pass.abort();
         if let Some(change_listener) = self.change_listener {
             change_listener.abort();
         }

@@ -28,6 +28,7 @@ pub mod team;
 pub mod team_member;
 pub mod user;
 pub mod vetting_change;
+pub mod vetting_pass;
 pub mod vocab;
 pub mod webhook;
 pub mod webhook_delivery;

@@ -268,6 +268,7 @@ vocabulary! {
         SignupReminder => "signup.reminder", "服务提醒";
         RequestUnfilled => "request.unfilled", "名额未满提醒";
         SignupNoShow => "signup.no_show", "志愿者未到场";
+        SignupWithdrawn => "signup.withdrawn", "报名已撤销";
         ResidentConcern => "resident.concern", "回访发现需关注的情况";
         ReportMonthly => "report.monthly", "志愿服务月报";
         WebhookTest => "webhook.test", "测试消息";

@@ -43,4 +43,5 @@ mod teams;
 mod unavailable;
 mod user_list;
 mod vetting;
+mod vetting_after_the_fact;
 mod webhooks;

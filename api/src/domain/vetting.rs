@@ -1,9 +1,12 @@
 //! Vetting of people (无犯罪记录证明): whose background check holds on
 //! which day, and what it allows — active membership of a vetted team,
-//! and visits to left-behind children and disabled residents.
+//! and visits to left-behind children and disabled residents. The rule of
+//! who may serve a request *now* ([`may_serve_now`]) is applied whenever
+//! something it depends on changes, and again whenever an address is read.
 
 use chrono::{NaiveDate, TimeZone};
 use chrono_tz::Tz;
+use serde::Serialize;
 
 use super::vocab::{MemberStatus, ResidentCategory};
 
@@ -31,6 +34,128 @@ pub fn may_serve(
     starts_on: NaiveDate,
 ) -> bool {
     !resident.is_some_and(ResidentCategory::needs_vetted_team) || vetted_on(vetted_until, starts_on)
+}
+
+/// Where a person stands in the team a request is assigned to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Membership {
+    Active,
+    /// Held until the team's leader or a manager approves: a vetted team
+    /// holds whoever's check no longer holds today.
+    Pending,
+    /// Not a member (never was, or left, or was removed).
+    None,
+}
+
+impl Membership {
+    /// The membership row's status, if there is a row.
+    pub fn of(status: Option<MemberStatus>) -> Self {
+        match status {
+            Some(MemberStatus::Active) => Self::Active,
+            Some(MemberStatus::Pending) => Self::Pending,
+            None => Self::None,
+        }
+    }
+}
+
+/// A person, as far as serving a request is concerned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Server {
+    /// The account is not disabled.
+    pub account_active: bool,
+    pub vetted_until: Option<NaiveDate>,
+    /// In the team the request is assigned to.
+    pub membership: Membership,
+}
+
+/// A request, as far as who may serve it is concerned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Visit {
+    /// `None` for a community activity.
+    pub resident: Option<ResidentCategory>,
+    /// The local day the request starts.
+    pub starts_on: NaiveDate,
+}
+
+/// Why a person may not (or no longer) serve a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unfit {
+    AccountDisabled,
+    /// Not a member of the request's team.
+    NotMember,
+    /// A member held as pending: their check no longer holds today.
+    HeldForVetting,
+    /// Their check does not cover the day of a visit to a left-behind
+    /// child or a disabled resident.
+    NotVetted,
+}
+
+/// Why a sign-up was withdrawn (the `reason` of `signup.withdrawn`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WithdrawalReason {
+    Vetting,
+    MemberRemoved,
+    AccountDisabled,
+    /// The volunteer withdrew themselves.
+    Volunteer,
+}
+
+impl WithdrawalReason {
+    /// The reason in a message.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Vetting => "无犯罪记录证明不再覆盖该服务",
+            Self::MemberRemoved => "已不是该队伍的队员",
+            Self::AccountDisabled => "账号已停用",
+            Self::Volunteer => "志愿者本人撤销",
+        }
+    }
+}
+
+impl Unfit {
+    pub fn reason(self) -> WithdrawalReason {
+        match self {
+            Self::AccountDisabled => WithdrawalReason::AccountDisabled,
+            Self::NotMember => WithdrawalReason::MemberRemoved,
+            Self::HeldForVetting | Self::NotVetted => WithdrawalReason::Vetting,
+        }
+    }
+}
+
+/// May `server` serve `visit` now: an account that is not disabled, an
+/// active membership of the request's team (as signing up asks), and for
+/// a left-behind child or a disabled resident a check that covers the
+/// visit's day ([`may_serve`]). The first reason that fails is given, so
+/// a disabled account hears about its account, not its check.
+pub fn may_serve_now(server: &Server, visit: &Visit) -> Result<(), Unfit> {
+    if !server.account_active {
+        return Err(Unfit::AccountDisabled);
+    }
+    match server.membership {
+        Membership::Active => {}
+        Membership::Pending => return Err(Unfit::HeldForVetting),
+        Membership::None => return Err(Unfit::NotMember),
+    }
+    if !may_serve(visit.resident, server.vetted_until, visit.starts_on) {
+        return Err(Unfit::NotVetted);
+    }
+    Ok(())
+}
+
+/// Whether a volunteer reading a request sees its resident's address,
+/// phone and exact place: only while signed up for it and while the rule
+/// still lets them serve it. The reader's token was just accepted, so the
+/// account is active; a sign-up that still holds stands for the
+/// membership, since every end of a membership withdraws the sign-ups it
+/// allowed.
+pub fn sees_address(signed_up: bool, vetted_until: Option<NaiveDate>, visit: &Visit) -> bool {
+    let server = Server {
+        account_active: true,
+        vetted_until,
+        membership: Membership::Active,
+    };
+    signed_up && may_serve_now(&server, visit).is_ok()
 }
 
 /// Who brings a person into a team.
@@ -123,6 +248,102 @@ mod tests {
     #[test]
     fn a_community_activity_needs_no_check() {
         assert!(may_serve(None, None, day("2027-03-01")));
+    }
+
+    fn server(vetted_until: Option<NaiveDate>, membership: Membership) -> Server {
+        Server {
+            account_active: true,
+            vetted_until,
+            membership,
+        }
+    }
+
+    #[test]
+    fn serving_now_needs_an_active_account_an_active_membership_and_a_covering_check() {
+        let child = Visit {
+            resident: Some(ResidentCategory::LeftBehindChild),
+            starts_on: day("2027-03-01"),
+        };
+        let elderly = Visit {
+            resident: Some(ResidentCategory::ElderlyAlone),
+            ..child
+        };
+        let covered = Some(day("2027-03-01"));
+        assert_eq!(
+            may_serve_now(&server(covered, Membership::Active), &child),
+            Ok(())
+        );
+        assert_eq!(
+            may_serve_now(&server(None, Membership::Active), &elderly),
+            Ok(())
+        );
+        assert_eq!(
+            may_serve_now(&server(Some(day("2027-02-28")), Membership::Active), &child),
+            Err(Unfit::NotVetted)
+        );
+        assert_eq!(
+            may_serve_now(&server(covered, Membership::Pending), &elderly),
+            Err(Unfit::HeldForVetting)
+        );
+        assert_eq!(
+            may_serve_now(&server(covered, Membership::None), &child),
+            Err(Unfit::NotMember)
+        );
+        let disabled = Server {
+            account_active: false,
+            ..server(None, Membership::None)
+        };
+        assert_eq!(
+            may_serve_now(&disabled, &child),
+            Err(Unfit::AccountDisabled),
+            "the account is named first"
+        );
+    }
+
+    #[test]
+    fn each_unfitness_has_its_withdrawal_reason() {
+        assert_eq!(Unfit::NotVetted.reason(), WithdrawalReason::Vetting);
+        assert_eq!(Unfit::HeldForVetting.reason(), WithdrawalReason::Vetting);
+        assert_eq!(Unfit::NotMember.reason(), WithdrawalReason::MemberRemoved);
+        assert_eq!(
+            Unfit::AccountDisabled.reason(),
+            WithdrawalReason::AccountDisabled
+        );
+        let codes: Vec<String> = [
+            WithdrawalReason::Vetting,
+            WithdrawalReason::MemberRemoved,
+            WithdrawalReason::AccountDisabled,
+            WithdrawalReason::Volunteer,
+        ]
+        .iter()
+        .map(|r| serde_json::to_string(r).unwrap())
+        .collect();
+        assert_eq!(
+            codes,
+            [
+                "\"vetting\"",
+                "\"member_removed\"",
+                "\"account_disabled\"",
+                "\"volunteer\""
+            ]
+        );
+    }
+
+    #[test]
+    fn the_address_shows_only_to_a_signed_up_volunteer_whose_check_covers_the_day() {
+        let visit = Visit {
+            resident: Some(ResidentCategory::Disabled),
+            starts_on: day("2027-03-01"),
+        };
+        assert!(sees_address(true, Some(day("2027-03-01")), &visit));
+        assert!(!sees_address(true, Some(day("2027-02-28")), &visit));
+        assert!(!sees_address(true, None, &visit));
+        assert!(!sees_address(false, Some(day("2030-01-01")), &visit));
+        let activity = Visit {
+            resident: None,
+            ..visit
+        };
+        assert!(sees_address(true, None, &activity));
     }
 
     #[test]

@@ -48,8 +48,13 @@ pub async fn calendar_feed(
     req: HttpRequest,
 ) -> AppResult<HttpResponse> {
     let token = token_of(&file).ok_or(AppError::NotFound)?;
-    let (owner, events, residents) =
-        calendar_feeds::feed(&state.db, token, state.settings.now()).await?;
+    let (owner, events, residents) = calendar_feeds::feed(
+        &state.db,
+        token,
+        state.settings.now(),
+        state.settings.time_zone,
+    )
+    .await?;
     // The residents' addresses leave the server: logged as the owner's.
     disclosure::log_residents(&state, &req, &owner, &residents).await?;
     let name = format!("{} 志愿服务", state.settings.community_name);

@@ -59,6 +59,6 @@ async fn remove_member(
     if me.id != user_id && !teams::may_lead(&state.db, team.id, &me).await? {
         return Err(AppError::Forbidden);
     }
-    memberships::remove(&state.db, team.id, user_id).await?;
+    memberships::remove(&state.db, &state.settings, team.id, user_id).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -304,7 +304,7 @@ async fn edit_resident(
     req: HttpRequest,
 ) -> AppResult<HttpResponse> {
     let edit = resident_edit(body.0)?;
-    let resident = residents::edit(&state.db, *id, edit).await?;
+    let resident = residents::edit(&state.db, &state.settings, *id, edit).await?;
     if !resident.active {
         // A retired resident is visited no more.
         pairings::end_for_retired(&state.db).await?;

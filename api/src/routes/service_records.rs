@@ -198,10 +198,12 @@ async fn record_history(
 
 /// Approves a pending record: the request's caseworker, the team's leader
 /// or a manager; never one's own record nor one they entered (403
-/// `own_entry`).
+/// `own_entry`), nor a visit to a left-behind child or a disabled resident
+/// that the volunteer's check does not cover (422 `volunteer_not_vetted`).
 #[utoipa::path(tag = "service records", security(("bearer" = [])), params(("id" = Uuid, Path)), request_body(content = Option<EmptyBody>), responses(
     (status = 200, body = ServiceRecordView), (status = 403, description = "own_entry or not a reviewer", body = ErrorBody),
     (status = 409, description = "invalid_status", body = ErrorBody),
+    (status = 422, description = "volunteer_not_vetted: the volunteer's check does not cover the visit's day", body = ErrorBody),
 ))]
 #[post("/service-records/{id}/approve")]
 async fn approve_record(

@@ -108,14 +108,14 @@ async fn withdraw(
     me: Volunteer,
     id: web::Path<Uuid>,
 ) -> AppResult<HttpResponse> {
-    signups::withdraw(&state.db, *id, me.0.id).await?;
+    signups::withdraw(&state.db, &state.settings, *id, me.0.id).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
 /// Checks in at the resident's; `lat`/`lng` are optional.
 #[utoipa::path(tag = "sign-ups", security(("bearer" = [])), params(("id" = Uuid, Path)), request_body(content = Option<PositionBody>), responses(
     (status = 201, body = ServiceRecordView),
-    (status = 403, description = "not signed up", body = ErrorBody),
+    (status = 403, description = "not signed up, or volunteer_not_vetted: the check no longer covers the visit", body = ErrorBody),
     (status = 409, description = "overlapping_record or invalid_status", body = ErrorBody),
 ))]
 #[post("/requests/{id}/check-in")]
@@ -126,7 +126,8 @@ async fn check_in(
     body: OptionalJson<PositionBody>,
 ) -> AppResult<HttpResponse> {
     let at = body.0.parse()?;
-    let record = service_records::check_in(&state.db, *id, me.0.id, at).await?;
+    let record =
+        service_records::check_in(&state.db, *id, me.0.id, at, state.settings.time_zone).await?;
     let view = record_views::one(&state.db, record, &me.0, &state.settings).await?;
     Ok(HttpResponse::Created().json(view))
 }

@@ -187,7 +187,7 @@ async fn update_team(
         return Err(AppError::Forbidden);
     }
     let tz = state.settings.time_zone;
-    let team = teams::update(&state.db, team.id, changes, tz).await?;
+    let team = teams::update(&state.db, &state.settings, team.id, changes).await?;
     Ok(HttpResponse::Ok().json(TeamView::build(&team, tz)))
 }
 

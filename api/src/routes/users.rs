@@ -158,7 +158,7 @@ async fn disable_user(
     manager: Manager,
     id: web::Path<Uuid>,
 ) -> AppResult<HttpResponse> {
-    let user = users::set_disabled(&state.db, &manager.0, *id, true).await?;
+    let user = users::set_disabled(&state.db, &state.settings, &manager.0, *id, true).await?;
     Ok(HttpResponse::Ok().json(super::accounts::respond_user(&state, &user)?))
 }
 
@@ -174,6 +174,6 @@ async fn enable_user(
     manager: Manager,
     id: web::Path<Uuid>,
 ) -> AppResult<HttpResponse> {
-    let user = users::set_disabled(&state.db, &manager.0, *id, false).await?;
+    let user = users::set_disabled(&state.db, &state.settings, &manager.0, *id, false).await?;
     Ok(HttpResponse::Ok().json(super::accounts::respond_user(&state, &user)?))
 }

@@ -53,7 +53,7 @@ async fn set_vetting(
     let until = body.0.vetted_until.flatten();
     let note = text::clean_optional(body.0.note.as_deref(), NOTE_MAX_CHARS)
         .map_err(|message| AppError::invalid("note", message))?;
-    let user = vetting::set(&state.db, *id, until, note, manager.0.id).await?;
+    let user = vetting::set(&state.db, &state.settings, *id, until, note, manager.0.id).await?;
     let view = accounts::user_view(
         &user,
         &state.settings.star_thresholds,

@@ -2,6 +2,7 @@
 //! its SHA-256; a new one replaces the old in one transaction.
 
 use base64::Engine;
+use chrono_tz::Tz;
 use entity::calendar_feed::{self, Entity as Feeds};
 use entity::help_request::{self, Entity as Requests};
 use entity::resident::Entity as Residents;
@@ -16,6 +17,7 @@ use uuid::Uuid;
 use super::now;
 use crate::auth::AuthUser;
 use crate::domain::calendar_feed::{DAYS_BACK, FeedEvent, token_hash};
+use crate::domain::vetting;
 use crate::domain::vocab::{AccountStatus, RequestStatus, SignupStatus};
 use crate::error::{AppError, AppResult};
 
@@ -47,6 +49,7 @@ pub async fn feed(
     db: &impl ConnectionTrait,
     token: &str,
     now: i64,
+    tz: Tz,
 ) -> AppResult<(AuthUser, Vec<FeedEvent>, Vec<Uuid>)> {
     let owner = Feeds::find()
         .filter(calendar_feed::Column::TokenHash.eq(token_hash(token)))
@@ -76,11 +79,19 @@ pub async fn feed(
     let mut events: Vec<FeedEvent> = rows
         .into_iter()
         .map(|(request, resident)| {
-            // The volunteer is signed up: they go to the address.
+            // The volunteer is signed up: they go to the address — a
+            // child's or a disabled resident's only while their check
+            // covers the day (the same rule as reading the request).
             let location = match resident {
                 Some(r) => {
-                    residents.push(r.id);
-                    Some(r.address)
+                    let visit = vetting::Visit {
+                        resident: Some(r.category),
+                        starts_on: vetting::local_day(request.starts_at, tz),
+                    };
+                    vetting::sees_address(true, user.vetted_until, &visit).then(|| {
+                        residents.push(r.id);
+                        r.address
+                    })
                 }
                 None => request.address.clone(),
             };

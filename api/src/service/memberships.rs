@@ -12,7 +12,9 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::{now, signups, teams};
+use super::withdrawals::{self, Scope};
+use super::{now, teams};
+use crate::config::Settings;
 use crate::domain::vetting;
 use crate::domain::vocab::MemberStatus;
 use crate::error::{AppError, AppResult};
@@ -57,10 +59,15 @@ pub async fn approve(
 }
 
 /// Ends a membership (active or pending). In the same transaction the
-/// person's sign-ups for the team's requests not yet started are withdrawn,
-/// so their places go back to the team; service records stay, as the
-/// service was given.
-pub async fn remove(db: &DatabaseConnection, team_id: Uuid, user_id: Uuid) -> AppResult<()> {
+/// person's sign-ups for the team's requests not yet started are withdrawn
+/// (`signup.withdrawn`, reason `member_removed`), so their places go back
+/// to the team; service records stay, as the service was given.
+pub async fn remove(
+    db: &DatabaseConnection,
+    settings: &Settings,
+    team_id: Uuid,
+    user_id: Uuid,
+) -> AppResult<()> {
     let txn = db.begin().await?;
     let deleted = Members::delete_many()
         .filter(team_member::Column::TeamId.eq(team_id))
@@ -70,7 +77,7 @@ pub async fn remove(db: &DatabaseConnection, team_id: Uuid, user_id: Uuid) -> Ap
     if deleted.rows_affected == 0 {
         return Err(AppError::NotFound);
     }
-    signups::withdraw_upcoming(&txn, user_id, Some(team_id)).await?;
+    withdrawals::recheck(&txn, settings, Scope::Volunteer(user_id), now()).await?;
     txn.commit().await?;
     Ok(())
 }

@@ -29,13 +29,16 @@ pub mod request_edits;
 pub mod request_rows;
 pub mod requests;
 pub mod residents;
+pub mod safeguarding;
 pub mod scheduler;
 pub mod service_records;
 pub mod signups;
 pub mod teams;
 pub mod users;
 pub mod vetting;
+pub mod vetting_pass;
 pub mod webhooks;
+pub mod withdrawals;
 
 /// Now, in Unix seconds.
 pub fn now() -> i64 {

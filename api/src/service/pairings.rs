@@ -378,7 +378,7 @@ pub async fn end(db: &DatabaseConnection, id: Uuid) -> AppResult<pairing::Model>
 }
 
 /// [`end`] in the caller's transaction; false when it had ended already.
-async fn end_in(txn: &impl ConnectionTrait, id: Uuid) -> AppResult<bool> {
+pub(crate) async fn end_in(txn: &impl ConnectionTrait, id: Uuid) -> AppResult<bool> {
     let now = now();
     let ended = Pairings::update_many()
         .col_expr(pairing::Column::Active, Expr::value(false))

@@ -8,9 +8,9 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::now;
 use super::outbox::{self, RequestEvent};
 use super::requests::{ensure_may_change, find, wrong_status};
+use super::{now, withdrawals};
 use crate::auth::AuthUser;
 use crate::config::Settings;
 use crate::domain::notify::message::time_window;
@@ -92,6 +92,9 @@ pub async fn edit(
     let mut updated = find(&txn, request_id).await?;
     if updated.starts_at != request.starts_at {
         rearm_timed_events(&txn, settings, &updated).await?;
+        // A new day may lie past a signed-up volunteer's check.
+        let scope = withdrawals::Scope::Request(request_id);
+        withdrawals::recheck(&txn, settings, scope, now()).await?;
         updated = find(&txn, request_id).await?;
     }
     if (updated.starts_at, updated.ends_at) != (request.starts_at, request.ends_at) {

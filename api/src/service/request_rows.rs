@@ -4,10 +4,12 @@
 //! and a search per column, ~35 per row); here the columns come in the
 //! models' field order and are taken by index.
 
+use chrono::NaiveDate;
 use entity::help_request::{self, Entity as Requests};
 use entity::resident::{self, Entity as Residents};
 use entity::signup::{self, Entity as Signups};
 use entity::team_member::{self, Entity as Members};
+use entity::user::{self, Entity as Users};
 use sea_orm::sea_query::{Expr, ExprTrait, Query, SelectStatement};
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, Iterable, QueryResult, TryGetable};
 use uuid::Uuid;
@@ -25,6 +27,9 @@ pub struct RequestRow {
     pub signed_up: bool,
     /// It is assigned to one of the reader's teams (active membership).
     pub in_team: bool,
+    /// The reader's `vetted_until` (read with [`with_signed_up`]): with
+    /// `signed_up`, what decides whether they see the resident's address.
+    pub reader_vetted_until: Option<NaiveDate>,
 }
 
 /// `SELECT <request columns>, <resident columns> FROM help_requests LEFT
@@ -46,15 +51,18 @@ pub fn select() -> SelectStatement {
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Flags {
     None,
-    /// [`with_signed_up`].
+    /// [`with_signed_up`] (two columns).
     SignedUp,
     /// [`with_signed_up`], then [`with_in_team`].
     SignedUpInTeam,
 }
 
-/// Adds a column to [`select`]: has `reader` signed up for the row's
-/// request. An indexed `EXISTS` (`signups (volunteer_id, request_id)`), so
-/// a volunteer's page needs no second query for their sign-ups.
+/// Adds two columns to [`select`]: has `reader` signed up for the row's
+/// request — an indexed `EXISTS` (`signups (volunteer_id, request_id)`),
+/// so a volunteer's page needs no second query for their sign-ups — and
+/// the reader's `vetted_until`, a subquery on the primary key that does
+/// not depend on the row (so the database evaluates it once), for the
+/// read-time vetting rule.
 pub fn with_signed_up(query: &mut SelectStatement, reader: Uuid) {
     let signed_up = Query::select()
         .expr(Expr::val(1))
@@ -68,6 +76,12 @@ pub fn with_signed_up(query: &mut SelectStatement, reader: Uuid) {
         .and_where(signup::Column::Status.is_in(SignupStatus::HOLDING))
         .to_owned();
     query.expr(Expr::exists(signed_up));
+    let vetted_until = Query::select()
+        .column((Users, user::Column::VettedUntil))
+        .from(Users)
+        .and_where(Expr::col((Users, user::Column::Id)).eq(reader))
+        .to_owned();
+    query.expr(Expr::SubQuery(None, Box::new(vetted_until.into())));
 }
 
 /// Adds a column to [`select`] (after [`with_signed_up`]'s): is the row's
@@ -136,13 +150,21 @@ fn decode(row: &QueryResult, flags: Flags) -> AppResult<RequestRow> {
     if request.resident_id.is_some() && resident.is_none() {
         return Err(AppError::internal("request without resident"));
     }
-    let signed_up = flags != Flags::None && columns.next::<bool>()?;
+    let (signed_up, reader_vetted_until) = if flags == Flags::None {
+        (false, None)
+    } else {
+        (
+            columns.next::<bool>()?,
+            columns.next::<Option<NaiveDate>>()?,
+        )
+    };
     let in_team = flags == Flags::SignedUpInTeam && columns.next::<bool>()?;
     Ok(RequestRow {
         request,
         resident,
         signed_up,
         in_team,
+        reader_vetted_until,
     })
 }
 

@@ -4,6 +4,7 @@
 
 use std::collections::HashSet;
 
+use chrono::NaiveDate;
 use chrono_tz::Tz;
 use entity::help_request::{self, Entity as Requests};
 use entity::resident::{self, Entity as Residents};
@@ -25,10 +26,10 @@ use super::{now, teams};
 use crate::auth::AuthUser;
 use crate::config::Settings;
 use crate::domain::geo::Coordinates;
-use crate::domain::permissions;
 use crate::domain::vocab::{
     EventType, MemberStatus, RequestStatus, Role, ServiceCategory, SignupStatus, Urgency,
 };
+use crate::domain::{permissions, vetting};
 use crate::error::{AppError, AppResult};
 use crate::views::RequestView;
 
@@ -145,6 +146,10 @@ pub struct Reader {
     pub team_ids: Vec<Uuid>,
     /// The reader's sign-ups among the rows' requests (volunteers only).
     pub signed_up: HashSet<Uuid>,
+    /// The reader's background check (volunteers only, read with the
+    /// rows): a sign-up shows a child's or a disabled resident's address
+    /// only while the check covers the visit's day.
+    pub vetted_until: Option<NaiveDate>,
 }
 
 impl Reader {
@@ -165,6 +170,7 @@ impl Reader {
                 .filter(|r| r.signed_up)
                 .map(|r| r.request.id)
                 .collect(),
+            vetted_until: rows.first().and_then(|r| r.reader_vetted_until),
         }
     }
 
@@ -177,6 +183,7 @@ impl Reader {
             role: user.role,
             team_ids: Vec::new(),
             signed_up: HashSet::new(),
+            vetted_until: None,
         }
     }
 
@@ -195,11 +202,26 @@ impl Reader {
     }
 
     /// Address, phone and exact location: the request's caseworker,
-    /// managers, and volunteers signed up for it.
-    pub fn sees_resident_details(&self, request: &help_request::Model) -> bool {
+    /// managers, and volunteers signed up for it whom the rule of who may
+    /// serve it still allows (`vetting::sees_address`): a child's or a
+    /// disabled resident's only while their check covers the visit's day.
+    pub fn sees_resident_details(
+        &self,
+        request: &help_request::Model,
+        resident: Option<&resident::Model>,
+        tz: Tz,
+    ) -> bool {
+        let visit = vetting::Visit {
+            resident: resident.map(|r| r.category),
+            starts_on: vetting::local_day(request.starts_at, tz),
+        };
         self.role.is_manager()
             || request.caseworker_id == self.id
-            || self.signed_up.contains(&request.id)
+            || vetting::sees_address(
+                self.signed_up.contains(&request.id),
+                self.vetted_until,
+                &visit,
+            )
     }
 }
 
@@ -309,7 +331,8 @@ pub fn view_with(
     resident: Option<&resident::Model>,
     tz: Tz,
 ) -> RequestView {
-    RequestView::build(request, resident, reader.sees_resident_details(request), tz)
+    let full = reader.sees_resident_details(request, resident, tz);
+    RequestView::build(request, resident, full, tz)
 }
 
 /// Views of requests, each with its resident.

@@ -2,12 +2,14 @@
 
 use entity::resident::{self, Entity as Residents};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
+    EntityTrait, QueryFilter, TransactionTrait,
 };
 use uuid::Uuid;
 
 use super::now;
 use super::paging::{PageRequest, newest_first};
+use crate::config::Settings;
 use crate::domain::geo::Coordinates;
 use crate::domain::masking::mask_id_number;
 use crate::domain::vocab::ResidentCategory;
@@ -65,12 +67,19 @@ pub struct ResidentEdit {
     pub active: Option<bool>,
 }
 
+/// Applies `edit`. A new category that needs vetted visitors takes effect
+/// in the same transaction as its consequences
+/// (`safeguarding::after_recategorised`).
 pub async fn edit(
-    db: &impl ConnectionTrait,
+    db: &DatabaseConnection,
+    settings: &Settings,
     id: Uuid,
     edit: ResidentEdit,
 ) -> AppResult<resident::Model> {
-    let mut model: resident::ActiveModel = find(db, id).await?.into();
+    let txn = db.begin().await?;
+    let before = find(&txn, id).await?;
+    let old_category = before.category;
+    let mut model: resident::ActiveModel = before.into();
     if let Some(name) = edit.name {
         model.name = Set(name);
     }
@@ -102,7 +111,12 @@ pub async fn edit(
     if let Some(active) = edit.active {
         model.active = Set(active);
     }
-    Ok(model.update(db).await?)
+    let resident = model.update(&txn).await?;
+    if resident.category != old_category {
+        super::safeguarding::after_recategorised(&txn, settings, &resident).await?;
+    }
+    txn.commit().await?;
+    Ok(resident)
 }
 
 pub async fn find(db: &impl ConnectionTrait, id: Uuid) -> AppResult<resident::Model> {

@@ -159,8 +159,10 @@ pub async fn check_in(
     request_id: Uuid,
     volunteer: Uuid,
     at: Option<Coordinates>,
+    tz: chrono_tz::Tz,
 ) -> AppResult<service_record::Model> {
     let (txn, request) = begin_as_signed_up(db, request_id, volunteer).await?;
+    super::safeguarding::ensure_may_check_in(&txn, &request, volunteer, tz).await?;
     if !request.status.is_active() {
         return Err(AppError::conflict(
             "invalid_status",
@@ -461,6 +463,11 @@ pub async fn review(
     ensure_not_own_entry(&record, reviewer)?;
     if !may_review(&txn, &record, reviewer).await? {
         return Err(AppError::Forbidden);
+    }
+    if matches!(decision, Decision::Approve) {
+        let request = requests::find(&txn, record.request_id).await?;
+        let tz = settings.time_zone;
+        super::safeguarding::ensure_check_covered(&txn, &request, record.volunteer_id, tz).await?;
     }
     let (status, action, reason) = match decision {
         Decision::Approve => (RecordStatus::Approved, RecordAction::Approved, None),

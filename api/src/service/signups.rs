@@ -8,6 +8,7 @@
 
 use chrono_tz::Tz;
 use entity::help_request::{self, Entity as Requests};
+use entity::resident::{self, Entity as Residents};
 use entity::signup::{self, Entity as Signups};
 use entity::user::Entity as Users;
 use sea_orm::{
@@ -15,7 +16,7 @@ use sea_orm::{
     ActiveValue::Set,
     ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect,
     TransactionTrait,
-    sea_query::{Expr, ExprTrait, Query},
+    sea_query::{Expr, ExprTrait},
 };
 use uuid::Uuid;
 
@@ -23,8 +24,8 @@ use super::outbox::{self, RequestEvent};
 use super::{now, participation, requests, teams};
 use crate::config::Settings;
 use crate::domain::masking::mask_name;
-use crate::domain::vetting;
-use crate::domain::vocab::{EventType, RequestStatus, SignupStatus};
+use crate::domain::vetting::{self, WithdrawalReason};
+use crate::domain::vocab::{EventType, RequestStatus, ResidentCategory, SignupStatus};
 use crate::error::{AppError, AppResult, is_unique_violation};
 use crate::views::{SignupView, local_time};
 
@@ -111,6 +112,9 @@ pub async fn sign_up_in(
         .col_expr(help_request::Column::UpdatedAt, Expr::value(now()))
         .filter(help_request::Column::Id.eq(request_id))
         .filter(help_request::Column::TeamId.eq(team_id))
+        // The day the check was held against: a start moved meanwhile
+        // is a change to look at again.
+        .filter(help_request::Column::StartsAt.eq(request.starts_at))
         .filter(help_request::Column::Status.is_in(ACTIVE))
         .filter(
             Expr::col(help_request::Column::SignupsCount)
@@ -185,9 +189,15 @@ pub async fn sign_up_in(
     })
 }
 
-/// Gives the place back. Someone who already checked in keeps their
-/// sign-up: the visit happened.
-pub async fn withdraw(db: &DatabaseConnection, request_id: Uuid, volunteer: Uuid) -> AppResult<()> {
+/// Gives the place back and tells the team (`signup.withdrawn`, reason
+/// `volunteer`). Someone who already checked in keeps their sign-up: the
+/// visit happened.
+pub async fn withdraw(
+    db: &DatabaseConnection,
+    settings: &Settings,
+    request_id: Uuid,
+    volunteer: Uuid,
+) -> AppResult<()> {
     let txn = db.begin().await?;
     let request = requests::find(&txn, request_id).await?;
     if participation::has_records_for(&txn, request_id, volunteer).await? {
@@ -202,49 +212,11 @@ pub async fn withdraw(db: &DatabaseConnection, request_id: Uuid, volunteer: Uuid
             "求助已完成，不能撤销报名",
         ));
     }
-    if !release_place(&txn, request_id, volunteer).await? {
+    let reason = WithdrawalReason::Volunteer;
+    if !super::withdrawals::withdraw(&txn, settings, request_id, volunteer, reason).await? {
         return Err(AppError::NotFound);
     }
     txn.commit().await?;
-    Ok(())
-}
-
-/// Withdraws `volunteer` from every request that has not started yet and
-/// is neither completed nor cancelled — of `team` only when given (a
-/// member leaving a team), else of every team (a disabled account) —
-/// freeing the places, in the caller's transaction. Sign-ups that already
-/// have a service record (checked in) stay, like [`withdraw`]'s.
-pub async fn withdraw_upcoming(
-    txn: &impl ConnectionTrait,
-    volunteer: Uuid,
-    team: Option<Uuid>,
-) -> AppResult<()> {
-    let mut upcoming = Query::select()
-        .column(help_request::Column::Id)
-        .from(Requests)
-        .and_where(help_request::Column::StartsAt.gt(now()))
-        .and_where(help_request::Column::Status.is_not_in([
-            RequestStatus::Completed.code(),
-            RequestStatus::Cancelled.code(),
-        ]))
-        .to_owned();
-    if let Some(team) = team {
-        upcoming.and_where(help_request::Column::TeamId.eq(team));
-    }
-    let request_ids: Vec<Uuid> = Signups::find()
-        .select_only()
-        .column(signup::Column::RequestId)
-        .filter(signup::Column::VolunteerId.eq(volunteer))
-        .filter(signup::Column::Status.eq(SignupStatus::SignedUp))
-        .filter(signup::Column::RequestId.in_subquery(upcoming))
-        .into_tuple()
-        .all(txn)
-        .await?;
-    for request_id in request_ids {
-        if !participation::has_records_for(txn, request_id, volunteer).await? {
-            release_place(txn, request_id, volunteer).await?;
-        }
-    }
     Ok(())
 }
 
@@ -290,8 +262,20 @@ async fn ensure_vetted_for(
     volunteer: Uuid,
     tz: Tz,
 ) -> AppResult<()> {
-    let resident = super::requests::resident_of(txn, request).await?;
-    let category = resident.map(|r| r.category);
+    // Share-locked: a change of category waits for this sign-up and then
+    // withdraws it if it needs to (PostgreSQL; SQLite writes serially).
+    let category: Option<ResidentCategory> = match request.resident_id {
+        Some(id) => {
+            Residents::find_by_id(id)
+                .select_only()
+                .column(resident::Column::Category)
+                .lock_shared()
+                .into_tuple()
+                .one(txn)
+                .await?
+        }
+        None => None,
+    };
     let vetted_until = Users::find_by_id(volunteer)
         .one(txn)
         .await?

@@ -13,6 +13,7 @@ use uuid::Uuid;
 use super::paging::{PageRequest, finish, newest_first};
 use super::{memberships, now};
 use crate::auth::AuthUser;
+use crate::config::Settings;
 use crate::domain::geo::Coordinates;
 use crate::domain::phone::mask_phone;
 use crate::domain::vetting::{self, Joining};
@@ -56,16 +57,20 @@ pub struct TeamChanges {
 
 /// Applies `changes`. A team that becomes vetted holds its members whose
 /// check does not hold today as `pending`, in the same transaction, so no
-/// moment exists where the team is vetted and they still act as members.
+/// moment exists where the team is vetted and they still act as members;
+/// either change of `vetted` then rechecks the team's visits
+/// (`safeguarding::after_team_vetting_change`).
 pub async fn update(
     db: &DatabaseConnection,
+    settings: &Settings,
     id: Uuid,
     changes: TeamChanges,
-    tz: Tz,
 ) -> AppResult<team::Model> {
+    let tz = settings.time_zone;
     let txn = db.begin().await?;
     let current = find(&txn, id).await?;
-    let becomes_vetted = changes.vetted == Some(true) && !current.vetted;
+    let was_vetted = current.vetted;
+    let becomes_vetted = changes.vetted == Some(true) && !was_vetted;
     let mut model: team::ActiveModel = current.into();
     if let Some(name) = changes.name {
         model.name = Set(name);
@@ -86,6 +91,9 @@ pub async fn update(
     let team = model.update(&txn).await?;
     if becomes_vetted {
         memberships::hold_unvetted(&txn, id, vetting::local_day(now(), tz)).await?;
+    }
+    if changes.vetted.is_some_and(|vetted| vetted != was_vetted) {
+        super::safeguarding::after_team_vetting_change(&txn, settings, id).await?;
     }
     txn.commit().await?;
     Ok(team)

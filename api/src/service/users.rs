@@ -11,8 +11,10 @@ use uuid::Uuid;
 
 use super::accounts::find;
 use super::paging::{self, PageRequest};
-use super::{login_throttle, now, signups};
+use super::withdrawals::{self, Scope};
+use super::{login_throttle, now};
 use crate::auth::{AuthUser, HashGate, hash_password, verify_password};
+use crate::config::Settings;
 use crate::domain::account_rules::{StatusRefusal, may_change_status};
 use crate::domain::vocab::{AccountStatus, Role};
 use crate::error::{AppError, AppResult};
@@ -66,9 +68,11 @@ fn escape_like(text: &str) -> String {
 /// Disables or enables an account. Disabling also ends its tokens (an
 /// enabled account logs in afresh) and, in the same transaction,
 /// withdraws its sign-ups for requests not yet started, freeing the
-/// places. Enabling restores neither.
+/// places (`signup.withdrawn`, reason `account_disabled`). Enabling
+/// restores neither.
 pub async fn set_disabled(
     db: &DatabaseConnection,
+    settings: &Settings,
     actor: &AuthUser,
     target: Uuid,
     disabled: bool,
@@ -96,7 +100,7 @@ pub async fn set_disabled(
             .exec(&txn)
             .await?;
         if changed.rows_affected > 0 {
-            signups::withdraw_upcoming(&txn, target, None).await?;
+            withdrawals::recheck(&txn, settings, Scope::Volunteer(target), now()).await?;
         }
     } else {
         Users::update_many()

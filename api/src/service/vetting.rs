@@ -16,13 +16,16 @@ use uuid::Uuid;
 
 use super::paging::{PageRequest, newest_first};
 use super::{accounts, now};
+use crate::config::Settings;
 use crate::error::AppResult;
 use crate::views::{VettingChangeView, local_time};
 
 /// Sets `user_id`'s `vetted_until` and records the change in the same
-/// transaction: a date is never changed without its trail.
+/// transaction: a date is never changed without its trail, nor without
+/// what it no longer allows (`safeguarding::after_vetting_change`).
 pub async fn set(
     db: &DatabaseConnection,
+    settings: &Settings,
     user_id: Uuid,
     until: Option<NaiveDate>,
     note: Option<String>,
@@ -47,6 +50,7 @@ pub async fn set(
     }
     .insert(&txn)
     .await?;
+    super::safeguarding::after_vetting_change(&txn, settings, user_id).await?;
     let after = accounts::find(&txn, user_id).await?;
     txn.commit().await?;
     Ok(after)
