@@ -12,7 +12,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::{now, signups, teams};
+use super::{calendar_feeds, now, signups, teams};
 use crate::domain::vetting;
 use crate::domain::vocab::MemberStatus;
 use crate::error::{AppError, AppResult};
@@ -58,8 +58,8 @@ pub async fn approve(
 
 /// Ends a membership (active or pending). In the same transaction the
 /// person's sign-ups for the team's requests not yet started are withdrawn,
-/// so their places go back to the team; service records stay, as the
-/// service was given.
+/// so their places go back to the team, and their calendar address ends;
+/// service records stay, as the service was given.
 pub async fn remove(db: &DatabaseConnection, team_id: Uuid, user_id: Uuid) -> AppResult<()> {
     let txn = db.begin().await?;
     let deleted = Members::delete_many()
@@ -71,6 +71,7 @@ pub async fn remove(db: &DatabaseConnection, team_id: Uuid, user_id: Uuid) -> Ap
         return Err(AppError::NotFound);
     }
     signups::withdraw_upcoming(&txn, user_id, Some(team_id)).await?;
+    calendar_feeds::end(&txn, user_id).await?;
     txn.commit().await?;
     Ok(())
 }
