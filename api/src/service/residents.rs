@@ -175,7 +175,7 @@ pub async fn search(
     }
     let rows = query
         .order_by_desc(resident::Column::Id)
-        .limit(limit.min(SEARCH_LIMIT))
+        .limit(Ord::min(limit, SEARCH_LIMIT))
         .all(db)
         .await?;
     Ok((rows, None))
