@@ -15,7 +15,7 @@ const LABELS = {
     psychological_support: '心理疏导', legal_aid: '法律援助', other: '其他',
   },
   kind: { lei_feng: '学雷锋志愿服务队', neighborhood_watch: '邻里守望', party_member: '在职党员进社区', professional: '专业志愿服务队', other: '其他' },
-  resident: { elderly_alone: '空巢老人', disabled: '残疾人', left_behind_child: '留守儿童', other: '其他' },
+  resident: { elderly_alone: '空巢老人', disabled: '残疾人', left_behind_child: '留守儿童', migrant_worker: '农民工', other: '其他' },
   urgency: { low: '低', normal: '一般', high: '高', urgent: '紧急' },
   role: { volunteer: '志愿者', caseworker: '社工', manager: '管理人员', admin: '管理员' },
   account: { active: '正常', disabled: '已停用' },
@@ -300,13 +300,13 @@ async function dashboard() {
       stats('volunteer', monthFrom, monthTo), stats('volunteer', yearFrom, yearTo),
       stats('month', `${firstMonth}-01`, monthTo), stats('team', yearFrom, yearTo),
       stats('resident_category', yearFrom, yearTo), all('/teams'),
-      all(`/requests?${q({ from: monthFrom, to: monthTo })}`, 10000),
+      // Counted by the server: the page shows numbers, not the requests.
+      api(`/stats/requests?${q({ from: monthFrom, to: monthTo })}`),
       all(`/requests?${q({ from: today, to: shiftDate(today, 2) })}`),
     ]);
 
   const figure = (id, title, value, unit) => h('div', {}, h('dt', {}, title), h('dd', { id }, value, unit ? h('small', {}, ` ${unit}`) : null));
-  const byStatus = {};
-  for (const r of monthRequests) byStatus[r.status] = (byStatus[r.status] || 0) + 1;
+  const byStatus = monthRequests.by_status;
   const figures = h('dl', { class: 'figures', id: 'figures' },
     figure('fig-month-hours', `本月服务时长（${month}）`, hours(monthHours.total_hours), '小时'),
     figure('fig-year-hours', `本年服务时长（${year}）`, hours(yearHours.total_hours), '小时'),
@@ -476,15 +476,47 @@ function options(kind, selected) {
   return Object.entries(LABELS[kind]).map(([code, text]) => h('option', { value: code, selected: code === selected }, text));
 }
 
+/**
+ * The resident picker: a search box whose answers (at most 20, from
+ * `GET /residents?q=`) fill the list. Nothing is loaded before the
+ * caseworker types, so the access log names only the residents a search
+ * found. `data-term` on the list says which search it shows.
+ */
+function residentPicker() {
+  const hint = (text) => h('option', { value: '' }, text);
+  const list = h('select', { name: 'resident_id', required: true }, hint('请先输入姓名或电话搜索'));
+  const search = h('input', { type: 'search', id: 'resident-search', placeholder: '姓名或电话', autocomplete: 'off', maxlength: 50 });
+  let asked = 0;
+  let timer = null;
+  const find = async () => {
+    const term = search.value.trim();
+    const mine = ++asked;
+    if (!term) {
+      list.replaceChildren(hint('请先输入姓名或电话搜索'));
+      list.removeAttribute('data-term');
+      return;
+    }
+    try {
+      const found = await api(`/residents?${q({ q: term, active: true, limit: 20 })}`);
+      if (mine !== asked) return; // a later search is on its way
+      list.replaceChildren(...(found.items.length
+        ? found.items.map((r) => h('option', { value: r.id }, `${r.name}（${label('resident', r.category)}）`))
+        : [hint('没有找到，请换个写法')]));
+      list.dataset.term = term;
+    } catch (e) { if (session) notice(e.message); }
+  };
+  search.addEventListener('input', () => { clearTimeout(timer); timer = setTimeout(find, 250); });
+  search.addEventListener('keydown', (e) => { if (e.key === 'Enter') { e.preventDefault(); clearTimeout(timer); find(); } });
+  return h('span', { class: 'picker' }, search, ' ', list, h('small', { class: 'hint' }, ' 最多列出 20 位'));
+}
+
 async function newRequest() {
-  const residents = (await all('/residents?active=true', 1000));
   const today = localDate();
   const field = (text, input) => h('label', {}, text, ' ', input);
   const form = h('form', { class: 'card', id: 'new-request' },
     h('h2', {}, '发布服务需求'),
     h('div', { class: 'grid2' },
-      field('服务对象', h('select', { name: 'resident_id', required: true },
-        residents.map((r) => h('option', { value: r.id }, `${r.name}（${label('resident', r.category)}）`)))),
+      field('服务对象', residentPicker()),
       field('服务类别', h('select', { name: 'category' }, options('category', 'home_visit'))),
       field('标题', h('input', { name: 'title', required: true, maxlength: 100 })),
       field('紧急程度', h('select', { name: 'urgency' }, options('urgency', 'normal'))),
@@ -493,7 +525,6 @@ async function newRequest() {
       field('需要人数', h('input', { name: 'volunteers_needed', type: 'number', min: 1, value: 2, required: true }))),
     field('说明', h('textarea', { name: 'description' })),
     h('button', { type: 'submit' }, '发布并查看匹配队伍'));
-  if (!residents.length) return [h('p', { class: 'empty' }, '还没有服务对象，请先登记服务对象。')];
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
     const f = form.elements;

@@ -16,6 +16,7 @@ pub mod help_request;
 pub mod idempotency_key;
 pub mod login_failure;
 pub mod monthly_bulletin;
+pub mod name_change;
 pub mod outbox_event;
 pub mod pairing;
 pub mod request_feedback;

@@ -20,6 +20,7 @@ mod m20261130_000014_reminders;
 mod m20261130_000015_feedback_calendar_bulletin;
 mod m20261130_000016_certificates;
 mod m20261207_000017_vetting_passes;
+mod m20261207_000018_name_changes;
 
 pub struct Migrator;
 
@@ -43,6 +44,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000015_feedback_calendar_bulletin::Migration),
             Box::new(m20261130_000016_certificates::Migration),
             Box::new(m20261207_000017_vetting_passes::Migration),
+            Box::new(m20261207_000018_name_changes::Migration),
         ]
     }
 }

@@ -172,6 +172,18 @@ impl Browser {
         panic!("never true on the page: {condition}");
     }
 
+    /// Types `term` into the posting form's resident search and waits
+    /// until the list shows that search's answer.
+    async fn pick_resident(&self, term: &str) {
+        let search = self.wait_for("#resident-search").await;
+        search.clear().await.expect("cleared");
+        search.send_keys(term).await.expect("typed");
+        self.wait_for(&format!(
+            "#new-request select[name=resident_id][data-term=\"{term}\"]"
+        ))
+        .await;
+    }
+
     /// Saves a screenshot as `docs/<name>` when `UPDATE_SCREENSHOTS=1`.
     async fn screenshot(&self, name: &str) {
         if std::env::var("UPDATE_SCREENSHOTS").as_deref() != Ok("1") {
@@ -357,6 +369,41 @@ async fn a_manager_sees_the_figures_the_api_gives() {
         figure(&browser, "#fig-year-volunteers").await as usize,
         year_volunteers["items"].as_array().expect("items").len()
     );
+    // This month's requests by status are the statistics' figures, and
+    // the page never listed the month's requests to count them.
+    let by_status = app
+        .get(
+            &format!("/stats/requests?from={month_from}&to={month_to}"),
+            Some(&s.c.manager),
+        )
+        .await
+        .expect(200);
+    for status in ["open", "assigned", "in_progress", "completed", "cancelled"] {
+        assert_eq!(
+            figure(&browser, &format!("#fig-requests-{status}")).await as i64,
+            by_status["by_status"][status].as_i64().expect("a count"),
+            "{status}"
+        );
+    }
+    let urls = browser
+        .js("return performance.getEntriesByType('resource').map(e => e.name)")
+        .await;
+    let urls: Vec<&str> = urls
+        .as_array()
+        .expect("urls")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert!(
+        urls.iter().any(|u| u.contains("/api/v1/stats/requests?")),
+        "{urls:?}"
+    );
+    assert!(
+        !urls
+            .iter()
+            .any(|u| u.contains(&format!("/api/v1/requests?from={month_from}"))),
+        "the month's requests are counted by the server: {urls:?}"
+    );
     // The charts carry the API's hours: the month of the record shows 1.5.
     let months = browser.text("#chart-months").await;
     assert!(months.contains("1.5"), "monthly chart: {months}");
@@ -524,6 +571,7 @@ async fn a_caseworker_posts_a_request_and_assigns_the_best_match() {
         .await;
     assert_eq!(manager_links, 0);
     browser.open_page("new-request").await;
+    browser.pick_resident("王秀").await;
     browser
         .wait_for("#new-request input[name=title]")
         .await
@@ -603,12 +651,103 @@ async fn a_resident_named_like_html_shows_as_that_text() {
     assert_eq!(images, 0, "no element was made from the name");
     // The posting form lists the resident by name, as text too.
     browser.open_page("new-request").await;
+    browser.pick_resident("img").await;
     let option = browser
         .js("return document.querySelector('select[name=resident_id] option').textContent")
         .await;
     assert!(option.as_str().expect("text").starts_with(name));
     let alert = browser.client.get_alert_text().await;
     assert!(alert.is_err(), "an alert opened: {alert:?}");
+    browser.close().await;
+}
+
+#[tokio::test]
+async fn the_resident_picker_searches_instead_of_loading_every_resident() {
+    let app = spawn_app().await;
+    let manager = app.staff("manager", "李经理").await;
+    let caseworker = app.staff("caseworker", "赵社工").await;
+    app.team(&manager, json!({})).await;
+    let mut zhang = Vec::new();
+    for n in 0..23 {
+        let r = app
+            .resident(&caseworker, json!({"name": format!("张桂兰{n}")}))
+            .await;
+        zhang.push(id(&r));
+    }
+    let li = id(&app.resident(&caseworker, json!({"name": "李秀英"})).await);
+
+    let browser = Browser::open(&app).await;
+    browser.login(&caseworker.phone, PASSWORD).await;
+    browser.page("requests").await;
+    browser.open_page("new-request").await;
+    // Nothing is loaded before the caseworker types.
+    let before = browser
+        .js("return [document.querySelectorAll('select[name=resident_id] option[value]:not([value=\"\"])').length, \
+             performance.getEntriesByType('resource').filter(e => e.name.includes('/api/v1/residents')).length]")
+        .await;
+    assert_eq!(before, json!([0, 0]));
+
+    browser.pick_resident("桂兰").await;
+    let shown = browser
+        .js("return [...document.querySelectorAll('select[name=resident_id] option')].map(o => o.textContent)")
+        .await;
+    let shown: Vec<&str> = shown
+        .as_array()
+        .expect("options")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert_eq!(shown.len(), 20, "at most 20: {shown:?}");
+    assert!(shown.iter().all(|o| o.starts_with("张桂兰")), "{shown:?}");
+    // The three oldest were not among the answers, and the access log
+    // says nobody read them through the list.
+    let log_of = |resident: String| {
+        let app = &app;
+        let manager = &manager;
+        async move {
+            app.get(&format!("/residents/{resident}/access-log"), Some(manager))
+                .await
+                .expect(200)["items"]
+                .as_array()
+                .expect("items")
+                .iter()
+                .filter(|e| e["route"] == "GET /api/v1/residents")
+                .count()
+        }
+    };
+    assert_eq!(log_of(zhang[0].clone()).await, 0);
+    assert!(
+        log_of(zhang[22].clone()).await >= 1,
+        "the newest was answered"
+    );
+    assert_eq!(log_of(li.clone()).await, 0);
+
+    browser.pick_resident("秀英").await;
+    let option = browser
+        .js("return [...document.querySelectorAll('select[name=resident_id] option')].map(o => [o.value, o.textContent])")
+        .await;
+    assert_eq!(option, json!([[li, "李秀英（空巢老人）"]]));
+    browser
+        .wait_for("#new-request input[name=title]")
+        .await
+        .send_keys("陪李阿姨买菜")
+        .await
+        .expect("typed");
+    browser.click("#new-request button[type=submit]").await;
+    browser.page("request").await;
+    let posted = app
+        .get("/requests?status=open", Some(&caseworker))
+        .await
+        .expect(200);
+    assert_eq!(posted["items"][0]["title"], "陪李阿姨买菜");
+    let detail = app
+        .get(
+            &format!("/requests/{}", id(&posted["items"][0])),
+            Some(&caseworker),
+        )
+        .await
+        .expect(200);
+    assert_eq!(detail["resident"]["id"], li.as_str());
     browser.close().await;
 }
 

@@ -218,6 +218,12 @@ pub const SETTINGS: &[Declared] = &[
         "Certificate checks (GET /verify/…) allowed per client address per minute; more answer 429",
     ),
     setting(
+        "CERTIFICATES_PER_DAY",
+        "certificates-per-day",
+        Some("5"),
+        "Certificates a volunteer may issue for themselves per day in TIME_ZONE, 1–1000 (429 beyond; managers' issues are not counted)",
+    ),
+    setting(
         "LOGIN_ATTEMPTS_PER_MINUTE",
         "login-attempts-per-minute",
         Some("30"),

@@ -42,6 +42,8 @@ pub struct Settings {
     pub login_attempts_per_minute: u32,
     /// `GET /verify/{number}` per client address per minute.
     pub verify_requests_per_minute: u32,
+    /// Certificates a volunteer issues for themselves per local day.
+    pub certificates_per_day: u32,
     /// `CERTIFICATE_SIGNING_KEY`: the operator's Ed25519 seed; `None`
     /// signs with the key kept in the database.
     pub certificate_signing_key: Option<[u8; 32]>,
@@ -243,6 +245,10 @@ impl Settings {
                 u32::MAX
             ));
         }
+        let certificates_per_day = values.number("CERTIFICATES_PER_DAY")?;
+        if !(1..=1000).contains(&certificates_per_day) {
+            return Err("CERTIFICATES_PER_DAY: must be from 1 to 1000".into());
+        }
         let certificate_signing_key = values
             .get("CERTIFICATE_SIGNING_KEY")
             .map(|v| {
@@ -289,6 +295,7 @@ impl Settings {
             clock_offset_secs,
             login_attempts_per_minute: login_attempts_per_minute as u32,
             verify_requests_per_minute: verify_requests_per_minute as u32,
+            certificates_per_day: certificates_per_day as u32,
             certificate_signing_key,
             trusted_proxies,
             password_hash_concurrency: password_hash_concurrency as usize,
@@ -366,6 +373,7 @@ impl fmt::Debug for Settings {
                 "verify_requests_per_minute",
                 &self.verify_requests_per_minute,
             )
+            .field("certificates_per_day", &self.certificates_per_day)
             .field(
                 "metrics_token",
                 &self.metrics_token.as_ref().map(|_| "<redacted>"),

@@ -7,6 +7,7 @@ pub mod calendar;
 pub mod calendar_feed;
 pub mod certificate;
 pub mod certificate_pdf;
+pub mod certificate_rules;
 pub mod client_address;
 pub mod continuity;
 pub mod fair_assignment;

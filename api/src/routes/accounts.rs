@@ -182,8 +182,11 @@ async fn get_me(state: web::Data<AppState>, me: AuthUser) -> AppResult<HttpRespo
 }
 
 /// Updates the caller's name, skills, location and weekly availability.
+/// Once the caller has an approved service record or a certificate, a
+/// new name is refused (409 `name_locked`): a manager renames them.
 #[utoipa::path(tag = "accounts", security(("bearer" = [])), request_body = ProfileBody, responses(
     (status = 200, body = UserView),
+    (status = 409, description = "name_locked: the name is on approved service or a certificate; a manager changes it", body = ErrorBody),
 ))]
 #[patch("/me")]
 async fn update_me(

@@ -1,12 +1,14 @@
 //! Volunteers' calendar feeds: `POST /api/v1/me/calendar` mints the secret
 //! address, `GET /calendar/<token>.ics` (outside `/api/v1`, where
 //! `PUBLIC_BASE_URL` points) serves it to phone calendars with no other
-//! credential.
+//! credential. Managers end a person's address with
+//! `DELETE /api/v1/users/{id}/calendar`.
 
-use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use actix_web::{HttpRequest, HttpResponse, delete, get, post, web};
 use utoipa_actix_web::service_config::ServiceConfig;
+use uuid::Uuid;
 
-use crate::auth::Volunteer;
+use crate::auth::{Manager, Volunteer};
 use crate::disclosure;
 use crate::domain::calendar_feed::{render, token_of};
 use crate::error::{AppError, AppResult, ErrorBody};
@@ -15,7 +17,22 @@ use crate::state::AppState;
 use crate::views::CalendarFeedView;
 
 pub fn config(cfg: &mut ServiceConfig) {
-    cfg.service(create_calendar_feed);
+    cfg.service(create_calendar_feed).service(end_calendar_feed);
+}
+
+/// Ends a person's calendar address (managers, admins): it answers 404
+/// from now on, as after a password change; they may make a new one.
+#[utoipa::path(tag = "calendar", security(("bearer" = [])), params(("id" = Uuid, Path)), responses(
+    (status = 204),
+))]
+#[delete("/users/{id}/calendar")]
+async fn end_calendar_feed(
+    state: web::Data<AppState>,
+    _: Manager,
+    id: web::Path<Uuid>,
+) -> AppResult<HttpResponse> {
+    calendar_feeds::end_for(&state.db, *id).await?;
+    Ok(HttpResponse::NoContent().finish())
 }
 
 /// A new secret address of the caller's calendar; the previous one stops

@@ -64,18 +64,20 @@ pub struct IssueBody {
     /// of the first approved record.
     #[serde(default)]
     from: Option<NaiveDate>,
-    /// Last local day of the period, inclusive; default: the day of the
-    /// last approved record.
+    /// Last local day of the period, inclusive, no later than today;
+    /// default: the day of the last approved record.
     #[serde(default)]
     to: Option<NaiveDate>,
 }
 
 /// Issues a certificate of approved service in the period (default: all
-/// of it), frozen and signed now.
+/// of it), frozen and signed now. The period ends no later than today; a
+/// volunteer issues at most `CERTIFICATES_PER_DAY` of their own a day.
 #[utoipa::path(tag = "certificates", security(("bearer" = [])), request_body = IssueBody, responses(
     (status = 201, description = "issued", body = CertificateView),
     (status = 403, description = "a caseworker, or a volunteer asking for someone else", body = ErrorBody),
-    (status = 422, description = "`no_service` (no approved hours in the period), or a bad field", body = ErrorBody),
+    (status = 422, description = "`no_service` (no approved hours in the period), or a bad field (`to` after today)", body = ErrorBody),
+    (status = 429, description = "too_many_attempts: the volunteer's certificates of today are used up (`CERTIFICATES_PER_DAY`); `Retry-After` says when the next day begins", body = ErrorBody),
 ))]
 #[post("/certificates")]
 async fn create_certificate(
@@ -89,7 +91,7 @@ async fn create_certificate(
         from: body.0.from,
         to: body.0.to,
     };
-    let cert = certificates::issue(&state.db, &state.settings, &user, req).await?;
+    let cert = certificates::issue_checked(&state.db, &state.settings, &user, req).await?;
     Ok(HttpResponse::Created().json(view(&state, cert)))
 }
 

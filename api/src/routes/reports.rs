@@ -1,4 +1,5 @@
-//! Statistics and exports of approved service hours (managers, admins).
+//! Statistics and exports of approved service hours, and requests by
+//! status (managers, admins).
 
 use actix_web::http::header::{ContentDisposition, DispositionParam, DispositionType};
 use actix_web::{HttpResponse, get, web};
@@ -14,10 +15,11 @@ use crate::error::{AppError, AppResult};
 use crate::service::export_files;
 use crate::service::reports::{self, Range};
 use crate::state::AppState;
-use crate::views::Stats;
+use crate::views::{RequestStats, Stats};
 
 pub fn config(cfg: &mut ServiceConfig) {
     cfg.service(service_hour_stats)
+        .service(request_stats)
         .service(export_service_hours);
 }
 
@@ -72,6 +74,30 @@ async fn service_hour_stats(
     )
     .await?;
     Ok(HttpResponse::Ok().json(stats))
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct RequestStatsQuery {
+    /// Inclusive date in `TIME_ZONE`, matched against a request's start.
+    from: Option<NaiveDate>,
+    /// Inclusive date in `TIME_ZONE`.
+    to: Option<NaiveDate>,
+}
+
+/// Requests starting within the dates, counted by status (all five
+/// always present); without dates, every request.
+#[utoipa::path(tag = "statistics", security(("bearer" = [])), params(RequestStatsQuery), responses(
+    (status = 200, body = RequestStats),
+))]
+#[get("/stats/requests")]
+async fn request_stats(
+    state: web::Data<AppState>,
+    _: Manager,
+    query: web::Query<RequestStatsQuery>,
+) -> AppResult<HttpResponse> {
+    let range = range(&state, query.from, query.to)?;
+    let by_status = reports::requests_by_status(&state.reads, range).await?;
+    Ok(HttpResponse::Ok().json(RequestStats { by_status }))
 }
 
 /// One row per approved record, phones masked: CSV (UTF-8 with BOM) or

@@ -13,7 +13,7 @@ use crate::domain::geo::Coordinates;
 use crate::domain::masking::parse_id_number;
 use crate::domain::text;
 use crate::domain::vocab::ResidentCategory;
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 use crate::extract::Json;
 use crate::service::paging::PageParams;
 use crate::service::residents::{self, NewResident, ResidentEdit};
@@ -84,6 +84,10 @@ pub struct EditResidentBody {
 pub struct ResidentFilter {
     /// `false`: retired residents only; `true`: active ones only.
     active: Option<bool>,
+    /// A search: part of the name, or (four digits or more) part of the
+    /// resident's phone. Answers at most 20, newest first, on one page.
+    #[param(max_length = 50)]
+    q: Option<String>,
     limit: Option<u64>,
     cursor: Option<String>,
 }
@@ -223,7 +227,8 @@ async fn create_resident(
 }
 
 /// Lists residents, newest first (caseworkers, managers); `active`
-/// filters retired or active ones.
+/// filters retired or active ones; `q` searches by name or phone and
+/// answers at most 20.
 #[utoipa::path(tag = "residents", security(("bearer" = [])), params(ResidentFilter), responses(
     (status = 200, body = Page<ResidentView>),
 ))]
@@ -240,7 +245,14 @@ async fn list_residents(
         cursor: query.cursor,
     }
     .parse()?;
-    let (rows, next_cursor) = residents::list(&state.reads, query.active, page).await?;
+    let search = match query.q.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(q) => Some(text::clean(q, 50).map_err(|e| AppError::invalid("q", e.to_string()))?),
+    };
+    let (rows, next_cursor) = match search {
+        None => residents::list(&state.reads, query.active, page).await?,
+        Some(q) => residents::search(&state.reads, query.active, &q, page.limit).await?,
+    };
     let items = rows
         .iter()
         .map(|r| ResidentView::build(r, state.settings.time_zone))

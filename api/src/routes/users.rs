@@ -1,7 +1,8 @@
 //! Accounts as managers see them (`GET /users`), their lifecycle
-//! (disable, enable) and password changes.
+//! (disable, enable), password changes, and managers' renames with the
+//! trail of names.
 
-use actix_web::{HttpResponse, get, post, web};
+use actix_web::{HttpResponse, get, patch, post, web};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -13,11 +14,12 @@ use crate::domain::vocab::{AccountStatus, Role};
 use crate::error::{AppError, AppResult, ErrorBody};
 use crate::extract::Json;
 use crate::service::accounts::{self, find};
+use crate::service::names;
 use crate::service::paging::PageParams;
 use crate::service::users::{self, UserFilter};
 use crate::state::AppState;
 use crate::validate;
-use crate::views::{Page, UserView};
+use crate::views::{NameChangeView, Page, UserView};
 
 pub fn config(cfg: &mut ServiceConfig) {
     cfg.service(list_users)
@@ -25,7 +27,9 @@ pub fn config(cfg: &mut ServiceConfig) {
         .service(change_my_password)
         .service(set_user_password)
         .service(disable_user)
-        .service(enable_user);
+        .service(enable_user)
+        .service(edit_user)
+        .service(name_history);
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -176,4 +180,69 @@ async fn enable_user(
 ) -> AppResult<HttpResponse> {
     let user = users::set_disabled(&state.db, &state.settings, &manager.0, *id, false).await?;
     Ok(HttpResponse::Ok().json(super::accounts::respond_user(&state, &user)?))
+}
+
+/// The longest note kept with a rename.
+const NOTE_MAX_CHARS: usize = 500;
+
+#[derive(Deserialize, ToSchema)]
+pub struct EditUserBody {
+    /// The person's real name, as their ID card gives it: certificates
+    /// are issued in it.
+    #[schema(min_length = 1, max_length = 50)]
+    name: Option<String>,
+    /// Why the name changed (checked against the ID card …); kept in the
+    /// trail.
+    #[schema(max_length = 500)]
+    note: Option<String>,
+}
+
+/// Renames a person (managers, admins), whatever they have been
+/// certified for; the change is kept in their trail of names with who
+/// made it and the note.
+#[utoipa::path(tag = "accounts", security(("bearer" = [])), params(("id" = Uuid, Path)),
+    request_body = EditUserBody, responses(
+    (status = 200, body = UserView),
+))]
+#[patch("/users/{id}")]
+async fn edit_user(
+    state: web::Data<AppState>,
+    manager: Manager,
+    id: web::Path<Uuid>,
+    body: Json<EditUserBody>,
+) -> AppResult<HttpResponse> {
+    let body = body.0;
+    let mut check = validate::Checker::new();
+    let name = match body.name.as_deref() {
+        Some(name) => check.check("name", text::clean(name, 50)).map(Some),
+        None => Some(None),
+    };
+    let note = check.check(
+        "note",
+        text::clean_optional(body.note.as_deref(), NOTE_MAX_CHARS),
+    );
+    let (name, note) = check.finish(name.zip(note))?;
+    let user = match name {
+        Some(name) => names::rename(&state.db, *id, name, note, manager.0.id).await?,
+        None => find(&state.db, *id).await?,
+    };
+    Ok(HttpResponse::Ok().json(super::accounts::respond_user(&state, &user)?))
+}
+
+/// A person's names, newest change first: from what to what, by whom,
+/// when and why (managers, admins).
+#[utoipa::path(tag = "accounts", security(("bearer" = [])), params(("id" = Uuid, Path), PageParams), responses(
+    (status = 200, body = Page<NameChangeView>),
+))]
+#[get("/users/{id}/name/history")]
+async fn name_history(
+    state: web::Data<AppState>,
+    _: Manager,
+    id: web::Path<Uuid>,
+    query: web::Query<PageParams>,
+) -> AppResult<HttpResponse> {
+    let page = query.parse()?;
+    let (items, next_cursor) =
+        names::history(&state.reads, *id, page, state.settings.time_zone).await?;
+    Ok(HttpResponse::Ok().json(Page { items, next_cursor }))
 }

@@ -7,12 +7,13 @@ use entity::user::{self, Entity as Users};
 use sea_orm::{
     ActiveModelTrait,
     ActiveValue::Set,
-    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect,
+    TransactionTrait,
     sea_query::{Expr, ExprTrait},
 };
 use uuid::Uuid;
 
-use super::{login_throttle, now};
+use super::{login_throttle, names, now};
 use crate::auth::{HashGate, hash_password, verify_password};
 use crate::domain::availability::WeeklySlot;
 use crate::domain::geo::Coordinates;
@@ -176,13 +177,22 @@ pub struct ProfileChange {
     pub availability: Option<Vec<WeeklySlot>>,
 }
 
+/// The caller's own profile change, in one transaction. A new name is
+/// refused (409 `name_locked`) once the person has approved service or a
+/// certificate, and is otherwise kept in their trail.
 pub async fn update_profile(
-    db: &impl ConnectionTrait,
+    db: &DatabaseConnection,
     id: Uuid,
     change: ProfileChange,
 ) -> AppResult<user::Model> {
-    let mut model: user::ActiveModel = find(db, id).await?.into();
-    if let Some(name) = change.name {
+    let txn = db.begin().await?;
+    let current = names::lock_account(&txn, id).await?;
+    let mut model: user::ActiveModel = current.clone().into();
+    if let Some(name) = change.name.filter(|name| *name != current.name) {
+        if names::is_locked(&txn, id).await? {
+            return Err(names::name_locked());
+        }
+        names::record(&txn, &current, &name, None, id).await?;
         model.name = Set(name);
     }
     if let Some(skills) = change.skills {
@@ -195,7 +205,9 @@ pub async fn update_profile(
     if let Some(slots) = change.availability {
         model.availability = Set(serde_json::to_string(&slots).map_err(AppError::internal)?);
     }
-    Ok(model.update(db).await?)
+    let user = model.update(&txn).await?;
+    txn.commit().await?;
+    Ok(user)
 }
 
 /// Sets every account's kept approved minutes from its records — for

@@ -42,6 +42,27 @@ pub async fn rotate(db: &DatabaseConnection, user_id: Uuid) -> AppResult<String>
     Ok(token)
 }
 
+/// Ends the person's feed address (404 from then on), in the caller's
+/// transaction: the address is a credential, and it ends with the access
+/// it stood for (a password change or reset, disabling, leaving a team).
+/// The person may make a new one.
+pub async fn end(db: &impl ConnectionTrait, user_id: Uuid) -> AppResult<()> {
+    Feeds::delete_many()
+        .filter(calendar_feed::Column::UserId.eq(user_id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// A manager ends someone's feed address; 404 for an unknown person.
+pub async fn end_for(db: &DatabaseConnection, user_id: Uuid) -> AppResult<()> {
+    let txn = db.begin().await?;
+    super::accounts::find(&txn, user_id).await?;
+    end(&txn, user_id).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
 /// The feed's owner (as the access log names them), its events, and the
 /// residents whose addresses it carries. 404 for an unknown or replaced
 /// secret, or an account that is no longer active.

@@ -12,8 +12,8 @@ use entity::service_record::{self, Entity as Records};
 use entity::user::Entity as Users;
 use futures::TryStreamExt;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, JoinType, QueryFilter,
-    QuerySelect, StreamTrait, sea_query::Expr,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, JoinType,
+    PaginatorTrait, QueryFilter, QuerySelect, StreamTrait, TransactionTrait, sea_query::Expr,
 };
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -25,6 +25,7 @@ use crate::auth::AuthUser;
 use crate::config::Settings;
 use crate::domain::calendar::local_range;
 use crate::domain::certificate::{SignedPayload, canonical_number, new_number, number_hash};
+use crate::domain::certificate_rules::{check_period_end, day_of, secs_until_tomorrow};
 use crate::domain::vetting::local_day;
 use crate::domain::vocab::{CertificateStatus, Role, ServiceCategory};
 use crate::error::{AppError, AppResult};
@@ -197,6 +198,49 @@ where
         revoked_by: Set(None),
     };
     Ok(Certificates::insert(row).exec_with_returning(db).await?)
+}
+
+/// Issues as [`issue`], in one transaction, under the rules of the
+/// moment of issue: the period ends no later than today (422 on `to`),
+/// and a volunteer asking for their own certificate gets at most
+/// `CERTIFICATES_PER_DAY` a local day (429 until midnight). The count is
+/// of today's rows in the database, under the volunteer's row lock, so
+/// it holds across processes and parallel requests; a manager's issue
+/// for a volunteer is not counted (staff answer for what they issue).
+pub async fn issue_checked(
+    db: &DatabaseConnection,
+    settings: &Settings,
+    caller: &AuthUser,
+    req: IssueRequest,
+) -> AppResult<certificate::Model> {
+    let tz = settings.time_zone;
+    let now = settings.now();
+    check_period_end(req.to, local_day(now, tz)).map_err(|e| AppError::invalid("to", e))?;
+    let txn = db.begin().await?;
+    // Also orders the issue against a rename of the volunteer (which
+    // takes the same lock), so the certificate's name is the one kept.
+    Users::find_by_id(req.volunteer_id)
+        .lock_exclusive()
+        .one(&txn)
+        .await?;
+    if req.volunteer_id == caller.id {
+        let (start, end) = day_of(now, tz);
+        let today = Certificates::find()
+            .filter(certificate::Column::VolunteerId.eq(caller.id))
+            .filter(certificate::Column::IssuedBy.eq(caller.id))
+            .filter(certificate::Column::IssuedAt.gte(start))
+            .filter(certificate::Column::IssuedAt.lt(end))
+            .count(&txn)
+            .await?;
+        if today >= u64::from(settings.certificates_per_day) {
+            return Err(AppError::TooManyAttempts {
+                retry_after_secs: secs_until_tomorrow(now, tz),
+            });
+        }
+    }
+    let cert = issue(&txn, settings, caller, req).await?;
+    txn.commit().await?;
+    Ok(cert)
 }
 
 /// A certificate the caller may read: its volunteer's or, for managers,

@@ -13,7 +13,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::withdrawals::{self, Scope};
-use super::{now, teams};
+use super::{calendar_feeds, now, teams};
 use crate::config::Settings;
 use crate::domain::vetting;
 use crate::domain::vocab::MemberStatus;
@@ -61,7 +61,8 @@ pub async fn approve(
 /// Ends a membership (active or pending). In the same transaction the
 /// person's sign-ups for the team's requests not yet started are withdrawn
 /// (`signup.withdrawn`, reason `member_removed`), so their places go back
-/// to the team; service records stay, as the service was given.
+/// to the team, and their calendar address ends; service records stay, as
+/// the service was given.
 pub async fn remove(
     db: &DatabaseConnection,
     settings: &Settings,
@@ -78,6 +79,7 @@ pub async fn remove(
         return Err(AppError::NotFound);
     }
     withdrawals::recheck(&txn, settings, Scope::Volunteer(user_id), now()).await?;
+    calendar_feeds::end(&txn, user_id).await?;
     txn.commit().await?;
     Ok(())
 }

@@ -18,6 +18,7 @@ pub mod feedback;
 pub mod login_throttle;
 pub mod matches;
 pub mod memberships;
+pub mod names;
 pub mod outbox;
 pub mod paging;
 pub mod pairings;

@@ -20,9 +20,9 @@ use uuid::Uuid;
 
 use super::service_records::counts_as_approved;
 use crate::domain::report::{ExportRecord, GroupBy, month_key, served_group};
-use crate::domain::vocab::{ResidentCategory, ServiceCategory};
+use crate::domain::vocab::{RequestStatus, ResidentCategory, ServiceCategory};
 use crate::error::AppResult;
-use crate::views::{StatItem, Stats, round2};
+use crate::views::{ByStatus, StatItem, Stats, round2};
 
 /// Instants `[from, until)` matched against a record's start.
 #[derive(Debug, Clone, Copy, Default)]
@@ -276,4 +276,27 @@ where
     }
     sink(batch).await;
     Ok(())
+}
+
+/// Requests whose start falls in `range`, counted by status in one
+/// `GROUP BY` (the console's dashboard reads these figures rather than
+/// listing the requests).
+pub async fn requests_by_status(db: &impl ConnectionTrait, range: Range) -> AppResult<ByStatus> {
+    let mut query = Requests::find()
+        .select_only()
+        .column(help_request::Column::Status)
+        .column_as(help_request::Column::Id.count(), "n")
+        .group_by(help_request::Column::Status);
+    if let Some(from) = range.from {
+        query = query.filter(help_request::Column::StartsAt.gte(from));
+    }
+    if let Some(until) = range.until {
+        query = query.filter(help_request::Column::StartsAt.lt(until));
+    }
+    let rows: Vec<(RequestStatus, i64)> = query.into_tuple().all(db).await?;
+    let mut by_status = ByStatus::default();
+    for (status, n) in rows {
+        by_status.add(status, n);
+    }
+    Ok(by_status)
 }

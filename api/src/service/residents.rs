@@ -2,8 +2,11 @@
 
 use entity::resident::{self, Entity as Residents};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    EntityTrait, QueryFilter, TransactionTrait,
+    ActiveModelTrait,
+    ActiveValue::Set,
+    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, TransactionTrait,
+    sea_query::{Expr, ExprTrait, Func, LikeExpr},
 };
 use uuid::Uuid;
 
@@ -154,4 +157,40 @@ pub async fn list(
         query = query.filter(resident::Column::Active.eq(active));
     }
     newest_first(db, query, resident::Column::Id, page, |r| r.id).await
+}
+
+/// The most a search answers: a picker narrows by typing more, never by
+/// paging through residents' records.
+pub const SEARCH_LIMIT: u64 = 20;
+
+/// Residents whose name contains `q`, or whose phone does when `q` is at
+/// least four digits; newest first, at most [`SEARCH_LIMIT`] (fewer when
+/// `limit` says so), with no further page.
+pub async fn search(
+    db: &impl ConnectionTrait,
+    active: Option<bool>,
+    q: &str,
+    limit: u64,
+) -> AppResult<(Vec<resident::Model>, Option<String>)> {
+    // Lower-cased on both sides: PostgreSQL's LIKE minds case, SQLite's
+    // does not, and a search should answer the same on both.
+    let pattern = format!("%{}%", super::users::escape_like(&q.to_lowercase()));
+    let like = |column: resident::Column| {
+        Expr::expr(Func::lower(Expr::col((Residents, column))))
+            .like(LikeExpr::new(pattern.clone()).escape('\\'))
+    };
+    let mut matches = Condition::any().add(like(resident::Column::Name));
+    if q.len() >= 4 && q.chars().all(|c| c.is_ascii_digit()) {
+        matches = matches.add(like(resident::Column::Phone));
+    }
+    let mut query = Residents::find().filter(matches);
+    if let Some(active) = active {
+        query = query.filter(resident::Column::Active.eq(active));
+    }
+    let rows = query
+        .order_by_desc(resident::Column::Id)
+        .limit(Ord::min(limit, SEARCH_LIMIT))
+        .all(db)
+        .await?;
+    Ok((rows, None))
 }

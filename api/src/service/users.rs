@@ -12,7 +12,7 @@ use uuid::Uuid;
 use super::accounts::find;
 use super::paging::{self, PageRequest};
 use super::withdrawals::{self, Scope};
-use super::{login_throttle, now};
+use super::{calendar_feeds, login_throttle, now};
 use crate::auth::{AuthUser, HashGate, hash_password, verify_password};
 use crate::config::Settings;
 use crate::domain::account_rules::{StatusRefusal, may_change_status};
@@ -54,7 +54,7 @@ pub async fn list(
 }
 
 /// `%`, `_` and the escape itself match literally.
-fn escape_like(text: &str) -> String {
+pub(crate) fn escape_like(text: &str) -> String {
     let mut escaped = String::with_capacity(text.len());
     for c in text.chars() {
         if matches!(c, '%' | '_' | '\\') {
@@ -101,6 +101,7 @@ pub async fn set_disabled(
             .await?;
         if changed.rows_affected > 0 {
             withdrawals::recheck(&txn, settings, Scope::Volunteer(target), now()).await?;
+            calendar_feeds::end(&txn, target).await?;
         }
     } else {
         Users::update_many()
@@ -116,7 +117,7 @@ pub async fn set_disabled(
 
 /// The caller's own change: the current password must be right.
 pub async fn change_own_password(
-    db: &impl ConnectionTrait,
+    db: &DatabaseConnection,
     gate: &HashGate,
     id: Uuid,
     current: String,
@@ -141,14 +142,16 @@ pub async fn change_own_password(
 }
 
 /// Stores a new password and raises the token version, so every token
-/// issued before answers 401 `token_revoked`.
+/// issued before answers 401 `token_revoked`; the calendar address ends
+/// in the same transaction.
 pub async fn set_password(
-    db: &impl ConnectionTrait,
+    db: &DatabaseConnection,
     gate: &HashGate,
     id: Uuid,
     new: String,
 ) -> AppResult<()> {
     let hash = hash_password(gate, new).await?;
+    let txn = db.begin().await?;
     let changed = Users::update_many()
         .col_expr(user::Column::PasswordHash, Expr::value(hash))
         .col_expr(
@@ -156,11 +159,13 @@ pub async fn set_password(
             Expr::col(user::Column::TokenVersion).add(1),
         )
         .filter(user::Column::Id.eq(id))
-        .exec(db)
+        .exec(&txn)
         .await?;
     if changed.rows_affected == 0 {
         return Err(AppError::NotFound);
     }
+    calendar_feeds::end(&txn, id).await?;
+    txn.commit().await?;
     Ok(())
 }
 

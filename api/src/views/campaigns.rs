@@ -9,7 +9,8 @@ use uuid::Uuid;
 use super::{local_time, round2};
 use crate::domain::vocab::{RequestStatus, ResidentCategory, ServiceCategory};
 
-/// A campaign's requests by status.
+/// Requests by status (a campaign's, or a period's): every status is
+/// present, 0 when none.
 #[derive(Debug, Clone, Copy, Default, Serialize, ToSchema)]
 pub struct ByStatus {
     pub open: i64,
@@ -17,6 +18,19 @@ pub struct ByStatus {
     pub in_progress: i64,
     pub completed: i64,
     pub cancelled: i64,
+}
+
+impl ByStatus {
+    pub fn add(&mut self, status: RequestStatus, n: i64) {
+        let slot = match status {
+            RequestStatus::Open => &mut self.open,
+            RequestStatus::Assigned => &mut self.assigned,
+            RequestStatus::InProgress => &mut self.in_progress,
+            RequestStatus::Completed => &mut self.completed,
+            RequestStatus::Cancelled => &mut self.cancelled,
+        };
+        *slot += n;
+    }
 }
 
 /// What a campaign has done so far, counted by the service layer.
@@ -30,15 +44,7 @@ pub struct CampaignProgress {
 
 impl CampaignProgress {
     pub fn count(&mut self, status: RequestStatus, n: i64) {
-        let s = &mut self.by_status;
-        let slot = match status {
-            RequestStatus::Open => &mut s.open,
-            RequestStatus::Assigned => &mut s.assigned,
-            RequestStatus::InProgress => &mut s.in_progress,
-            RequestStatus::Completed => &mut s.completed,
-            RequestStatus::Cancelled => &mut s.cancelled,
-        };
-        *slot += n;
+        self.by_status.add(status, n);
     }
 }
 

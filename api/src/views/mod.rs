@@ -8,6 +8,7 @@ mod campaigns;
 mod certificates;
 mod feedback;
 mod health;
+mod names;
 mod pairings;
 mod records;
 mod reports;
@@ -21,9 +22,10 @@ pub use certificates::{
 };
 pub use feedback::{CalendarFeedView, FeedbackStatItem, FeedbackStats, FeedbackView};
 pub use health::Health;
+pub use names::NameChangeView;
 pub use pairings::PairingView;
 pub use records::{Activity, HistoryEntry, RecordContext, ServiceRecordView};
-pub use reports::{StatItem, Stats};
+pub use reports::{RequestStats, StatItem, Stats};
 pub use signups::{SignupListItem, SignupView};
 pub use webhooks::{DeliveryView, WebhookView};
 
@@ -243,6 +245,9 @@ pub struct RequestView {
     pub location: Option<Coordinates>,
     /// The campaign that posted the request, if any.
     pub campaign_id: Option<Uuid>,
+    /// The pairing (结对帮扶) this request is a visit of; `null` outside
+    /// a pairing.
+    pub pairing_id: Option<Uuid>,
     pub category: ServiceCategory,
     pub title: String,
     pub description: String,
@@ -299,6 +304,7 @@ impl RequestView {
                 .filter(|_| activity)
                 .map(|(lat, lng)| Coordinates { lat, lng }),
             campaign_id: request.campaign_id,
+            pairing_id: request.pairing_id,
             category: request.category,
             title: request.title.clone(),
             description: request.description.clone(),

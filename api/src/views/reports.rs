@@ -1,7 +1,9 @@
-//! Service-hour statistics.
+//! Service-hour statistics, and requests counted by status.
 
 use serde::Serialize;
 use utoipa::ToSchema;
+
+use super::ByStatus;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct StatItem {
@@ -22,4 +24,11 @@ pub struct Stats {
     pub total_hours: f64,
     pub total_minutes: i64,
     pub total_records: i64,
+}
+
+/// Requests whose start falls in the period, counted by status in the
+/// database; all five statuses are always present.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RequestStats {
+    pub by_status: ByStatus,
 }

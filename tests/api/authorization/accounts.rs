@@ -144,6 +144,26 @@ pub async fn accounts(w: &World) {
         |a, _| async move { app.get(path, a.as_ref()).await },
     )
     .await;
+    let path = &format!("/users/{}", bystander.id);
+    w.check("PATCH /users/{id}", MANAGERS, |a, _| async move {
+        let body = json!({"name": "核对后的姓名", "note": "身份证核对"});
+        app.patch(path, a.as_ref(), body).await
+    })
+    .await;
+    let path = &format!("/users/{}/name/history", bystander.id);
+    w.check(
+        "GET /users/{id}/name/history",
+        MANAGERS,
+        |a, _| async move { app.get(path, a.as_ref()).await },
+    )
+    .await;
+    let path = &format!("/users/{}/calendar", bystander.id);
+    w.check(
+        "DELETE /users/{id}/calendar",
+        [401, 403, 403, 403, 403, 403, 403, 204, 204],
+        |a, _| async move { app.delete(path, a.as_ref()).await },
+    )
+    .await;
 }
 
 /// Last of all: every caller's own token stops working.

@@ -135,6 +135,11 @@ pub async fn statistics(w: &World) {
             .await
     })
     .await;
+    w.check("GET /stats/requests", MANAGERS, |a, _| async move {
+        app.get("/stats/requests?from=2030-12-01&to=2030-12-31", a.as_ref())
+            .await
+    })
+    .await;
     let url = &app.url("/exports/service-hours?format=csv");
     w.check("GET /exports/service-hours", MANAGERS, |a, _| async move {
         raw_get(app, url, a.as_ref().map(|a| a.token.as_str())).await
