@@ -218,6 +218,12 @@ pub const SETTINGS: &[Declared] = &[
         "Certificate checks (GET /verify/…) allowed per client address per minute; more answer 429",
     ),
     setting(
+        "LOCATION_CHANGES_PER_DAY",
+        "location-changes-per-day",
+        Some("10"),
+        "Changes of a volunteer's own location (PATCH /me) per local day; more answer 429",
+    ),
+    setting(
         "LOGIN_ATTEMPTS_PER_MINUTE",
         "login-attempts-per-minute",
         Some("30"),

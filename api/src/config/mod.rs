@@ -42,6 +42,8 @@ pub struct Settings {
     pub login_attempts_per_minute: u32,
     /// `GET /verify/{number}` per client address per minute.
     pub verify_requests_per_minute: u32,
+    /// Changes of one's own location per local day (`PATCH /me`).
+    pub location_changes_per_day: u32,
     /// `CERTIFICATE_SIGNING_KEY`: the operator's Ed25519 seed; `None`
     /// signs with the key kept in the database.
     pub certificate_signing_key: Option<[u8; 32]>,
@@ -243,6 +245,13 @@ impl Settings {
                 u32::MAX
             ));
         }
+        let location_changes_per_day = values.number("LOCATION_CHANGES_PER_DAY")?;
+        if location_changes_per_day == 0 || location_changes_per_day > u32::MAX.into() {
+            return Err(format!(
+                "LOCATION_CHANGES_PER_DAY: must be from 1 to {}",
+                u32::MAX
+            ));
+        }
         let certificate_signing_key = values
             .get("CERTIFICATE_SIGNING_KEY")
             .map(|v| {
@@ -289,6 +298,7 @@ impl Settings {
             clock_offset_secs,
             login_attempts_per_minute: login_attempts_per_minute as u32,
             verify_requests_per_minute: verify_requests_per_minute as u32,
+            location_changes_per_day: location_changes_per_day as u32,
             certificate_signing_key,
             trusted_proxies,
             password_hash_concurrency: password_hash_concurrency as usize,
@@ -366,6 +376,7 @@ impl fmt::Debug for Settings {
                 "verify_requests_per_minute",
                 &self.verify_requests_per_minute,
             )
+            .field("location_changes_per_day", &self.location_changes_per_day)
             .field(
                 "metrics_token",
                 &self.metrics_token.as_ref().map(|_| "<redacted>"),
