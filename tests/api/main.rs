@@ -15,6 +15,7 @@ mod bulletin;
 mod calendar;
 mod campaigns;
 mod certificates;
+mod client_limits;
 mod console;
 mod distances;
 mod durability;
