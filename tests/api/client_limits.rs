@@ -101,7 +101,12 @@ async fn an_ipv6_client_is_counted_by_its_64_and_mapped_ipv4_as_ipv4() {
     assert_eq!(app.send(from("2001:db8:1:3::a")).await.status, 404);
     // An IPv4 client through an IPv6 socket is the IPv4 client.
     let mut statuses = Vec::new();
-    for client in ["203.0.113.7", "::ffff:203.0.113.7", "203.0.113.7", "::ffff:203.0.113.7"] {
+    for client in [
+        "203.0.113.7",
+        "::ffff:203.0.113.7",
+        "203.0.113.7",
+        "::ffff:203.0.113.7",
+    ] {
         statuses.push(app.send(from(client)).await.status.as_u16());
     }
     assert_eq!(statuses, [404, 404, 404, 429]);

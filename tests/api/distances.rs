@@ -152,7 +152,8 @@ async fn trilateration_from_the_one_kilometre_flip_finds_the_cell_never_the_resi
             json!({"vetted": false, "location": at(0.0, 0.0), "service_radius_km": 10.0}),
         )
         .await);
-    let centre = api::domain::geo::cell_centre(api::domain::geo::Coordinates { lat: LAT, lng: LNG });
+    let centre =
+        api::domain::geo::cell_centre(api::domain::geo::Coordinates { lat: LAT, lng: LNG });
     let origin = (centre.lat, centre.lng);
     // Three residents in one cell (a kilometre square around `centre`), at
     // different offsets from its centre, each over 300 m from it.
@@ -183,7 +184,10 @@ async fn trilateration_from_the_one_kilometre_flip_finds_the_cell_never_the_resi
             let (dx, dy) = (angle.to_radians().cos(), angle.to_radians().sin());
             let along = |t: f64| place(origin, east + t * dx, north + t * dy);
             let (mut inside, mut outside) = (0.0, 3.0);
-            assert_eq!(reading_from(&app, &volunteer, &along(inside), request).await, 1.0);
+            assert_eq!(
+                reading_from(&app, &volunteer, &along(inside), request).await,
+                1.0
+            );
             assert!(reading_from(&app, &volunteer, &along(outside), request).await >= 2.0);
             readings_taken += 2;
             while outside - inside > 0.0001 {
@@ -201,6 +205,9 @@ async fn trilateration_from_the_one_kilometre_flip_finds_the_cell_never_the_resi
         estimates.push(circumcentre(flips));
     }
 
+    eprintln!(
+        "trilateration: {readings_taken} readings; estimates (km from the cell centre) {estimates:?}"
+    );
     for (x, y) in &estimates {
         for (east, north) in &offsets {
             let off = ((x - east).powi(2) + (y - north).powi(2)).sqrt();
@@ -211,7 +218,10 @@ async fn trilateration_from_the_one_kilometre_flip_finds_the_cell_never_the_resi
         }
         // Every resident of the cell gives the same answer: its centre.
         let (x0, y0) = estimates[0];
-        assert!(((x - x0).powi(2) + (y - y0).powi(2)).sqrt() < 0.005, "{estimates:?}");
+        assert!(
+            ((x - x0).powi(2) + (y - y0).powi(2)).sqrt() < 0.005,
+            "{estimates:?}"
+        );
         assert!((x.powi(2) + y.powi(2)).sqrt() < 0.005, "{estimates:?}");
     }
 }

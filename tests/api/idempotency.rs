@@ -132,9 +132,12 @@ async fn a_disabled_caseworker_gets_no_replay() {
         .send(post_resident(&app, &caseworker, "k1", &resident_body()))
         .await;
     assert_eq!(first.status, 201);
-    app.post_empty(&format!("/users/{}/disable", caseworker.id), Some(&app.admin))
-        .await
-        .expect(200);
+    app.post_empty(
+        &format!("/users/{}/disable", caseworker.id),
+        Some(&app.admin),
+    )
+    .await
+    .expect(200);
     let replay = app
         .send(post_resident(&app, &caseworker, "k1", &resident_body()))
         .await;
@@ -165,6 +168,17 @@ async fn a_revoked_token_gets_no_replay() {
     assert_eq!(replay.code(), "token_revoked");
 }
 
+/// Entries of `resident`'s access log naming `actor`.
+async fn entries_by(app: &TestApp, resident: &str, actor: &Actor) -> usize {
+    let path = format!("/residents/{resident}/access-log?limit=100");
+    app.get(&path, Some(&app.admin)).await.expect(200)["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["actor_id"] == actor.id.as_str())
+        .count()
+}
+
 #[tokio::test]
 async fn a_replayed_residents_record_is_logged_like_the_first() {
     let app = spawn_app().await;
@@ -174,26 +188,18 @@ async fn a_replayed_residents_record_is_logged_like_the_first() {
         .await;
     assert_eq!(first.status, 201);
     let resident = id(&first.body);
-    let log = |app: &TestApp| {
-        let path = format!("/residents/{resident}/access-log?limit=100");
-        let admin = app.admin.clone();
-        async move {
-            app.get(&path, Some(&admin)).await.expect(200)["items"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .filter(|e| e["actor_id"] == caseworker.id.as_str())
-                .count()
-        }
-    };
-    let before = log(&app).await;
+    let before = entries_by(&app, &resident, &caseworker).await;
     let replay = app
         .send(post_resident(&app, &caseworker, "k1", &resident_body()))
         .await;
     assert_eq!(replay.status, 201);
     assert_eq!(replay.headers["idempotent-replayed"], "true");
     assert_eq!(replay.body, first.body);
-    assert_eq!(log(&app).await, before + 1, "the replay shows the address again");
+    assert_eq!(
+        entries_by(&app, &resident, &caseworker).await,
+        before + 1,
+        "the replay shows the address again"
+    );
 }
 
 #[tokio::test]
@@ -254,10 +260,6 @@ async fn a_refusal_of_who_may_do_it_is_not_kept_and_the_retry_runs() {
         )
         .await;
     assert_eq!(gone.status, 404);
-    let kept = crate::secrets::column(
-        &app.database_url,
-        "SELECT key FROM idempotency_keys",
-    )
-    .await;
+    let kept = crate::secrets::column(&app.database_url, "SELECT key FROM idempotency_keys").await;
     assert_eq!(kept, vec!["tap-1".to_string()], "only the sign-up is kept");
 }
