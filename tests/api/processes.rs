@@ -367,7 +367,10 @@ async fn certificate_checks_share_one_limit_across_two_processes() {
     }
     let minutes = chrono::Utc::now().timestamp().div_euclid(60) - first_minute + 1;
     // Each process allows its share (10 / 2), not 10 of its own.
-    assert!(answered <= 10 * minutes, "{answered} answered in {minutes} minute(s)");
+    assert!(
+        answered <= 10 * minutes,
+        "{answered} answered in {minutes} minute(s)"
+    );
     assert!(answered >= 10, "{answered}");
     let rows = crate::secrets::column(
         &app_a.database_url,
