@@ -9,7 +9,7 @@
 //! the answer does not leave either. Answers waiting at the same moment
 //! share one statement and one commit (`service::access_log`).
 
-use actix_web::HttpRequest;
+use actix_web::{HttpMessage, HttpRequest};
 use uuid::Uuid;
 
 use crate::auth::AuthUser;
@@ -82,7 +82,13 @@ pub async fn log(
     log_residents(state, req, caller, &answer.residents()).await
 }
 
-/// [`log`] for residents already known (an answer kept by the read cache).
+/// The residents an answer disclosed, left in the request's extensions so
+/// that an idempotency key keeping the answer knows to log its replays.
+#[derive(Debug, Clone, Default)]
+pub struct Disclosed(pub Vec<Uuid>);
+
+/// [`log`] for residents already known (an answer kept by the read cache
+/// or by an idempotency key).
 pub async fn log_residents(
     state: &AppState,
     req: &HttpRequest,
@@ -92,6 +98,10 @@ pub async fn log_residents(
     if residents.is_empty() {
         return Ok(());
     }
+    req.extensions_mut()
+        .get_or_insert_with(Disclosed::default)
+        .0
+        .extend_from_slice(residents);
     state
         .access_log
         .record(caller, &route_of(req), residents)

@@ -58,6 +58,14 @@ pub enum AppError {
     PayloadTooLarge,
     #[error("too many attempts")]
     TooManyAttempts { retry_after_secs: i64 },
+    /// 429 with a specific code (`too_many_location_changes` …) and
+    /// `Retry-After`: a limit on how often one may do something.
+    #[error("{message}")]
+    Limited {
+        code: &'static str,
+        message: String,
+        retry_after_secs: i64,
+    },
     /// 422 with one entry per invalid field.
     #[error("validation failed")]
     Validation(Vec<FieldError>),
@@ -192,7 +200,8 @@ impl AppError {
             Self::Validation(_) => "validation_failed",
             Self::Unprocessable { code, .. }
             | Self::Conflict { code, .. }
-            | Self::Denied { code, .. } => code,
+            | Self::Denied { code, .. }
+            | Self::Limited { code, .. } => code,
             Self::Unavailable(_) => "database_unavailable",
             Self::Internal(_) => "internal_error",
         }
@@ -214,7 +223,8 @@ impl AppError {
             Self::Validation(_) => "请求中的字段不合法".into(),
             Self::Unprocessable { message, .. }
             | Self::Conflict { message, .. }
-            | Self::Denied { message, .. } => message.clone(),
+            | Self::Denied { message, .. }
+            | Self::Limited { message, .. } => message.clone(),
             Self::Unavailable(_) => "数据库暂时不可用，请稍后再试".into(),
             Self::Internal(_) => "服务器内部错误".into(),
         }
@@ -248,7 +258,7 @@ impl ResponseError for AppError {
             Self::Busy { .. } | Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            Self::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::TooManyAttempts { .. } | Self::Limited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Validation(_) | Self::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Self::Conflict { .. } => StatusCode::CONFLICT,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -277,7 +287,12 @@ impl ResponseError for AppError {
             },
         };
         let mut response = HttpResponse::build(self.status_code());
-        if let Self::TooManyAttempts { retry_after_secs } | Self::Busy { retry_after_secs } = self {
+        if let Self::TooManyAttempts { retry_after_secs }
+        | Self::Busy { retry_after_secs }
+        | Self::Limited {
+            retry_after_secs, ..
+        } = self
+        {
             response.insert_header(("Retry-After", retry_after_secs.max(&1).to_string()));
         }
         if let Self::Unavailable(_) = self {

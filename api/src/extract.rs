@@ -170,8 +170,9 @@ pub fn query_error(
     AppError::Validation(vec![FieldError::new("query", message)]).into()
 }
 
-/// The address a request came from, for limits counted per client:
-/// `X-Forwarded-For` is believed only from `TRUSTED_PROXIES`.
+/// The client a request came from, for limits counted per client:
+/// `X-Forwarded-For` is believed only from `TRUSTED_PROXIES`, and an IPv6
+/// client is its /64 (`client_address::limit_key`).
 pub fn caller_address(req: &HttpRequest, settings: &crate::config::Settings) -> String {
     req.peer_addr().map_or_else(
         || "unknown".to_string(),
@@ -181,12 +182,12 @@ pub fn caller_address(req: &HttpRequest, settings: &crate::config::Settings) -> 
                 .get_all("x-forwarded-for")
                 .filter_map(|v| v.to_str().ok())
                 .collect();
-            crate::domain::client_address::client_address(
+            let client = crate::domain::client_address::client_address(
                 peer.ip(),
                 &forwarded,
                 &settings.trusted_proxies,
-            )
-            .to_string()
+            );
+            crate::domain::client_address::limit_key(client)
         },
     )
 }

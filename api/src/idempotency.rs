@@ -7,11 +7,22 @@
 //! body: 422 `idempotency_key_reused`. While the first is still running:
 //! 409 `idempotency_key_in_flight`. Keys live 24 hours.
 //!
+//! Keys belong to callers whose token the account accepts now: this runs
+//! after the standing check (`auth::standing`), so a disabled account or a
+//! revoked token never gets a kept answer back (the route answers its 401
+//! instead), and an anonymous call is simply not kept — a key row per
+//! anonymous call would let anyone make the database write without bound —
+//! except a registration, whose rows its own per-client limit bounds.
+//! A refusal (401, 403, 404) is not kept either: once its cause is fixed,
+//! the retry runs. A replayed answer that carries residents' personal data
+//! is logged in the access log like the first (`disclosure`).
+//!
 //! Nothing kept here is a usable secret: the request's fingerprint is an
 //! HMAC under a server key (a body may hold a password, which a plain hash
-//! would expose to guessing), and an answer holding an access token (the
-//! registration's) is sealed under a key derived from `JWT_SECRET` —
-//! whoever holds that key can mint tokens anyway.
+//! would expose to guessing), an answer holding an access token is sealed
+//! under a key derived from `JWT_SECRET` — whoever holds that key can mint
+//! tokens anyway — and an answer carrying residents' personal data is
+//! sealed with `SECRETS_KEY` when it is set, like other secrets at rest.
 
 use std::time::Duration;
 
@@ -19,15 +30,17 @@ use actix_web::body::{BoxBody, MessageBody, to_bytes};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::{Method, StatusCode, header};
 use actix_web::middleware::Next;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpMessage, HttpResponse, web};
 use entity::idempotency_key::{self, Entity as Keys};
 use hmac::{Hmac, Mac};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, sea_query::Expr,
 };
 use sha2::Sha256;
+use uuid::Uuid;
 
-use crate::auth::TokenKeys;
+use crate::auth;
+use crate::disclosure;
 use crate::error::{AppError, AppResult, is_unique_violation};
 use crate::extract::MAX_BODY_BYTES;
 use crate::secrets::{self, SecretsKey};
@@ -41,7 +54,11 @@ const ABANDONED_AFTER_SECS: i64 = 120;
 
 enum Claim {
     Fresh,
-    Replay { status: u16, body: String },
+    Replay {
+        status: u16,
+        body: String,
+        disclosed: Vec<Uuid>,
+    },
 }
 
 pub async fn middleware(
@@ -68,15 +85,39 @@ pub async fn middleware(
     let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
         return Err(AppError::internal("state missing").into());
     };
-    let owner = owner_of(&req, &state.tokens);
+    // Only for a caller whose token is accepted now; anyone else's call
+    // runs as if no key were given (and the route refuses a bad token).
+    // Registration is the exception: it has no token yet, and its own
+    // per-client limit bounds its rows (a refused attempt keeps none).
+    let caller = auth::accepted_caller(req.request());
+    let owner = match (&caller, req.path().ends_with("/auth/register")) {
+        (Some(caller), _) => caller.id.to_string(),
+        (None, true) => "anonymous".to_string(),
+        (None, false) => {
+            return next
+                .call(req)
+                .await
+                .map(ServiceResponse::map_into_boxed_body);
+        }
+    };
     let body = read_body(&mut req).await?;
     let replay_key = SecretsKey::derive("idempotent replay", &state.settings.jwt_secret);
+    let personal_key = state.settings.secrets_key.as_ref();
     let hash = request_hash(&replay_key, &req, &body);
     let seal_context = format!("{owner}\0{key}");
-    let open = |stored: &str| open_answer(&replay_key, stored, seal_context.as_bytes());
+    let open =
+        |stored: &str| open_answer(&replay_key, personal_key, stored, seal_context.as_bytes());
 
     match claim(&state.db, &owner, &key, &hash, open).await? {
-        Claim::Replay { status, body } => {
+        Claim::Replay {
+            status,
+            body,
+            disclosed,
+        } => {
+            // Logged before the answer leaves, as the first one was.
+            if let Some(caller) = &caller {
+                disclosure::log_residents(&state, req.request(), caller, &disclosed).await?;
+            }
             let status = StatusCode::from_u16(status).map_err(AppError::internal)?;
             let response = HttpResponse::build(status)
                 .insert_header((header::CONTENT_TYPE, "application/json"))
@@ -96,28 +137,73 @@ pub async fn middleware(
         }
     };
     let status = response.status();
-    if status.is_server_error() {
-        // Let the client retry a failure of ours with the same key.
+    if !is_kept(status) {
+        // A failure of ours, or a refusal whose cause may be fixed: the
+        // client's retry with the same key runs again.
         release(&state.db, &owner, &key).await;
         return Ok(response.map_into_boxed_body());
     }
+    let disclosed = response
+        .request()
+        .extensions()
+        .get::<disclosure::Disclosed>()
+        .map(|d| d.0.clone())
+        .unwrap_or_default();
     let (http_req, http_res) = response.into_parts();
     let (head, body) = http_res.into_parts();
     let bytes = to_bytes(body)
         .await
         .map_err(|_| AppError::internal("response body"))?;
     let text = String::from_utf8_lossy(&bytes).into_owned();
-    let kept = seal_answer(&replay_key, text, seal_context.as_bytes());
-    store(&state.db, &owner, &key, status.as_u16(), kept).await?;
+    let personal = (!disclosed.is_empty()).then_some(personal_key).flatten();
+    let kept = seal_answer(&replay_key, personal, text, seal_context.as_bytes());
+    let answer = Kept {
+        status: status.as_u16(),
+        body: kept,
+        disclosed: join_ids(&disclosed),
+    };
+    store(&state.db, &owner, &key, answer).await?;
     let http_res = head.set_body(BoxBody::new(bytes));
     Ok(ServiceResponse::new(http_req, http_res))
 }
 
-fn owner_of(req: &ServiceRequest, tokens: &TokenKeys) -> String {
-    crate::auth::bearer_token_of(req.request())
-        .and_then(|token| tokens.verify(token, now()).ok())
-        .map(|verified| verified.id.to_string())
-        .unwrap_or_else(|| "anonymous".into())
+/// Answers worth replaying: not a failure of ours (5xx), not a refusal
+/// of who the caller is or what they may see (401, 403, 404), which the
+/// same call may pass once an account, a membership or a record is put
+/// right, and not a limit's 429, which passes once its window ends.
+fn is_kept(status: StatusCode) -> bool {
+    !(status.is_server_error()
+        || matches!(
+            status,
+            StatusCode::UNAUTHORIZED
+                | StatusCode::FORBIDDEN
+                | StatusCode::NOT_FOUND
+                | StatusCode::TOO_MANY_REQUESTS
+        ))
+}
+
+/// What is stored for a key once its first call has answered.
+struct Kept {
+    status: u16,
+    body: String,
+    disclosed: Option<String>,
+}
+
+fn join_ids(ids: &[Uuid]) -> Option<String> {
+    (!ids.is_empty()).then(|| {
+        ids.iter()
+            .map(Uuid::to_string)
+            .collect::<Vec<_>>()
+            .join(",")
+    })
+}
+
+fn split_ids(stored: Option<&str>) -> Vec<Uuid> {
+    stored
+        .unwrap_or_default()
+        .split(',')
+        .filter_map(|id| Uuid::parse_str(id.trim()).ok())
+        .collect()
 }
 
 async fn read_body(req: &mut ServiceRequest) -> AppResult<web::Bytes> {
@@ -164,22 +250,36 @@ fn fingerprint(key: &SecretsKey, method: &str, uri: &str, body: &[u8]) -> String
     hex(&mac.finalize().into_bytes())
 }
 
-/// An answer holding an access token is kept sealed; others in clear.
-fn seal_answer(key: &SecretsKey, body: String, context: &[u8]) -> String {
+/// An answer holding an access token is kept sealed under the replay key;
+/// one carrying residents' personal data under `personal` (`SECRETS_KEY`)
+/// when it is set; others in clear.
+fn seal_answer(
+    key: &SecretsKey,
+    personal: Option<&SecretsKey>,
+    body: String,
+    context: &[u8],
+) -> String {
     let holds_token = serde_json::from_str::<serde_json::Value>(&body)
         .is_ok_and(|v| v.get("access_token").is_some());
-    if holds_token {
-        key.seal(&body, context)
-    } else {
-        body
+    match (holds_token, personal) {
+        (true, _) => key.seal(&body, context),
+        (false, Some(personal)) => personal.seal(&body, context),
+        (false, None) => body,
     }
 }
 
 /// The kept answer in clear; `None` when it was sealed under another
 /// `JWT_SECRET` (rotated, or random per start) — its token would not
-/// work any more either.
-fn open_answer(key: &SecretsKey, stored: &str, context: &[u8]) -> Option<String> {
-    secrets::reveal(Some(key), stored, context).ok()
+/// work any more either — or under a `SECRETS_KEY` no longer set.
+fn open_answer(
+    key: &SecretsKey,
+    personal: Option<&SecretsKey>,
+    stored: &str,
+    context: &[u8],
+) -> Option<String> {
+    secrets::reveal(Some(key), stored, context)
+        .ok()
+        .or_else(|| personal.and_then(|p| p.open(stored, context).ok()))
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -207,6 +307,7 @@ async fn claim(
         request_hash: Set(hash.into()),
         status_code: Set(None),
         response_body: Set(None),
+        disclosed: Set(None),
         created_at: Set(now),
     };
     match Keys::insert(fresh).exec(db).await {
@@ -241,6 +342,10 @@ async fn claim(
                 idempotency_key::Column::ResponseBody,
                 Expr::value(Option::<String>::None),
             )
+            .col_expr(
+                idempotency_key::Column::Disclosed,
+                Expr::value(Option::<String>::None),
+            )
             .col_expr(idempotency_key::Column::CreatedAt, Expr::value(now))
             .filter(idempotency_key::Column::Owner.eq(owner))
             .filter(idempotency_key::Column::Key.eq(key))
@@ -265,6 +370,7 @@ async fn claim(
         (Some(status), Some(body)) => Ok(Claim::Replay {
             status: status as u16,
             body,
+            disclosed: split_ids(existing.disclosed.as_deref()),
         }),
         _ => Err(AppError::conflict(
             "idempotency_key_in_flight",
@@ -273,19 +379,20 @@ async fn claim(
     }
 }
 
-async fn store(
-    db: &DatabaseConnection,
-    owner: &str,
-    key: &str,
-    status: u16,
-    body: String,
-) -> AppResult<()> {
+async fn store(db: &DatabaseConnection, owner: &str, key: &str, answer: Kept) -> AppResult<()> {
     Keys::update_many()
         .col_expr(
             idempotency_key::Column::StatusCode,
-            Expr::value(i32::from(status)),
+            Expr::value(i32::from(answer.status)),
         )
-        .col_expr(idempotency_key::Column::ResponseBody, Expr::value(body))
+        .col_expr(
+            idempotency_key::Column::ResponseBody,
+            Expr::value(answer.body),
+        )
+        .col_expr(
+            idempotency_key::Column::Disclosed,
+            Expr::value(answer.disclosed),
+        )
         .filter(idempotency_key::Column::Owner.eq(owner))
         .filter(idempotency_key::Column::Key.eq(key))
         .exec(db)
@@ -333,21 +440,52 @@ mod tests {
     #[test]
     fn an_answer_with_a_token_is_kept_sealed_and_reads_back() {
         let body = r#"{"user":{"id":"u1"},"access_token":"eyJhbGciOi.x.y"}"#.to_string();
-        let kept = seal_answer(&key("a"), body.clone(), b"owner\0k");
+        let kept = seal_answer(&key("a"), None, body.clone(), b"owner\0k");
         assert!(!kept.contains("eyJhbGciOi"), "{kept}");
         assert_eq!(
-            open_answer(&key("a"), &kept, b"owner\0k").as_deref(),
+            open_answer(&key("a"), None, &kept, b"owner\0k").as_deref(),
             Some(body.as_str())
         );
-        assert_eq!(open_answer(&key("b"), &kept, b"owner\0k"), None);
-        assert_eq!(open_answer(&key("a"), &kept, b"other\0k"), None);
+        assert_eq!(open_answer(&key("b"), None, &kept, b"owner\0k"), None);
+        assert_eq!(open_answer(&key("a"), None, &kept, b"other\0k"), None);
     }
 
     #[test]
     fn answers_without_a_token_are_kept_as_they_are() {
         let body = r#"{"id":"r1","title":"代购"}"#.to_string();
-        assert_eq!(seal_answer(&key("a"), body.clone(), b"c"), body);
-        assert_eq!(open_answer(&key("a"), &body, b"c"), Some(body));
+        assert_eq!(seal_answer(&key("a"), None, body.clone(), b"c"), body);
+        assert_eq!(open_answer(&key("a"), None, &body, b"c"), Some(body));
+    }
+
+    #[test]
+    fn personal_data_is_kept_sealed_with_the_secrets_key() {
+        let body = r#"{"id":"r1","address":"幸福路 8 号","phone":"13800000000"}"#.to_string();
+        let personal = key("secrets");
+        let kept = seal_answer(&key("a"), Some(&personal), body.clone(), b"c");
+        assert!(!kept.contains("幸福路") && !kept.contains("13800000000"));
+        assert_eq!(
+            open_answer(&key("a"), Some(&personal), &kept, b"c"),
+            Some(body)
+        );
+        assert_eq!(open_answer(&key("a"), None, &kept, b"c"), None);
+    }
+
+    #[test]
+    fn refusals_and_failures_are_not_kept() {
+        for code in [401, 403, 404, 429, 500, 503, 507] {
+            assert!(!is_kept(StatusCode::from_u16(code).unwrap()), "{code}");
+        }
+        for code in [200, 201, 409, 422] {
+            assert!(is_kept(StatusCode::from_u16(code).unwrap()), "{code}");
+        }
+    }
+
+    #[test]
+    fn disclosed_residents_read_back() {
+        let ids = [Uuid::now_v7(), Uuid::now_v7()];
+        assert_eq!(split_ids(join_ids(&ids).as_deref()), ids);
+        assert_eq!(join_ids(&[]), None);
+        assert!(split_ids(None).is_empty());
     }
 
     #[test]

@@ -102,6 +102,7 @@ impl Application {
             hashing,
             tokens,
             access_log: AccessLogWriter::spawn(db.clone()),
+            verify_counts: service::client_limit::LocalCounts::default(),
             db,
             reads,
             settings: Arc::new(settings),
@@ -144,9 +145,11 @@ impl Application {
             .service(web::redirect("/docs", "/docs/"))
             .configure(console::config)
             .default_service(web::to(|| async { Err::<&str, _>(AppError::NotFound) }))
-            .wrap(middleware::from_fn(standing::middleware))
             .wrap(middleware::from_fn(read_cache::middleware))
+            // Outside the idempotency middleware: a replay is answered
+            // only to a caller whose account accepts the token now.
             .wrap(middleware::from_fn(idempotency::middleware))
+            .wrap(middleware::from_fn(standing::middleware))
             .wrap(middleware::Compress::default())
             .wrap(middleware::from_fn(telemetry::middleware))
         })

@@ -11,6 +11,7 @@ use crate::config::Settings;
 use crate::metrics::Metrics;
 use crate::read_cache::ReadCache;
 use crate::service::access_log::AccessLogWriter;
+use crate::service::client_limit::LocalCounts;
 
 /// What every handler may reach.
 pub struct AppState {
@@ -30,4 +31,7 @@ pub struct AppState {
     /// Entries of the residents' personal-data access log; see
     /// [`crate::disclosure`].
     pub access_log: AccessLogWriter,
+    /// This process's count of certificate checks per client address; see
+    /// [`crate::service::client_limit::count_check`].
+    pub verify_counts: LocalCounts,
 }

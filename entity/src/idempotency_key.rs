@@ -14,6 +14,9 @@ pub struct Model {
     /// `None` while the first request is still running.
     pub status_code: Option<i32>,
     pub response_body: Option<String>,
+    /// Residents whose personal data the kept answer carries (UUIDs,
+    /// comma-separated), logged again when it is replayed.
+    pub disclosed: Option<String>,
     pub created_at: i64,
 }
 

@@ -14,6 +14,7 @@ pub mod certificate_key;
 pub mod client_attempt;
 pub mod help_request;
 pub mod idempotency_key;
+pub mod location_change;
 pub mod login_failure;
 pub mod monthly_bulletin;
 pub mod name_change;

@@ -21,6 +21,7 @@ mod m20261130_000015_feedback_calendar_bulletin;
 mod m20261130_000016_certificates;
 mod m20261207_000017_vetting_passes;
 mod m20261207_000018_name_changes;
+mod m20261207_000019_location_changes_kept_disclosures;
 
 pub struct Migrator;
 
@@ -45,6 +46,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000016_certificates::Migration),
             Box::new(m20261207_000017_vetting_passes::Migration),
             Box::new(m20261207_000018_name_changes::Migration),
+            Box::new(m20261207_000019_location_changes_kept_disclosures::Migration),
         ]
     }
 }

@@ -17,6 +17,7 @@ mod calendar_end;
 mod campaigns;
 mod certificate_limits;
 mod certificates;
+mod client_limits;
 mod console;
 mod distances;
 mod durability;

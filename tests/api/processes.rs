@@ -346,3 +346,36 @@ async fn a_process_whose_listener_is_cut_serves_no_stale_answer_and_recovers() {
     read_until_places(&app_b, &reader, &path, 3).await;
     db.close().await.unwrap();
 }
+
+#[tokio::test]
+async fn certificate_checks_share_one_limit_across_two_processes() {
+    let Some((_a, _b, app_a, app_b)) =
+        two_processes_with(&[("VERIFY_REQUESTS_PER_MINUTE", "10")]).await
+    else {
+        return;
+    };
+    let first_minute = chrono::Utc::now().timestamp().div_euclid(60);
+    let mut answered = 0;
+    for i in 0..30 {
+        let app = if i % 2 == 0 { &app_a } else { &app_b };
+        let check = app.get("/verify/ZM-0000-0000-0000-0000", None).await;
+        match check.status.as_u16() {
+            404 => answered += 1,
+            429 => assert_eq!(check.code(), "too_many_attempts"),
+            other => panic!("{other}: {}", check.body),
+        }
+    }
+    let minutes = chrono::Utc::now().timestamp().div_euclid(60) - first_minute + 1;
+    // Each process allows its share (10 / 2), not 10 of its own.
+    assert!(
+        answered <= 10 * minutes,
+        "{answered} answered in {minutes} minute(s)"
+    );
+    assert!(answered >= 10, "{answered}");
+    let rows = crate::secrets::column(
+        &app_a.database_url,
+        "SELECT address FROM client_attempts WHERE address LIKE 'verify %'",
+    )
+    .await;
+    assert!(rows.len() as i64 <= minutes, "one row a minute: {rows:?}");
+}

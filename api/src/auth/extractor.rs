@@ -49,6 +49,13 @@ fn authenticate(req: &HttpRequest) -> AppResult<AuthUser> {
     })
 }
 
+/// The caller, when the request carries a token the account accepts now
+/// (the standing middleware's verdict); `None` for anonymous callers and
+/// for every token an extractor would refuse.
+pub fn accepted_caller(req: &HttpRequest) -> Option<AuthUser> {
+    authenticate(req).ok()
+}
+
 impl FromRequest for AuthUser {
     type Error = AppError;
     type Future = Ready<AppResult<Self>>;

@@ -7,7 +7,8 @@ pub mod standing;
 mod token;
 
 pub use extractor::{
-    Admin, AuthUser, Manager, MaybeAuthUser, Staff, Volunteer, bearer_token as bearer_token_of,
+    Admin, AuthUser, Manager, MaybeAuthUser, Staff, Volunteer, accepted_caller,
+    bearer_token as bearer_token_of,
 };
 pub use password::{HashGate, hash_password, verify_password};
 pub use token::{Claims, TokenKeys, Verified};

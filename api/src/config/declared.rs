@@ -224,6 +224,12 @@ pub const SETTINGS: &[Declared] = &[
         "Certificates a volunteer may issue for themselves per day in TIME_ZONE, 1–1000 (429 beyond; managers' issues are not counted)",
     ),
     setting(
+        "LOCATION_CHANGES_PER_DAY",
+        "location-changes-per-day",
+        Some("10"),
+        "Changes of a volunteer's own location (PATCH /me) per local day; more answer 429",
+    ),
+    setting(
         "LOGIN_ATTEMPTS_PER_MINUTE",
         "login-attempts-per-minute",
         Some("30"),

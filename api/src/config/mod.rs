@@ -44,6 +44,8 @@ pub struct Settings {
     pub verify_requests_per_minute: u32,
     /// Certificates a volunteer issues for themselves per local day.
     pub certificates_per_day: u32,
+    /// Changes of one's own location per local day (`PATCH /me`).
+    pub location_changes_per_day: u32,
     /// `CERTIFICATE_SIGNING_KEY`: the operator's Ed25519 seed; `None`
     /// signs with the key kept in the database.
     pub certificate_signing_key: Option<[u8; 32]>,
@@ -249,6 +251,13 @@ impl Settings {
         if !(1..=1000).contains(&certificates_per_day) {
             return Err("CERTIFICATES_PER_DAY: must be from 1 to 1000".into());
         }
+        let location_changes_per_day = values.number("LOCATION_CHANGES_PER_DAY")?;
+        if location_changes_per_day == 0 || location_changes_per_day > u32::MAX.into() {
+            return Err(format!(
+                "LOCATION_CHANGES_PER_DAY: must be from 1 to {}",
+                u32::MAX
+            ));
+        }
         let certificate_signing_key = values
             .get("CERTIFICATE_SIGNING_KEY")
             .map(|v| {
@@ -296,6 +305,7 @@ impl Settings {
             login_attempts_per_minute: login_attempts_per_minute as u32,
             verify_requests_per_minute: verify_requests_per_minute as u32,
             certificates_per_day: certificates_per_day as u32,
+            location_changes_per_day: location_changes_per_day as u32,
             certificate_signing_key,
             trusted_proxies,
             password_hash_concurrency: password_hash_concurrency as usize,
@@ -374,6 +384,7 @@ impl fmt::Debug for Settings {
                 &self.verify_requests_per_minute,
             )
             .field("certificates_per_day", &self.certificates_per_day)
+            .field("location_changes_per_day", &self.location_changes_per_day)
             .field(
                 "metrics_token",
                 &self.metrics_token.as_ref().map(|_| "<redacted>"),

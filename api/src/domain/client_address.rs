@@ -37,6 +37,21 @@ pub fn client_address(peer: IpAddr, forwarded_for: &[&str], trusted: &[IpAddr]) 
     client
 }
 
+/// The client a per-client limit counts: an IPv4 address as it is, an
+/// IPv6 address by its /64 (`2001:db8:1:2::/64`). One subscriber, one
+/// phone on a mobile network, is handed a whole /64 and picks addresses in
+/// it at will (privacy extensions rotate them by themselves), so counting
+/// each IPv6 address apart would give every client 2^64 budgets.
+pub fn limit_key(client: IpAddr) -> String {
+    match canonical(client) {
+        IpAddr::V4(v4) => v4.to_string(),
+        IpAddr::V6(v6) => {
+            let prefix = u128::from(v6) & !((1u128 << 64) - 1);
+            format!("{}/64", std::net::Ipv6Addr::from(prefix))
+        }
+    }
+}
+
 /// Parses `TRUSTED_PROXIES`: comma-separated IP addresses.
 pub fn parse_trusted(list: &str) -> Result<Vec<IpAddr>, String> {
     list.split(',')
@@ -132,6 +147,22 @@ mod tests {
             client_address(ip("::ffff:127.0.0.1"), &["[2001:db8::1]:443"], &trusted),
             ip("2001:db8::1")
         );
+    }
+
+    #[test]
+    fn an_ipv6_client_is_counted_by_its_64() {
+        let a = limit_key(ip("2001:db8:1:2:aaaa:bbbb:cccc:dddd"));
+        assert_eq!(a, "2001:db8:1:2::/64");
+        assert_eq!(a, limit_key(ip("2001:db8:1:2::1")));
+        assert_ne!(a, limit_key(ip("2001:db8:1:3::1")));
+        assert_eq!(limit_key(ip("::1")), "::/64");
+    }
+
+    #[test]
+    fn ipv4_through_ipv6_is_the_ipv4_client() {
+        assert_eq!(limit_key(ip("::ffff:203.0.113.7")), "203.0.113.7");
+        assert_eq!(limit_key(ip("203.0.113.7")), "203.0.113.7");
+        assert_ne!(limit_key(ip("203.0.113.7")), limit_key(ip("203.0.113.8")));
     }
 
     #[test]

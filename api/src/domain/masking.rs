@@ -18,8 +18,11 @@ pub fn mask_name(name: &str) -> String {
 /// The distance to a resident as someone who may not see the address is
 /// told it: rounded up to a whole kilometre, and never less than 1. Exact
 /// figures from three places would pin the resident down (trilateration);
-/// whole kilometres leave a ring a kilometre wide at every reading. Ranking
-/// must use this value too, or the order would leak what the figure hides.
+/// whole kilometres leave a ring a kilometre wide at every reading, and
+/// since bisecting where the figure turns would still find the point it
+/// is measured from, that point is the centre of the resident's grid cell
+/// (`geo::cell_centre`), not the resident. Ranking must use this value
+/// too, or the order would leak what the figure hides.
 pub fn coarse_distance_km(exact_km: f64) -> f64 {
     exact_km.ceil().max(1.0)
 }

@@ -6,7 +6,7 @@ use chrono::DateTime;
 use chrono_tz::Tz;
 
 use super::availability::{self, Slot};
-use super::geo::Coordinates;
+use super::geo::{self, Coordinates};
 use super::masking::coarse_distance_km;
 use super::matching::Reason;
 use super::vocab::{ServiceCategory, Urgency};
@@ -50,11 +50,14 @@ pub fn recommend(volunteer: &VolunteerFacts<'_>, request: &OpenRequestFacts) -> 
     });
 
     // Recommendations are of requests the volunteer has not signed up
-    // for, so they may not see the address: the distance is shown, said
-    // and scored only in whole kilometres.
+    // for, so they may not see the address: the distance is measured to
+    // the centre of the resident's grid cell (exact figures from three
+    // places would pin the resident down, and whole kilometres alone
+    // still give way to bisection), then shown, said and scored only in
+    // whole kilometres.
     let distance_km = volunteer
         .location
-        .map(|at| coarse_distance_km(at.distance_km(request.resident_location)));
+        .map(|at| coarse_distance_km(at.distance_km(geo::cell_centre(request.resident_location))));
     let proximity = match distance_km {
         Some(d) => {
             reasons.push(Reason {
@@ -164,21 +167,32 @@ mod tests {
 
     #[test]
     fn distance_is_whole_kilometres_and_ranks_as_such() {
+        // The volunteer at a cell's centre; residents some rows of cells
+        // (1.0008 km each) north, anywhere in their cells.
+        let home = geo::cell_centre(Coordinates {
+            lat: 39.92,
+            lng: 116.40,
+        });
         let me = VolunteerFacts {
             skills: &[],
-            location: Some(Coordinates {
-                lat: 39.92,
-                lng: 116.40,
-            }),
+            location: Some(home),
             slots: &[],
         };
-        let nearer = recommend(&me, &visit(ServiceCategory::Shopping, 2.2));
-        let farther = recommend(&me, &visit(ServiceCategory::Shopping, 2.8));
+        let at = |rows: f64, dlat: f64| {
+            let mut request = visit(ServiceCategory::Shopping, 0.0);
+            request.resident_location = Coordinates {
+                lat: home.lat + rows * 0.009 + dlat,
+                lng: home.lng,
+            };
+            request
+        };
+        let nearer = recommend(&me, &at(2.0, -0.004));
+        let farther = recommend(&me, &at(2.0, 0.004));
         assert_eq!(nearer.distance_km, Some(3.0));
         assert_eq!(farther.distance_km, Some(3.0));
         assert_eq!(nearer.score, farther.score, "the order must not leak it");
         assert!(nearer.reasons.iter().any(|r| r.text == "距你不超过 3 公里"));
-        let next_ring = recommend(&me, &visit(ServiceCategory::Shopping, 3.2));
+        let next_ring = recommend(&me, &at(3.0, 0.0));
         assert_eq!(next_ring.distance_km, Some(4.0));
         assert!(next_ring.score < nearer.score);
     }
@@ -193,5 +207,27 @@ mod tests {
         let r = recommend(&me, &visit(ServiceCategory::Shopping, 1.0));
         assert!(r.distance_km.is_none());
         assert!(r.reasons.iter().any(|r| r.code == "no_location"));
+    }
+    #[test]
+    fn residents_of_one_cell_are_the_same_distance_from_anywhere() {
+        let me = VolunteerFacts {
+            skills: &[],
+            location: Some(Coordinates {
+                lat: 39.95,
+                lng: 116.45,
+            }),
+            slots: &[],
+        };
+        let centre = geo::cell_centre(visit(ServiceCategory::Shopping, 3.0).resident_location);
+        for (dlat, dlng) in [(0.004, 0.005), (-0.004, -0.005), (0.0, 0.0)] {
+            let mut request = visit(ServiceCategory::Shopping, 3.0);
+            request.resident_location = Coordinates {
+                lat: centre.lat + dlat,
+                lng: centre.lng + dlng,
+            };
+            let seen = recommend(&me, &request);
+            let exact = me.location.unwrap().distance_km(centre);
+            assert_eq!(seen.distance_km, Some(coarse_distance_km(exact)));
+        }
     }
 }

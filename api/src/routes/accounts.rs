@@ -14,7 +14,7 @@ use crate::domain::vocab::{Role, ServiceCategory};
 use crate::error::{AppResult, ErrorBody};
 use crate::extract::{self, Json};
 use crate::service::accounts::{self, NewAccount, ProfileChange};
-use crate::service::client_limit;
+use crate::service::{client_limit, location_limit};
 use crate::state::AppState;
 use crate::validate::{self, Checker};
 use crate::views::{LoginView, RegisteredView, UserView};
@@ -184,9 +184,12 @@ async fn get_me(state: web::Data<AppState>, me: AuthUser) -> AppResult<HttpRespo
 /// Updates the caller's name, skills, location and weekly availability.
 /// Once the caller has an approved service record or a certificate, a
 /// new name is refused (409 `name_locked`): a manager renames them.
+/// The location moves at most `LOCATION_CHANGES_PER_DAY` times a local
+/// day (setting the same one again does not count).
 #[utoipa::path(tag = "accounts", security(("bearer" = [])), request_body = ProfileBody, responses(
     (status = 200, body = UserView),
     (status = 409, description = "name_locked: the name is on approved service or a certificate; a manager changes it", body = ErrorBody),
+    (status = 429, description = "too_many_location_changes, with Retry-After", body = ErrorBody),
 ))]
 #[patch("/me")]
 async fn update_me(
@@ -195,7 +198,8 @@ async fn update_me(
     body: Json<ProfileBody>,
 ) -> AppResult<HttpResponse> {
     let change = profile_change(body.0)?;
-    let user = accounts::update_profile(&state.db, me.id, change).await?;
+    let user =
+        location_limit::update_own_profile(&state.db, me.id, change, &state.settings).await?;
     Ok(HttpResponse::Ok().json(respond_user(&state, &user)?))
 }
 

@@ -259,9 +259,12 @@ pub async fn verify_certificate(
     req: HttpRequest,
 ) -> AppResult<HttpResponse> {
     let address = extract::caller_address(&req, &state.settings);
-    // Counted apart from login attempts of the same address.
-    client_limit::count_attempt(
+    // Counted apart from login attempts of the same address, and without
+    // a database write per call: anyone may call this.
+    client_limit::count_check(
         &state.db,
+        &state.reads,
+        &state.verify_counts,
         &format!("verify {address}"),
         state.settings.verify_requests_per_minute,
         crate::service::now(),

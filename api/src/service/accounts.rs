@@ -7,8 +7,7 @@ use entity::user::{self, Entity as Users};
 use sea_orm::{
     ActiveModelTrait,
     ActiveValue::Set,
-    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect,
-    TransactionTrait,
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect,
     sea_query::{Expr, ExprTrait},
 };
 use uuid::Uuid;
@@ -177,22 +176,22 @@ pub struct ProfileChange {
     pub availability: Option<Vec<WeeklySlot>>,
 }
 
-/// The caller's own profile change, in one transaction. A new name is
-/// refused (409 `name_locked`) once the person has approved service or a
+/// The caller's own profile change, inside the caller's transaction
+/// (`location_limit::update_own_profile` opens it). A new name is refused
+/// (409 `name_locked`) once the person has approved service or a
 /// certificate, and is otherwise kept in their trail.
 pub async fn update_profile(
-    db: &DatabaseConnection,
+    txn: &impl ConnectionTrait,
     id: Uuid,
     change: ProfileChange,
 ) -> AppResult<user::Model> {
-    let txn = db.begin().await?;
-    let current = names::lock_account(&txn, id).await?;
+    let current = names::lock_account(txn, id).await?;
     let mut model: user::ActiveModel = current.clone().into();
     if let Some(name) = change.name.filter(|name| *name != current.name) {
-        if names::is_locked(&txn, id).await? {
+        if names::is_locked(txn, id).await? {
             return Err(names::name_locked());
         }
-        names::record(&txn, &current, &name, None, id).await?;
+        names::record(txn, &current, &name, None, id).await?;
         model.name = Set(name);
     }
     if let Some(skills) = change.skills {
@@ -205,9 +204,7 @@ pub async fn update_profile(
     if let Some(slots) = change.availability {
         model.availability = Set(serde_json::to_string(&slots).map_err(AppError::internal)?);
     }
-    let user = model.update(&txn).await?;
-    txn.commit().await?;
-    Ok(user)
+    Ok(model.update(txn).await?)
 }
 
 /// Sets every account's kept approved minutes from its records — for

@@ -15,6 +15,7 @@ pub mod delivery;
 pub mod delivery_lease;
 pub mod export_files;
 pub mod feedback;
+pub mod location_limit;
 pub mod login_throttle;
 pub mod matches;
 pub mod memberships;

@@ -76,7 +76,8 @@ pub async fn for_volunteer(
             RecommendationView {
                 request: requests::view_with(&reader, request, resident.as_ref(), tz),
                 score: rec.score,
-                // Already whole kilometres (`masking::coarse_distance_km`).
+                // To the centre of the resident's grid cell, in whole
+                // kilometres (`recommend::recommend`).
                 distance_km: rec.distance_km,
                 reasons: rec.reasons,
             },
