@@ -19,6 +19,7 @@ mod m20261130_000013_regular_service;
 mod m20261130_000014_reminders;
 mod m20261130_000015_feedback_calendar_bulletin;
 mod m20261130_000016_certificates;
+mod m20261207_000020_withdrawn_certificate_keys;
 
 pub struct Migrator;
 
@@ -41,6 +42,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000014_reminders::Migration),
             Box::new(m20261130_000015_feedback_calendar_bulletin::Migration),
             Box::new(m20261130_000016_certificates::Migration),
+            Box::new(m20261207_000020_withdrawn_certificate_keys::Migration),
         ]
     }
 }
