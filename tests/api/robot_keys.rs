@@ -6,6 +6,7 @@
 use serde_json::{Value, json};
 
 use crate::helpers::*;
+use crate::process::ServerProcess;
 use crate::receiver::Receiver;
 use crate::recurrence::spawn_on;
 use crate::secrets::column;
@@ -66,22 +67,31 @@ async fn with_secrets_key_a_robots_key_is_stored_sealed_and_still_reaches_the_ro
 
 #[tokio::test]
 async fn robot_urls_stored_in_clear_are_sealed_at_the_next_start() {
-    let before = spawn_app_with(&[("WEBHOOK_ALLOW_PRIVATE_TARGETS", "true")]).await;
+    let database_url = fresh_database().await;
     let receiver = Receiver::start().await;
     let url = format!("{}/open-apis/bot/v2/hook/{FEISHU_TOKEN}", origin(&receiver));
-    let hook = before
-        .post(
-            "/webhooks",
-            Some(&before.admin),
-            json!({"url": url, "kind": "feishu", "events": ["request.created"]}),
-        )
-        .await
-        .expect(201);
-    let clear = column(&before.database_url, "SELECT url FROM webhooks").await;
+    // A process without the key stores it in clear, and stops (a process
+    // left without the key could not send what is sealed).
+    let hook = {
+        let mut before = ServerProcess::start(&database_url, &[]);
+        let app = before.connect(&database_url).await;
+        let hook = app
+            .post(
+                "/webhooks",
+                Some(&app.admin),
+                json!({"url": url, "kind": "feishu", "events": ["request.created"]}),
+            )
+            .await
+            .expect(201);
+        before.terminate();
+        before.wait_exit(20).await;
+        hook
+    };
+    let clear = column(&database_url, "SELECT url FROM webhooks").await;
     assert_eq!(clear, vec![url.clone()], "no key: stored in clear");
 
     let after = spawn_on(
-        &before.database_url,
+        &database_url,
         &[
             ("WEBHOOK_ALLOW_PRIVATE_TARGETS", "true"),
             ("SECRETS_KEY", KEY_A),
