@@ -255,3 +255,72 @@ async fn the_api_browser_answers_under_the_consoles_policies() {
     let redirect = app.send(app.client.get(format!("{}/docs", app.base))).await;
     assert_eq!(redirect.headers["x-frame-options"], "DENY");
 }
+
+/// A headless Chromium (Debian's `chromium` and `chromium-driver`, as the
+/// console's tests use) on `url`; the driver goes with the guard.
+struct Driver(std::process::Child);
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+async fn browser() -> (fantoccini::Client, Driver) {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let port = crate::process::free_port();
+    let driver = Driver(
+        std::process::Command::new("/usr/bin/chromedriver")
+            .arg(format!("--port={port}"))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("chromedriver starts (apt-get install chromium chromium-driver)"),
+    );
+    let caps = json!({"goog:chromeOptions": {
+        "binary": "/usr/bin/chromium",
+        "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
+    }});
+    let caps = caps.as_object().unwrap().clone();
+    for _ in 0..100 {
+        if let Ok(client) = fantoccini::ClientBuilder::rustls()
+            .unwrap()
+            .capabilities(caps.clone())
+            .connect(&format!("http://127.0.0.1:{port}"))
+            .await
+        {
+            return (client, driver);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("chromedriver did not answer");
+}
+
+#[tokio::test]
+async fn the_api_browser_still_works_in_a_browser_under_that_policy() {
+    let app = spawn_app().await;
+    let (client, _driver) = browser().await;
+    client
+        .goto(&format!("{}/docs/", app.base))
+        .await
+        .expect("page opens");
+    // The operations appear only once the bundled scripts ran and fetched
+    // the OpenAPI document; the styles only once the stylesheet loaded.
+    let operation = client
+        .wait()
+        .at_most(std::time::Duration::from_secs(30))
+        .for_element(fantoccini::Locator::Css(".swagger-ui .opblock"))
+        .await
+        .expect("the operations are listed");
+    assert!(!operation.text().await.unwrap().is_empty());
+    let styled = client
+        .execute(
+            "return getComputedStyle(document.querySelector('.swagger-ui .opblock')).borderTopStyle",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(styled, json!("solid"), "swagger-ui.css applies");
+    client.close().await.unwrap();
+}
