@@ -58,7 +58,7 @@ impl Application {
         );
         match &settings.secrets_key {
             None => tracing::warn!(
-                "SECRETS_KEY is not set: webhook secrets are stored in clear in the database"
+                "SECRETS_KEY is not set: webhook secrets, webhook URLs (robot keys) and certificate signing keys are stored in clear in the database"
             ),
             Some(key) => {
                 let sealed = service::webhooks::seal_clear_secrets(&db, key)
