@@ -56,10 +56,14 @@ async fn main() -> Res<()> {
     }
     let pairings = Pairings::find().all(&db).await?.len();
     let started = Instant::now();
-    let first = api::service::pairings::run_once(&db, &settings, now).await?;
+    let first = api::service::pairings::run_once(&db, &settings, now)
+        .await?
+        .created;
     let first_secs = started.elapsed().as_secs_f64();
     let started = Instant::now();
-    let second = api::service::pairings::run_once(&db, &settings, now).await?;
+    let second = api::service::pairings::run_once(&db, &settings, now)
+        .await?
+        .created;
     let second_secs = started.elapsed().as_secs_f64();
     println!(
         "{pairings} pairings, horizon {} days: first round made {first} visits in {first_secs:.2} s \

@@ -3,7 +3,10 @@
 //! Content-Security-Policy. The console talks to the API like any other
 //! client; nothing here reads the database or knows about tokens.
 
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderValue};
+use actix_web::middleware::Next;
 use actix_web::{HttpResponse, web};
 use include_dir::{Dir, include_dir};
 
@@ -23,6 +26,37 @@ pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'
 pub fn config(cfg: &mut web::ServiceConfig) {
     cfg.route("/console", web::get().to(redirect))
         .route("/console/{file:.*}", web::get().to(file));
+}
+
+/// The API browser at `/docs` answers under the console's policies: the
+/// same Content-Security-Policy (the bundled Swagger UI loads its scripts
+/// and styles from files of this origin, with none inline), never inside
+/// a frame, no sniffing, no referrer. A page that can send requests with
+/// a pasted token is as worth protecting from framing as the console.
+pub async fn docs_policies(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let path = req.path();
+    let is_docs = path == "/docs" || path.starts_with("/docs/");
+    let mut res = next.call(req).await?;
+    if is_docs {
+        let headers = res.headers_mut();
+        headers.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+        );
+        headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+        headers.insert(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        );
+        headers.insert(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("no-referrer"),
+        );
+    }
+    Ok(res)
 }
 
 async fn redirect() -> HttpResponse {

@@ -9,7 +9,8 @@
 
 use crate::read_cache::Lookup;
 use prometheus::{
-    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGaugeVec, Opts, Registry, TextEncoder,
+    Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGaugeVec, Opts, Registry,
+    TextEncoder,
 };
 
 pub struct Metrics {
@@ -21,6 +22,7 @@ pub struct Metrics {
     pool: IntGaugeVec,
     read_cache: IntCounterVec,
     account_checks: IntCounterVec,
+    pairings_skipped: IntCounter,
 }
 
 /// Database figures gathered at scrape time.
@@ -89,6 +91,12 @@ impl Metrics {
             ),
             &["source"],
         )?;
+        let pairings_skipped = IntCounter::new(
+            "pairing_visits_skipped_total",
+            "Pairings the visit maker of this process could not top up in a round (each \
+             is logged with its id and tried again next round)",
+        )?;
+        registry.register(Box::new(pairings_skipped.clone()))?;
         registry.register(Box::new(account_checks.clone()))?;
         registry.register(Box::new(requests.clone()))?;
         registry.register(Box::new(read_cache.clone()))?;
@@ -105,7 +113,12 @@ impl Metrics {
             pool,
             read_cache,
             account_checks,
+            pairings_skipped,
         })
+    }
+
+    pub fn pairings_skipped(&self, count: usize) {
+        self.pairings_skipped.inc_by(count as u64);
     }
 
     pub fn account_check(&self, from_memory: bool) {

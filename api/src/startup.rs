@@ -60,7 +60,7 @@ impl Application {
         );
         match &settings.secrets_key {
             None => tracing::warn!(
-                "SECRETS_KEY is not set: webhook secrets are stored in clear in the database"
+                "SECRETS_KEY is not set: webhook secrets, webhook URLs (robot keys) and certificate signing keys are stored in clear in the database"
             ),
             Some(key) => {
                 let sealed = service::webhooks::seal_clear_secrets(&db, key)
@@ -69,6 +69,7 @@ impl Application {
                 if sealed > 0 {
                     tracing::info!(sealed, "webhook secrets stored in clear are now encrypted");
                 }
+                seal_robot_and_signing_keys(&db, key).await?;
             }
         }
         service::certificate_keys::ensure(&db, &settings)
@@ -114,8 +115,11 @@ impl Application {
             state.settings.clone(),
             state.metrics.clone(),
         );
-        let pairing_worker =
-            service::pairings::spawn_worker(state.db.clone(), state.settings.clone());
+        let pairing_worker = service::pairings::spawn_worker(
+            state.db.clone(),
+            state.settings.clone(),
+            state.metrics.clone(),
+        );
         // Before serving: a process that was down at the bulletin's time
         // sends it now (once, whoever else starts).
         service::bulletin::catch_up(&state.db, &state.settings).await;
@@ -145,6 +149,7 @@ impl Application {
             .service(web::redirect("/docs", "/docs/"))
             .configure(console::config)
             .default_service(web::to(|| async { Err::<&str, _>(AppError::NotFound) }))
+            .wrap(middleware::from_fn(console::docs_policies))
             .wrap(middleware::from_fn(read_cache::middleware))
             // Outside the idempotency middleware: a replay is answered
             // only to a caller whose account accepts the token now.
@@ -195,6 +200,29 @@ impl Application {
         self.worker.shutdown(self.grace).await;
         served
     }
+}
+
+/// Seals what was stored in clear before `SECRETS_KEY` was set: webhook
+/// URLs (robot keys travel in them) and generated certificate signing
+/// keys.
+async fn seal_robot_and_signing_keys(
+    db: &DatabaseConnection,
+    key: &crate::secrets::SecretsKey,
+) -> Result<(), String> {
+    let urls = service::webhooks::seal_clear_urls(db, key)
+        .await
+        .map_err(|e| format!("sealing webhook URLs with SECRETS_KEY: {e}"))?;
+    let seeds = service::certificate_keys::seal_clear_seeds(db, key)
+        .await
+        .map_err(|e| format!("sealing certificate signing keys with SECRETS_KEY: {e}"))?;
+    if urls + seeds > 0 {
+        tracing::info!(
+            urls,
+            seeds,
+            "webhook URLs and signing keys stored in clear are now encrypted"
+        );
+    }
+    Ok(())
 }
 
 /// Opens the database and applies pending migrations.

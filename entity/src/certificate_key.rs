@@ -1,7 +1,8 @@
 use sea_orm::entity::prelude::*;
 
 /// An Ed25519 key that signs certificates. The highest generation signs;
-/// every row stays published so that older certificates still verify.
+/// every row not withdrawn stays published so that older certificates
+/// still verify.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "certificate_keys")]
 pub struct Model {
@@ -15,6 +16,9 @@ pub struct Model {
     /// `None` for a key the operator gives (`CERTIFICATE_SIGNING_KEY`).
     pub sealed_seed: Option<String>,
     pub created_at: i64,
+    /// When an admin withdrew the key (leaked, say): it is no longer
+    /// published, and what it signed no longer verifies as valid.
+    pub withdrawn_at: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

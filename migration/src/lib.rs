@@ -22,6 +22,7 @@ mod m20261130_000016_certificates;
 mod m20261207_000017_vetting_passes;
 mod m20261207_000018_name_changes;
 mod m20261207_000019_location_changes_kept_disclosures;
+mod m20261207_000020_withdrawn_certificate_keys;
 
 pub struct Migrator;
 
@@ -47,6 +48,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000017_vetting_passes::Migration),
             Box::new(m20261207_000018_name_changes::Migration),
             Box::new(m20261207_000019_location_changes_kept_disclosures::Migration),
+            Box::new(m20261207_000020_withdrawn_certificate_keys::Migration),
         ]
     }
 }

@@ -112,6 +112,15 @@ impl CertificateSigner {
     }
 }
 
+/// The `kid` in a compact JWS's header: which key signed it. `None` when
+/// the header cannot be read.
+pub fn signing_kid(jws: &str) -> Option<String> {
+    let header = jws.split('.').next()?;
+    let bytes = URL_SAFE_NO_PAD.decode(header).ok()?;
+    let header: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+    header.get("kid")?.as_str().map(str::to_string)
+}
+
 /// RFC 7638 thumbprint of an Ed25519 public key (members in lexical order).
 pub fn kid_of(public: &[u8; 32]) -> String {
     let canonical = format!(
@@ -170,7 +179,7 @@ pub fn escape_html(text: &str) -> String {
 
 /// The one style block of the verification page; the CSP admits it by
 /// its hash, and nothing else.
-pub const PAGE_STYLE: &str = "body{font-family:system-ui,sans-serif;margin:0;padding:1.2rem;background:#f6f7f9;color:#222}main{max-width:28rem;margin:auto;background:#fff;border-radius:.6rem;padding:1.2rem;box-shadow:0 1px 4px #0002}h1{font-size:1.25rem;margin:0 0 .8rem}.s{font-weight:bold;padding:.4rem .6rem;border-radius:.3rem;display:inline-block}.valid{background:#e3f5e6;color:#17612a}.revoked{background:#fde8e8;color:#9b1c1c}dl{display:grid;grid-template-columns:auto 1fr;gap:.4rem .8rem}dt{color:#666}dd{margin:0}";
+pub const PAGE_STYLE: &str = "body{font-family:system-ui,sans-serif;margin:0;padding:1.2rem;background:#f6f7f9;color:#222}main{max-width:28rem;margin:auto;background:#fff;border-radius:.6rem;padding:1.2rem;box-shadow:0 1px 4px #0002}h1{font-size:1.25rem;margin:0 0 .8rem}.s{font-weight:bold;padding:.4rem .6rem;border-radius:.3rem;display:inline-block}.valid{background:#e3f5e6;color:#17612a}.revoked{background:#fde8e8;color:#9b1c1c}.withdrawn{background:#fff3dc;color:#8a4b00}dl{display:grid;grid-template-columns:auto 1fr;gap:.4rem .8rem}dt{color:#666}dd{margin:0}";
 
 /// `Content-Security-Policy` of the page: no script, no fetch, no frame,
 /// only its own style block.
@@ -185,6 +194,8 @@ pub fn page_csp() -> String {
 pub struct PageFacts<'a> {
     pub number: &'a str,
     pub revoked: bool,
+    /// The key that signed it was withdrawn (a revocation says more).
+    pub key_withdrawn: bool,
     pub masked_name: &'a str,
     pub hours: f64,
     pub records: i64,
@@ -198,6 +209,11 @@ pub struct PageFacts<'a> {
 pub fn verify_page(f: &PageFacts<'_>) -> String {
     let (class, status) = if f.revoked {
         ("revoked", "此证明已撤销，不再有效")
+    } else if f.key_withdrawn {
+        (
+            "withdrawn",
+            "签发此证明的签名密钥已撤回，无法确认其真实性；请联系出具单位重新出具",
+        )
     } else {
         ("valid", "此证明真实有效")
     };
@@ -264,6 +280,7 @@ mod tests {
         let page = verify_page(&PageFacts {
             number: "ZM-1",
             revoked: true,
+            key_withdrawn: false,
             masked_name: "<script>",
             hours: 1.5,
             records: 1,
@@ -276,6 +293,46 @@ mod tests {
         assert!(page.contains("&quot;&amp;&#39;"));
         assert!(!page.contains("<script"));
         assert!(page.contains("已撤销"));
+    }
+
+    #[test]
+    fn a_page_says_when_the_signing_key_was_withdrawn() {
+        let facts = |revoked, key_withdrawn| PageFacts {
+            number: "ZM-1",
+            revoked,
+            key_withdrawn,
+            masked_name: "王**",
+            hours: 1.0,
+            records: 1,
+            period_from: "2026-01-01",
+            period_to: "2026-01-31",
+            issued_on: "2026-02-01",
+            issuer: "幸福社区",
+        };
+        let withdrawn = verify_page(&facts(false, true));
+        assert!(withdrawn.contains("签名密钥已撤回"), "{withdrawn}");
+        assert!(!withdrawn.contains("真实有效"));
+        // A revocation is the stronger statement.
+        let both = verify_page(&facts(true, true));
+        assert!(both.contains("已撤销") && !both.contains("密钥已撤回"));
+    }
+
+    #[test]
+    fn a_signature_names_the_key_that_made_it() {
+        let signer = CertificateSigner::from_seed([9; 32]);
+        let jws = signer.sign(&SignedPayload {
+            number: "ZM-1".into(),
+            volunteer_name: "王堃".into(),
+            hours: 1.0,
+            records: 1,
+            period_from: "2026-01-01".into(),
+            period_to: "2026-01-31".into(),
+            issued_at: "2026-02-01T09:00:00+08:00".into(),
+            issuer: "幸福社区".into(),
+        });
+        assert_eq!(signing_kid(&jws), Some(signer.kid.clone()));
+        assert_eq!(signing_kid("not a jws"), None);
+        assert_eq!(signing_kid(""), None);
     }
 
     #[test]

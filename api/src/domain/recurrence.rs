@@ -11,9 +11,11 @@
 
 use std::str::FromStr;
 
-use chrono::{DateTime, Duration, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
+use chrono::{
+    DateTime, Duration, LocalResult, Months, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc,
+};
 use chrono_tz::Tz;
-use rrule::{Frequency, RRule, Unvalidated};
+use rrule::{Frequency, NWeekday, RRule, Unvalidated, Weekday};
 
 /// Longest rule text accepted; real rules are a few dozen characters.
 const MAX_RULE_LEN: usize = 300;
@@ -27,7 +29,7 @@ impl InvalidRule {
 }
 
 /// A rule that has been read and checked: what a pairing stores.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Rule {
     rule: RRule<Unvalidated>,
     /// `UNTIL`, as a local wall-clock time (inclusive).
@@ -55,7 +57,32 @@ impl Rule {
     /// prefix is allowed). The time of day comes from the pairing's
     /// `start_time`, so rules that set hours, minutes or seconds, or that
     /// repeat more often than daily, are refused.
+    ///
+    /// Only ASCII is read, checked before anything folds case: the crate
+    /// upper-cases with Unicode rules, so `BYMıNUTE` (dotless ı) or
+    /// `BYſECOND` (long s) would pass every check here and be read by the
+    /// crate as `BYMINUTE` or `BYSECOND`. And what is stored is read back
+    /// before it is accepted: a rule whose stored text does not parse to
+    /// the same rule is refused, so a pairing never holds a rule the
+    /// visit maker cannot read.
     pub fn parse(text: &str, tz: Tz) -> Result<Self, InvalidRule> {
+        if !text.is_ascii() {
+            return Err(InvalidRule(
+                "重复规则只能包含 ASCII 字符（英文字母、数字和 ;=,:+-）".into(),
+            ));
+        }
+        let parsed = Self::read(text, tz)?;
+        let stored = parsed.to_string();
+        match Self::read(&stored, tz) {
+            Ok(again) if again == parsed && again.to_string() == stored => Ok(parsed),
+            _ => Err(InvalidRule(format!(
+                "重复规则无法按原意保存（读回为 {stored}），请换一种写法"
+            ))),
+        }
+    }
+
+    /// One reading of a rule's text, without the read-back check.
+    fn read(text: &str, tz: Tz) -> Result<Self, InvalidRule> {
         let text = text.trim();
         let text = text.strip_prefix("RRULE:").unwrap_or(text);
         if text.is_empty() || text.len() > MAX_RULE_LEN || text.contains(['\n', '\r']) {
@@ -135,12 +162,42 @@ impl Rule {
 
 impl std::fmt::Display for Rule {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}", self.rule)?;
+        // The crate writes "the first Monday" (`1MO`) as `MO`, which reads
+        // back as every Monday: BYDAY is written here instead.
+        let text = self.rule.to_string();
+        let parts: Vec<String> = text
+            .split(';')
+            .map(|part| match part.strip_prefix("BYDAY=") {
+                Some(_) => format!("BYDAY={}", by_day(self.rule.get_by_weekday())),
+                None => part.to_string(),
+            })
+            .collect();
+        write!(f, "{}", parts.join(";"))?;
         if let Some(until) = self.until {
             write!(f, ";UNTIL={}", until.format("%Y%m%dT%H%M%S"))?;
         }
         Ok(())
     }
+}
+
+/// BYDAY's value: `MO`, `1MO`, `-1FR` …
+fn by_day(days: &[NWeekday]) -> String {
+    let code = |day: Weekday| match day {
+        Weekday::Mon => "MO",
+        Weekday::Tue => "TU",
+        Weekday::Wed => "WE",
+        Weekday::Thu => "TH",
+        Weekday::Fri => "FR",
+        Weekday::Sat => "SA",
+        Weekday::Sun => "SU",
+    };
+    days.iter()
+        .map(|day| match day {
+            NWeekday::Every(d) => code(*d).to_string(),
+            NWeekday::Nth(n, d) => format!("{n}{}", code(*d)),
+        })
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 impl Schedule {
@@ -185,6 +242,27 @@ impl Schedule {
             }
         }
         out
+    }
+}
+
+/// How far back a schedule may start: a pairing written down late still
+/// counts from its real first visit, within a year.
+const STARTS_ON_BACK: Months = Months::new(12);
+/// How far ahead: a schedule further out is a typing error, and the
+/// visit maker would page through years of nothing to reach it.
+const STARTS_ON_AHEAD: Months = Months::new(24);
+
+/// `starts_on` lies within a year before and two years after `today`
+/// (the community's local date), both ends included.
+pub fn check_starts_on(starts_on: NaiveDate, today: NaiveDate) -> Result<NaiveDate, String> {
+    let earliest = today.checked_sub_months(STARTS_ON_BACK).unwrap_or(today);
+    let latest = today.checked_add_months(STARTS_ON_AHEAD).unwrap_or(today);
+    if (earliest..=latest).contains(&starts_on) {
+        Ok(starts_on)
+    } else {
+        Err(format!(
+            "开始日期须在 {earliest} 到 {latest} 之间（今天之前一年到之后两年）"
+        ))
     }
 }
 
@@ -403,6 +481,82 @@ mod tests {
         }
         let long = format!("FREQ=DAILY;{}", "BYMONTH=1;".repeat(40));
         assert!(Rule::parse(&long, SHANGHAI).is_err());
+    }
+
+    #[test]
+    fn letters_that_upper_case_into_ascii_are_refused() {
+        for sneaky in [
+            // Dotless ı upper-cases to I: BYMINUTE in disguise.
+            "FREQ=DAILY;BYM\u{131}NUTE=0,30",
+            "FREQ=DA\u{131}LY",
+            // Long s upper-cases to S: BYSECOND.
+            "FREQ=DAILY;BY\u{17f}ECOND=0",
+            "FREQ=WEEKLY;BYDAY=TU;WK\u{17f}T=SU",
+            // Kelvin sign, and a fullwidth letter.
+            "FREQ=WEEKLY;BYDAY=\u{212a}O",
+            "FREQ=\u{ff24}AILY",
+            "FREQ=DAILY;COUNT=\u{661}",
+        ] {
+            let refused = Rule::parse(sneaky, SHANGHAI);
+            assert!(refused.is_err(), "{sneaky:?} was accepted: {refused:?}");
+        }
+    }
+
+    #[test]
+    fn every_accepted_rule_reads_back_to_the_same_rule() {
+        for text in [
+            "FREQ=DAILY",
+            "freq=weekly;byday=tu,fr",
+            "RRULE:FREQ=MONTHLY;BYDAY=+1MO;INTERVAL=2",
+            "FREQ=MONTHLY;BYMONTHDAY=-1;COUNT=12",
+            "FREQ=YEARLY;BYMONTH=9;BYMONTHDAY=9",
+            "FREQ=WEEKLY;WKST=SU;BYDAY=SA,SU;UNTIL=20271231",
+            "FREQ=WEEKLY;UNTIL=20270630T160000Z",
+        ] {
+            let rule = Rule::parse(text, SHANGHAI).unwrap_or_else(|e| panic!("{text}: {e:?}"));
+            let stored = rule.to_string();
+            let again = Rule::parse(&stored, SHANGHAI).unwrap();
+            assert_eq!(again, rule, "{text}");
+            assert_eq!(again.to_string(), stored, "{text}");
+            assert!(stored.is_ascii());
+        }
+    }
+
+    #[test]
+    fn the_first_weekday_of_a_month_stays_the_first() {
+        let rule = Rule::parse("FREQ=MONTHLY;BYDAY=+1MO", SHANGHAI).unwrap();
+        assert_eq!(rule.to_string(), "FREQ=MONTHLY;BYDAY=1MO");
+        let s = Schedule {
+            rule: Rule::parse(&rule.to_string(), SHANGHAI).unwrap(),
+            starts_on: NaiveDate::from_ymd_opt(2027, 1, 1).unwrap(),
+            start_time: NaiveTime::from_hms_opt(9, 0, 0).unwrap(),
+            duration_minutes: 60,
+        };
+        let got = s.occurrences(
+            SHANGHAI,
+            at(SHANGHAI, 2027, 1, 1, 0, 0),
+            at(SHANGHAI, 2027, 3, 1, 0, 0),
+        );
+        assert_eq!(
+            local_starts(SHANGHAI, &got),
+            ["2027-01-04 09:00", "2027-02-01 09:00"]
+        );
+    }
+
+    #[test]
+    fn a_schedule_starts_within_a_year_back_and_two_years_ahead() {
+        let today = NaiveDate::from_ymd_opt(2026, 12, 7).unwrap();
+        let day = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap();
+        for ok in [today, day(2025, 12, 7), day(2028, 12, 7), day(2027, 3, 1)] {
+            assert_eq!(check_starts_on(ok, today), Ok(ok));
+        }
+        for refused in [day(2025, 12, 6), day(2028, 12, 8), day(1900, 1, 1)] {
+            assert!(check_starts_on(refused, today).is_err(), "{refused}");
+        }
+        // From a leap day, a year back is the 28th.
+        let leap = day(2028, 2, 29);
+        assert!(check_starts_on(day(2027, 2, 28), leap).is_ok());
+        assert!(check_starts_on(day(2027, 2, 27), leap).is_err());
     }
 
     #[test]

@@ -1,5 +1,6 @@
-//! Service certificates (志愿服务记录证明): issued, listed, read, printed
-//! and revoked under `/api/v1`; checked by anyone holding the number at
+//! Service certificates (志愿服务记录证明): issued, listed, read, printed,
+//! revoked and reissued under `/api/v1`, their signing keys rotated and
+//! withdrawn; checked by anyone holding the number at
 //! `/verify/{number}` and against the keys at
 //! `/.well-known/certificate-keys` (both also at the root, where the QR
 //! code and RFC 8615 point).
@@ -12,20 +13,20 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use crate::auth::{Admin, AuthUser, Manager};
-use crate::domain::certificate::{PageFacts, page_csp, prefers_html, verify_page};
+use crate::domain::certificate::{PageFacts, page_csp, prefers_html, signing_kid, verify_page};
 use crate::domain::certificate_pdf::{PdfFacts, render};
 use crate::domain::text;
 use crate::domain::vocab::{CertificateStatus, Role};
 use crate::error::{AppError, AppResult, ErrorBody};
-use crate::extract::{self, Json, OptionalJson};
+use crate::extract::{self, EmptyBody, Json, OptionalJson};
 use crate::service::certificates::{self, IssueRequest, hours};
 use crate::service::paging::PageParams;
 use crate::service::{certificate_keys, client_limit};
 use crate::state::AppState;
 use crate::validate::Checker;
 use crate::views::{
-    CertificateCheck, CertificateKeySet, CertificateView, Page, RotatedKey, categories, local_time,
-    verify_url,
+    CertificateCheck, CertificateKeySet, CertificateView, CheckStatus, Page, RotatedKey,
+    WithdrawnKey, categories, local_time, verify_url,
 };
 
 pub fn config(cfg: &mut ServiceConfig) {
@@ -35,6 +36,8 @@ pub fn config(cfg: &mut ServiceConfig) {
         .service(certificate_pdf)
         .service(revoke_certificate)
         .service(rotate_certificate_key)
+        .service(withdraw_certificate_key)
+        .service(reissue_certificate)
         .service(verify_certificate)
         .service(certificate_keys_set);
 }
@@ -244,11 +247,54 @@ async fn rotate_certificate_key(state: web::Data<AppState>, _: Admin) -> AppResu
     Ok(HttpResponse::Created().json(RotatedKey { kid }))
 }
 
+/// Withdraws a certificate signing key (admins), a leaked one say: it
+/// leaves `/.well-known/certificate-keys`, and `/verify` of what it signed
+/// answers `key_withdrawn`. Withdrawing the signing key rotates: a new
+/// key signs from then on. Withdrawing again answers as the first time.
+#[utoipa::path(tag = "certificates", security(("bearer" = [])), params(("kid" = String, Path, description = "the key's `kid`")), request_body(content = Option<EmptyBody>), responses(
+    (status = 200, description = "withdrawn", body = WithdrawnKey),
+    (status = 404, description = "no key has this kid", body = ErrorBody),
+    (status = 409, description = "`signing_key_from_settings`: the key comes from CERTIFICATE_SIGNING_KEY", body = ErrorBody),
+))]
+#[post("/certificate-keys/{kid}/withdraw")]
+async fn withdraw_certificate_key(
+    state: web::Data<AppState>,
+    _: Admin,
+    kid: web::Path<String>,
+    _: OptionalJson<EmptyBody>,
+) -> AppResult<HttpResponse> {
+    let done = certificate_keys::withdraw(&state.db, &state.settings, &kid).await?;
+    Ok(HttpResponse::Ok().json(WithdrawnKey {
+        kid: done.kid,
+        withdrawn_at: local_time(done.withdrawn_at, state.settings.time_zone),
+        signing_kid: done.signing_kid,
+    }))
+}
+
+/// Signs a certificate's frozen figures anew under a new number with the
+/// current key (managers), and revokes the old one with a reason naming
+/// the new number: for a certificate whose key was withdrawn.
+#[utoipa::path(tag = "certificates", security(("bearer" = [])), params(("id" = Uuid, Path)), request_body(content = Option<EmptyBody>), responses(
+    (status = 201, description = "the new certificate", body = CertificateView),
+    (status = 404, description = "no such certificate", body = ErrorBody),
+    (status = 409, description = "`already_revoked`", body = ErrorBody),
+))]
+#[post("/certificates/{id}/reissue")]
+async fn reissue_certificate(
+    state: web::Data<AppState>,
+    manager: Manager,
+    id: web::Path<Uuid>,
+    _: OptionalJson<EmptyBody>,
+) -> AppResult<HttpResponse> {
+    let cert = certificates::reissue(&state.db, &state.settings, &manager.0, *id).await?;
+    Ok(HttpResponse::Created().json(view(&state, cert)))
+}
+
 /// Checks a certificate by its number, with no token: JSON, or a small
 /// page when the client prefers `text/html`. The name is masked.
 /// Limited per client address (`VERIFY_REQUESTS_PER_MINUTE`).
 #[utoipa::path(tag = "certificates", params(("number" = String, Path, description = "`ZM-XXXX-XXXX-XXXX-XXXX`")), responses(
-    (status = 200, description = "the certificate's public facts (or an HTML page)", body = CertificateCheck),
+    (status = 200, description = "the certificate's public facts (or an HTML page); `status`: `valid`, `revoked` or `key_withdrawn`", body = CertificateCheck),
     (status = 404, description = "no certificate has this number", body = ErrorBody),
     (status = 429, description = "`too_many_attempts`, with `Retry-After`", body = ErrorBody),
 ))]
@@ -274,7 +320,11 @@ pub async fn verify_certificate(
         .await?
         .ok_or(AppError::NotFound)?;
     let tz = state.settings.time_zone;
-    let check = CertificateCheck::build(&cert, tz);
+    let key_withdrawn = match signing_kid(&cert.signature) {
+        Some(kid) => certificate_keys::is_withdrawn(&state.reads, &kid).await?,
+        None => false,
+    };
+    let check = CertificateCheck::build(&cert, key_withdrawn, tz);
     let accept = req
         .headers()
         .get(header::ACCEPT)
@@ -292,7 +342,8 @@ pub async fn verify_certificate(
     let issued_on = check.issued_at.date_naive().to_string();
     let page = verify_page(&PageFacts {
         number: &check.number,
-        revoked: check.status == CertificateStatus::Revoked,
+        revoked: check.status == CheckStatus::Revoked,
+        key_withdrawn: check.status == CheckStatus::KeyWithdrawn,
         masked_name: &check.volunteer_masked_name,
         hours: check.hours,
         records: check.records,

@@ -10,8 +10,9 @@ use uuid::Uuid;
 
 use crate::auth::{AuthUser, Staff};
 use crate::disclosure;
-use crate::domain::recurrence::Rule;
+use crate::domain::recurrence::{Rule, check_starts_on};
 use crate::domain::text;
+use crate::domain::vetting::local_day;
 use crate::domain::vocab::ServiceCategory;
 use crate::error::{AppResult, ErrorBody};
 use crate::extract::{EmptyBody, Json, OptionalJson};
@@ -40,8 +41,9 @@ pub struct CreatePairingBody {
     #[serde(default)]
     #[schema(max_length = 2000)]
     description: String,
-    /// RFC 5545 recurrence rule, e.g. `FREQ=WEEKLY;BYDAY=TU,FR` (422
-    /// `invalid_rrule` when it cannot be read).
+    /// RFC 5545 recurrence rule in ASCII, e.g. `FREQ=WEEKLY;BYDAY=TU,FR`
+    /// (422 `invalid_rrule` when it cannot be read, or would not read back
+    /// as the same rule once stored).
     rrule: String,
     /// Local wall-clock start of each visit, `HH:MM`.
     #[schema(example = "09:30")]
@@ -52,7 +54,8 @@ pub struct CreatePairingBody {
     /// 1 to 1000.
     #[schema(minimum = 1, maximum = 1000)]
     volunteers_needed: i64,
-    /// The first day the rule counts from, `YYYY-MM-DD`.
+    /// The first day the rule counts from, `YYYY-MM-DD`: from a year
+    /// before to two years after today (422 naming `starts_on`).
     starts_on: NaiveDate,
     /// Active members of the team, signed up to every visit.
     #[serde(default)]
@@ -107,8 +110,10 @@ fn in_range(check: &mut Checker, field: &str, value: i64, max: i64, message: &st
 const MINUTES: &str = "时长须在 1 到 1440 分钟之间";
 const NEEDED: &str = "所需志愿者人数须在 1 到 1000 之间";
 
-fn new_pairing(body: CreatePairingBody, rule: Rule) -> AppResult<NewPairing> {
+/// `today`: the community's local date, which `starts_on` is held to.
+fn new_pairing(body: CreatePairingBody, rule: Rule, today: NaiveDate) -> AppResult<NewPairing> {
     let mut check = Checker::new();
+    let starts_on = check.check("starts_on", check_starts_on(body.starts_on, today));
     let title = check.check("title", text::clean(&body.title, 100));
     let description = check.check(
         "description",
@@ -140,7 +145,7 @@ fn new_pairing(body: CreatePairingBody, rule: Rule) -> AppResult<NewPairing> {
             start_time: start?,
             duration_minutes: minutes?,
             volunteers_needed: needed?,
-            starts_on: body.starts_on,
+            starts_on: starts_on?,
             regular_volunteer_ids: body.regular_volunteer_ids,
         })
     })();
@@ -238,8 +243,9 @@ async fn create_pairing(
     body: Json<CreatePairingBody>,
     req: HttpRequest,
 ) -> AppResult<HttpResponse> {
-    let rule = Rule::parse(&body.0.rrule, state.settings.time_zone)?;
-    let new = new_pairing(body.0, rule)?;
+    let tz = state.settings.time_zone;
+    let rule = Rule::parse(&body.0.rrule, tz)?;
+    let new = new_pairing(body.0, rule, local_day(state.settings.now(), tz))?;
     let pairing = pairings::create(&state.db, &state.settings, new, staff.0.id).await?;
     let view = view_of(&state, &staff.0, &pairing, &req).await?;
     Ok(HttpResponse::Created().json(view))

@@ -67,7 +67,11 @@ async fn create_webhook(
         events: body.events,
     };
     let hook = webhooks::create(&state.db, &state.settings, new, manager.0.id).await?;
-    Ok(HttpResponse::Created().json(WebhookView::build(&hook, state.settings.time_zone)))
+    Ok(HttpResponse::Created().json(WebhookView::build(
+        &hook,
+        state.settings.time_zone,
+        state.settings.secrets_key.as_ref(),
+    )))
 }
 
 /// Lists webhooks, newest first.
@@ -83,7 +87,13 @@ async fn list_webhooks(
     let (rows, next_cursor) = webhooks::list(&state.reads, query.parse()?).await?;
     let items: Vec<WebhookView> = rows
         .iter()
-        .map(|w| WebhookView::build(w, state.settings.time_zone))
+        .map(|w| {
+            WebhookView::build(
+                w,
+                state.settings.time_zone,
+                state.settings.secrets_key.as_ref(),
+            )
+        })
         .collect();
     Ok(HttpResponse::Ok().json(Page { items, next_cursor }))
 }

@@ -1,7 +1,8 @@
 //! Service certificates: issued from the approved records of a period
 //! (the same rows as the statistics), frozen and signed at issue, listed
-//! and read by their volunteer and managers, revoked by managers, and
-//! looked up by number for anyone who verifies one.
+//! and read by their volunteer and managers, revoked and reissued (signed
+//! anew under a new number) by managers, and looked up by number for
+//! anyone who verifies one.
 
 use std::collections::HashMap;
 
@@ -241,6 +242,72 @@ pub async fn issue_checked(
     let cert = issue(&txn, settings, caller, req).await?;
     txn.commit().await?;
     Ok(cert)
+}
+
+/// Signs a certificate's frozen figures anew under a new number (under
+/// the current key, issued now by `manager`) and revokes the old one
+/// with a reason naming the new number, in one transaction. Used when the
+/// key that signed it was withdrawn, or the paper was lost. 404 for no
+/// such certificate; 409 `already_revoked` for a revoked one.
+pub async fn reissue(
+    db: &DatabaseConnection,
+    settings: &Settings,
+    manager: &AuthUser,
+    id: Uuid,
+) -> AppResult<certificate::Model> {
+    let txn = db.begin().await?;
+    let old = Certificates::find_by_id(id)
+        .lock_exclusive()
+        .one(&txn)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if old.status != CertificateStatus::Valid {
+        return Err(AppError::conflict("already_revoked", "该证明已撤销"));
+    }
+    let now = settings.now();
+    let number = new_number();
+    let payload = SignedPayload {
+        number: number.clone(),
+        volunteer_name: old.volunteer_name.clone(),
+        hours: hours(old.minutes),
+        records: old.records,
+        period_from: old.period_from.clone(),
+        period_to: old.period_to.clone(),
+        issued_at: local_time(now, settings.time_zone).to_rfc3339(),
+        issuer: old.issuer.clone(),
+    };
+    let signer = certificate_keys::signer(&txn, settings).await?;
+    let row = certificate::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        number_hash: Set(number_hash(&number)),
+        number: Set(number.clone()),
+        volunteer_id: Set(old.volunteer_id),
+        volunteer_name: Set(payload.volunteer_name.clone()),
+        minutes: Set(old.minutes),
+        records: Set(old.records),
+        period_from: Set(payload.period_from.clone()),
+        period_to: Set(payload.period_to.clone()),
+        by_category: Set(old.by_category.clone()),
+        issued_at: Set(now),
+        issued_by: Set(manager.id),
+        issuer: Set(payload.issuer.clone()),
+        signature: Set(signer.sign(&payload)),
+        status: Set(CertificateStatus::Valid),
+        revoked_reason: Set(None),
+        revoked_at: Set(None),
+        revoked_by: Set(None),
+    };
+    let new = Certificates::insert(row).exec_with_returning(&txn).await?;
+    revoke(
+        &txn,
+        manager,
+        id,
+        format!("已重新出具，新证明编号 {number}"),
+        now,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(new)
 }
 
 /// A certificate the caller may read: its volunteer's or, for managers,

@@ -307,8 +307,26 @@ async fn attempt(
         outcome: Outcome::Permanent(e),
         status: None,
     };
+    // A secret that does not open is a configuration error (a wrong or
+    // missing SECRETS_KEY): fail this delivery visibly, never sign wrong.
+    let secret = match super::webhooks::reveal_secret(hook, settings.secrets_key.as_ref()) {
+        Ok(secret) => secret,
+        Err(e) => {
+            tracing::error!(webhook = %hook.id, reason = %e, "webhook secret cannot be read");
+            return permanent(format!("webhook_secret_unreadable: {e}"));
+        }
+    };
+    // Like an unreadable secret: a URL sealed under another key fails this
+    // delivery visibly (and never reaches a log in clear).
+    let clear_url = match super::webhooks::reveal_url(hook, settings.secrets_key.as_ref()) {
+        Ok(url) => url,
+        Err(e) => {
+            tracing::error!(webhook = %hook.id, reason = %e, "webhook URL cannot be read");
+            return permanent(format!("webhook_url_unreadable: {e}"));
+        }
+    };
     // DNS may have changed since registration: check the target again.
-    let url = match parse_webhook_url(&hook.url) {
+    let url = match parse_webhook_url(&clear_url) {
         Ok(url) => url,
         Err(e) => return permanent(format!("webhook_url_forbidden: {e}")),
     };
@@ -328,16 +346,7 @@ async fn attempt(
         Err(e) => return permanent(format!("unreadable event: {e}")),
     };
     let message = stored.into_message(event.id, event_type);
-    // A secret that does not open is a configuration error (a wrong or
-    // missing SECRETS_KEY): fail this delivery visibly, never sign wrong.
-    let secret = match super::webhooks::reveal_secret(hook, settings.secrets_key.as_ref()) {
-        Ok(secret) => secret,
-        Err(e) => {
-            tracing::error!(webhook = %hook.id, reason = %e, "webhook secret cannot be read");
-            return permanent(format!("webhook_secret_unreadable: {e}"));
-        }
-    };
-    let request = match notify::build_delivery(kind, &hook.url, secret.as_deref(), &message, now) {
+    let request = match notify::build_delivery(kind, &clear_url, secret.as_deref(), &message, now) {
         Ok(r) => r,
         Err(e) => return permanent(e.to_string()),
     };

@@ -23,6 +23,7 @@ use crate::config::Settings;
 use crate::domain::geo::Coordinates;
 use crate::domain::matching::{self, RequestFacts, TeamFacts};
 use crate::domain::notify::EventMessage;
+use crate::domain::notify::message::may_hear_phones;
 use crate::domain::phone::mask_phone;
 use crate::domain::vocab::{DeliveryStatus, EventType};
 use crate::error::{AppError, AppResult};
@@ -44,7 +45,8 @@ pub struct StoredMessage {
     pub data: Value,
     /// WeCom @-mentions: the assigned team's leaders, or for a reminder
     /// the signed-up volunteers (volunteers' own numbers, never a
-    /// resident's).
+    /// resident's). Kept only in the event delivered to the team's own
+    /// webhooks ([`may_hear_phones`]).
     #[serde(default)]
     pub mention_mobiles: Vec<String>,
     /// Lines of a message about no single request (see
@@ -96,25 +98,55 @@ pub async fn emit(
     let mut targets = Vec::new();
     for hook in hooks {
         if wants(db, &hook, &event).await? {
-            targets.push(hook.id);
+            targets.push(hook);
         }
     }
     if targets.is_empty() {
         return Ok(());
     }
     let message = message_for(db, settings, &event).await?;
-    let now = chrono::Utc::now();
+    let now_ms = chrono::Utc::now().timestamp_millis();
+    // Volunteers' phones go only to the team's own webhooks; any other
+    // webhook gets the same event as its own row without them.
+    let (with_phones, without): (Vec<_>, Vec<_>) = targets
+        .into_iter()
+        .partition(|hook| may_hear_phones(hook.team_id, event.team_id));
+    let ids = |hooks: Vec<webhook::Model>| hooks.into_iter().map(|h| h.id).collect::<Vec<_>>();
+    if message.mention_mobiles.is_empty() {
+        let all = ids(with_phones.into_iter().chain(without).collect());
+        return write_event(db, event.event, &message, all, now_ms).await;
+    }
+    write_event(db, event.event, &message, ids(with_phones), now_ms).await?;
+    let unmentioned = StoredMessage {
+        mention_mobiles: Vec::new(),
+        ..message
+    };
+    write_event(db, event.event, &unmentioned, ids(without), now_ms).await
+}
+
+/// One event row and a pending delivery of it to each webhook; nothing
+/// when there is no webhook.
+async fn write_event(
+    db: &impl ConnectionTrait,
+    event: EventType,
+    message: &StoredMessage,
+    webhooks: Vec<Uuid>,
+    now_ms: i64,
+) -> AppResult<()> {
+    if webhooks.is_empty() {
+        return Ok(());
+    }
     let event_id = Uuid::now_v7();
     outbox_event::ActiveModel {
         id: Set(event_id),
-        event_type: Set(event.event),
-        payload: Set(serde_json::to_string(&message).map_err(AppError::internal)?),
-        created_at: Set(now.timestamp_millis()),
+        event_type: Set(event),
+        payload: Set(serde_json::to_string(message).map_err(AppError::internal)?),
+        created_at: Set(now_ms),
     }
     .insert(db)
     .await?;
-    for webhook_id in targets {
-        enqueue(db, event_id, webhook_id, now.timestamp_millis()).await?;
+    for webhook_id in webhooks {
+        enqueue(db, event_id, webhook_id, now_ms).await?;
     }
     Ok(())
 }

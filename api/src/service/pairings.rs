@@ -41,6 +41,7 @@ use crate::domain::permissions;
 use crate::domain::recurrence::{Occurrence, Rule, Schedule};
 use crate::domain::vocab::{EventType, RequestStatus, ServiceCategory, SignupStatus, Urgency};
 use crate::error::{AppError, AppResult};
+use crate::metrics::Metrics;
 
 const DAY: i64 = 86_400;
 /// How far past the horizon the next visit is looked for; a rule with
@@ -603,10 +604,24 @@ async fn insert_visit(
     Ok(Inserted::Created)
 }
 
+/// What one round of the worker did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Round {
+    /// Visits created.
+    pub created: usize,
+    /// Pairings that could not be topped up (see [`run_once`]).
+    pub skipped: usize,
+}
+
 /// One round of the worker: ends the pairings of retired residents, then
 /// tops up every active pairing whose next missing visit has come within
-/// the horizon. Returns the visits created.
-pub async fn run_once(db: &DatabaseConnection, settings: &Settings, now: i64) -> AppResult<usize> {
+/// the horizon.
+///
+/// A pairing that fails (a stored rule that no longer reads, say) is
+/// logged by its id and skipped, and the round goes on: one bad row must
+/// not starve every pairing after it. It is tried again next round, so a
+/// passing fault heals by itself.
+pub async fn run_once(db: &DatabaseConnection, settings: &Settings, now: i64) -> AppResult<Round> {
     end_for_retired(db).await?;
     let horizon = now + settings.pairing_horizon_days * DAY;
     let due: Vec<Uuid> = Pairings::find()
@@ -618,24 +633,38 @@ pub async fn run_once(db: &DatabaseConnection, settings: &Settings, now: i64) ->
         .into_tuple()
         .all(db)
         .await?;
-    let mut created = 0;
+    let mut round = Round::default();
     for id in due {
-        created += top_up(db, settings, id, now).await?;
+        match top_up(db, settings, id, now).await {
+            Ok(created) => round.created += created,
+            Err(err) => {
+                // The id only: the error names no person, and the rule's
+                // text is the pairing's, not a resident's.
+                tracing::warn!(pairing = %id, %err, "pairing skipped: its visits could not be made");
+                round.skipped += 1;
+            }
+        }
     }
-    Ok(created)
+    Ok(round)
 }
 
-/// Tops pairings up every `PAIRING_TICK_SECS`, starting at once.
+/// Tops pairings up every `PAIRING_TICK_SECS`, starting at once; counts
+/// skipped pairings in `pairing_visits_skipped_total`.
 pub fn spawn_worker(
     db: DatabaseConnection,
     settings: Arc<Settings>,
+    metrics: Arc<Metrics>,
 ) -> tokio::task::JoinHandle<()> {
     let tick = Duration::from_secs(settings.pairing_tick_secs);
     tokio::spawn(async move {
         loop {
             match run_once(&db, &settings, now()).await {
-                Ok(0) => {}
-                Ok(created) => tracing::info!(created, "pairing visits topped up"),
+                Ok(round) => {
+                    metrics.pairings_skipped(round.skipped);
+                    if round.created > 0 {
+                        tracing::info!(created = round.created, "pairing visits topped up");
+                    }
+                }
                 Err(err) => tracing::warn!(%err, "topping up pairing visits failed"),
             }
             tokio::time::sleep(tick).await;

@@ -1,5 +1,10 @@
 //! Webhooks: registration (with the SSRF checks), listing, deletion, the
 //! operators' view of deliveries, test sends and redelivery.
+//!
+//! Robot keys travel in the URL (WeCom `?key=`, DingTalk
+//! `?access_token=`, Feishu's path), so with `SECRETS_KEY` set the whole
+//! URL is stored sealed, like a signing secret: one rule for every kind,
+//! with no need to know where each provider puts its key.
 
 use chrono_tz::Tz;
 use entity::outbox_event::{self, Entity as Events};
@@ -82,9 +87,14 @@ pub async fn create(
         .map(|s| s.trim().to_string())
         .filter(|s| !s.is_empty())
         .map(|s| secrets::seal_optional(settings.secrets_key.as_ref(), &s, &secret_context(id)));
+    let stored_url = secrets::seal_optional(
+        settings.secrets_key.as_ref(),
+        url.as_str(),
+        &url_context(id),
+    );
     Ok(webhook::ActiveModel {
         id: Set(id),
-        url: Set(url.to_string()),
+        url: Set(stored_url),
         kind: Set(new.kind),
         secret: Set(secret),
         team_id: Set(new.team_id),
@@ -110,6 +120,53 @@ pub fn reveal_secret(
         .as_deref()
         .map(|stored| secrets::reveal(key, stored, &secret_context(hook.id)))
         .transpose()
+}
+
+/// A sealed URL belongs to its webhook, apart from its secret.
+fn url_context(webhook_id: Uuid) -> Vec<u8> {
+    format!("webhook-url:{webhook_id}").into_bytes()
+}
+
+/// The webhook's URL in clear, robot key and all: for sending only.
+pub fn reveal_url(hook: &webhook::Model, key: Option<&SecretsKey>) -> Result<String, OpenError> {
+    secrets::reveal(key, &hook.url, &url_context(hook.id))
+}
+
+/// The URL as operators see it: masked (see
+/// [`notify::scrub::mask_url`]), or `****` when it cannot be opened.
+pub fn shown_url(hook: &webhook::Model, key: Option<&SecretsKey>) -> String {
+    match reveal_url(hook, key) {
+        Ok(url) => notify::scrub::mask_url(&url),
+        Err(_) => "****".into(),
+    }
+}
+
+/// Seals the URLs stored in clear before `SECRETS_KEY` was set; returns
+/// how many. The same guard as [`seal_clear_secrets`]: a row is replaced
+/// only while it still holds the clear value read.
+pub async fn seal_clear_urls(db: &impl ConnectionTrait, key: &SecretsKey) -> AppResult<u64> {
+    let clear: Vec<(Uuid, String)> = Webhooks::find()
+        .select_only()
+        .column(webhook::Column::Id)
+        .column(webhook::Column::Url)
+        .filter(webhook::Column::Url.not_like(format!("{SEALED_PREFIX}%")))
+        .into_tuple()
+        .all(db)
+        .await?;
+    let mut sealed = 0;
+    for (id, url) in clear {
+        let done = Webhooks::update_many()
+            .col_expr(
+                webhook::Column::Url,
+                Expr::value(key.seal(&url, &url_context(id))),
+            )
+            .filter(webhook::Column::Id.eq(id))
+            .filter(webhook::Column::Url.eq(url))
+            .exec(db)
+            .await?;
+        sealed += done.rows_affected;
+    }
+    Ok(sealed)
 }
 
 /// Seals the secrets stored in clear before `SECRETS_KEY` was set; returns

@@ -92,13 +92,26 @@ impl CertificateView {
     }
 }
 
+/// What a public check says of a certificate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CheckStatus {
+    /// It stands: not revoked, and signed with a published key.
+    Valid,
+    /// A manager revoked it (or reissued it under a new number).
+    Revoked,
+    /// The key that signed it was withdrawn, so its signature proves
+    /// nothing any more; the issuer can reissue it.
+    KeyWithdrawn,
+}
+
 /// What anyone holding the number learns: the figures and whether it
 /// stands, with the name masked (`王**`). A revocation's reason stays
 /// with the volunteer and managers.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CertificateCheck {
     pub number: String,
-    pub status: CertificateStatus,
+    pub status: CheckStatus,
     pub volunteer_masked_name: String,
     pub hours: f64,
     pub records: i64,
@@ -110,10 +123,16 @@ pub struct CertificateCheck {
 }
 
 impl CertificateCheck {
-    pub fn build(c: &certificate::Model, tz: Tz) -> Self {
+    /// `key_withdrawn`: whether the key that signed it was withdrawn.
+    pub fn build(c: &certificate::Model, key_withdrawn: bool, tz: Tz) -> Self {
+        let status = match c.status {
+            CertificateStatus::Revoked => CheckStatus::Revoked,
+            CertificateStatus::Valid if key_withdrawn => CheckStatus::KeyWithdrawn,
+            CertificateStatus::Valid => CheckStatus::Valid,
+        };
         Self {
             number: c.number.clone(),
-            status: c.status,
+            status,
             volunteer_masked_name: mask_name(&c.volunteer_name),
             hours: hours(c.minutes),
             records: c.records,
@@ -140,8 +159,8 @@ pub struct CertificateJwk {
     pub alg: &'static str,
 }
 
-/// Every key that ever signed a certificate, newest (the signing one)
-/// first.
+/// Every key that signed certificates and was not withdrawn, newest (the
+/// signing one) first.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CertificateKeySet {
     pub keys: Vec<CertificateJwk>,
@@ -168,4 +187,15 @@ impl CertificateKeySet {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct RotatedKey {
     pub kid: String,
+}
+
+/// A withdrawn key, and the key that signs from now on.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WithdrawnKey {
+    pub kid: String,
+    /// When it was first withdrawn.
+    pub withdrawn_at: DateTime<FixedOffset>,
+    /// Signs certificates from now on: a new key when the withdrawn one
+    /// was signing.
+    pub signing_kid: String,
 }

@@ -18,7 +18,7 @@ mod webhooks;
 pub use campaigns::{AutoAssignView, ByStatus, CampaignProgress, CampaignView, TeamRequest};
 pub use certificates::{
     CategoryHours, CertificateCheck, CertificateJwk, CertificateKeySet, CertificateView,
-    RotatedKey, categories, verify_url,
+    CheckStatus, RotatedKey, WithdrawnKey, categories, verify_url,
 };
 pub use feedback::{CalendarFeedView, FeedbackStatItem, FeedbackStats, FeedbackView};
 pub use health::Health;

@@ -7,14 +7,16 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::local_time;
-use crate::domain::notify;
 use crate::domain::vocab::{DeliveryStatus, EventType, WebhookKind};
+use crate::secrets::SecretsKey;
+use crate::service::webhooks::shown_url;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct WebhookView {
     pub id: Uuid,
     /// The URL with its query values, and Feishu's path token, hidden but
-    /// the last four characters (robot keys travel there).
+    /// the last four characters (robot keys travel there); `****` when it
+    /// is stored sealed and `SECRETS_KEY` does not open it.
     pub url: String,
     pub kind: WebhookKind,
     pub team_id: Option<Uuid>,
@@ -40,10 +42,11 @@ pub struct DeliveryView {
 }
 
 impl WebhookView {
-    pub fn build(hook: &entity::webhook::Model, tz: Tz) -> Self {
+    /// `key`: `SECRETS_KEY`, to open a URL stored sealed before masking it.
+    pub fn build(hook: &entity::webhook::Model, tz: Tz, key: Option<&SecretsKey>) -> Self {
         Self {
             id: hook.id,
-            url: notify::scrub::mask_url(&hook.url),
+            url: shown_url(hook, key),
             kind: hook.kind,
             team_id: hook.team_id,
             events: hook.events.clone().into_vec(),

@@ -74,6 +74,31 @@ pub async fn certificates(w: &World) {
         |a, _| async move { app.post_empty("/certificate-keys/rotate", a.as_ref()).await },
     )
     .await;
+    w.check(
+        "POST /certificate-keys/{kid}/withdraw",
+        [401, 403, 403, 403, 403, 403, 403, 403, 200],
+        |a, _| async move {
+            // A key of its own for each caller: the admin's call withdraws it.
+            let rotated = app
+                .post_empty("/certificate-keys/rotate", Some(&app.admin))
+                .await
+                .expect(201);
+            let kid = rotated["kid"].as_str().unwrap().to_string();
+            app.post_empty(&format!("/certificate-keys/{kid}/withdraw"), a.as_ref())
+                .await
+        },
+    )
+    .await;
+    w.check(
+        "POST /certificates/{id}/reissue",
+        [401, 403, 403, 403, 403, 403, 403, 201, 201],
+        |a, _| async move {
+            let cert = members_certificate(w).await;
+            let path = format!("/certificates/{}/reissue", id(&cert));
+            app.post_empty(&path, a.as_ref()).await
+        },
+    )
+    .await;
     // Public: at the root (the QR code, RFC 8615) and under /api/v1.
     let number = cert["number"].as_str().unwrap().to_string();
     let at_root = &format!("{}/verify/{number}", app.base);

@@ -59,6 +59,15 @@ pub fn place(community: &str, activity_address: Option<&str>) -> String {
     }
 }
 
+/// Whether a webhook may be sent volunteers' phones (WeCom @-mentions of
+/// the team's leaders, or of the volunteers signed up for a reminder) in
+/// a message about a team's work: only a webhook of that very team. Its
+/// group is the team's own chat, where the members know each other's
+/// numbers; a community-wide robot posts to a group of other people.
+pub fn may_hear_phones(webhook_team: Option<Uuid>, event_team: Option<Uuid>) -> bool {
+    webhook_team.is_some() && webhook_team == event_team
+}
+
 /// `2024-05-18 09:00–11:00`, or with both dates when the window crosses
 /// midnight: `2024-05-18 22:00–2024-05-19 06:00`.
 pub fn time_window(starts_at: DateTime<FixedOffset>, ends_at: DateTime<FixedOffset>) -> String {
@@ -106,6 +115,17 @@ mod tests {
 
     fn at(s: &str) -> DateTime<FixedOffset> {
         DateTime::parse_from_rfc3339(s).unwrap()
+    }
+
+    #[test]
+    fn only_the_teams_own_webhooks_hear_volunteers_phones() {
+        let team = Some(Uuid::from_u128(1));
+        let other = Some(Uuid::from_u128(2));
+        assert!(may_hear_phones(team, team));
+        assert!(!may_hear_phones(None, team), "community-wide");
+        assert!(!may_hear_phones(other, team), "another team");
+        assert!(!may_hear_phones(None, None));
+        assert!(!may_hear_phones(team, None));
     }
 
     #[test]
