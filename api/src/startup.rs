@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use actix_web::{App, HttpServer, dev::Server, middleware, web};
 use migration::{Migrator, MigratorTrait};
+use sea_orm::sqlx::sqlite::SqliteJournalMode;
 use sea_orm::{
     ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, TransactionTrait,
 };
@@ -22,7 +23,7 @@ use crate::read_cache::{self, ReadCache};
 use crate::service::access_log::AccessLogWriter;
 use crate::service::delivery::DeliveryWorker;
 use crate::state::AppState;
-use crate::{console, extract, idempotency, openapi, routes, service, telemetry};
+use crate::{console, extract, idempotency, openapi, pool_guard, routes, service, telemetry};
 
 pub struct Application {
     port: u16,
@@ -202,23 +203,20 @@ pub async fn connect_with(url: &str, pool: PoolSettings) -> Result<DatabaseConne
     options
         .max_connections(if is_sqlite { 1 } else { pool.max_connections })
         .min_connections(if is_sqlite { 1 } else { pool.min_connections })
-        .acquire_timeout(Duration::from_secs(pool.acquire_timeout_secs))
+        .acquire_timeout(pool.acquire_timeout())
         .sqlx_logging(false);
     skip_needless_pings(&mut options, is_sqlite);
+    guard_returned_connections(&mut options);
+    // Set on every connection the pool opens, not once on the first: the
+    // pool guard replaces a connection after a failed transaction.
+    options.map_sqlx_sqlite_opts(|opts| {
+        opts.journal_mode(SqliteJournalMode::Wal)
+            .foreign_keys(true)
+            .busy_timeout(SQLITE_BUSY_TIMEOUT)
+    });
     let db = Database::connect(options)
         .await
         .map_err(|e| format!("cannot open database: {e}"))?;
-    if db.get_database_backend() == DbBackend::Sqlite {
-        for pragma in [
-            "PRAGMA journal_mode=WAL",
-            "PRAGMA foreign_keys=ON",
-            "PRAGMA busy_timeout=5000",
-        ] {
-            db.execute_unprepared(pragma)
-                .await
-                .map_err(|e| format!("{pragma}: {e}"))?;
-        }
-    }
     migrate(&db).await?;
     Ok(db)
 }
@@ -258,16 +256,30 @@ pub async fn connect_reads(
     options
         .max_connections(pool.sqlite_readers)
         .min_connections(1)
-        .acquire_timeout(Duration::from_secs(pool.acquire_timeout_secs))
+        .acquire_timeout(pool.acquire_timeout())
         .sqlx_logging(false)
         .test_before_acquire(false)
         .map_sqlx_sqlite_opts(|opts| {
             opts.pragma("query_only", "ON")
-                .busy_timeout(Duration::from_secs(5))
+                .busy_timeout(SQLITE_BUSY_TIMEOUT)
         });
     Database::connect(options)
         .await
         .map_err(|e| format!("cannot open database readers: {e}"))
+}
+
+/// How long an SQLite statement waits for another process's lock before
+/// it fails (503 `database_unavailable`).
+const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Every connection coming back to the pool goes through
+/// [`pool_guard`]: one left inside a transaction (after a failed commit)
+/// is closed, never handed out again. The SQLite readers are left alone:
+/// they are `query_only` and run no transactions.
+fn guard_returned_connections(options: &mut ConnectOptions) {
+    options
+        .map_sqlx_sqlite_pool_opts(|pool| pool.after_release(pool_guard::sqlite_after_release))
+        .map_sqlx_postgres_pool_opts(|pool| pool.after_release(pool_guard::postgres_after_release));
 }
 
 /// How long a pooled PostgreSQL connection may sit idle before it is
