@@ -28,7 +28,11 @@ pub fn sqlite_file(database_url: &str) -> Result<PathBuf, String> {
     let Some(rest) = database_url.strip_prefix("sqlite:") else {
         return Err("DATABASE_URL is neither SQLite nor PostgreSQL".into());
     };
-    let path = rest.trim_start_matches("//").split('?').next().unwrap_or_default();
+    let path = rest
+        .trim_start_matches("//")
+        .split('?')
+        .next()
+        .unwrap_or_default();
     if path.is_empty() || path.starts_with(":memory:") {
         return Err("an in-memory SQLite database has no file to back up or restore".into());
     }

@@ -400,8 +400,9 @@ fn database_code(code: Option<&str>, connecting: bool) -> DbFailure {
         // insufficient resources, out of memory, too many connections;
         // query canceled (statement timeout); admin or crash shutdown,
         // cannot connect now; io_error; read-only transaction (a standby)
-        "53000" | "53200" | "53300" | "57014" | "57P01" | "57P02" | "57P03" | "58030"
-        | "25006" => DbFailure::Unavailable,
+        "53000" | "53200" | "53300" | "57014" | "57P01" | "57P02" | "57P03" | "58030" | "25006" => {
+            DbFailure::Unavailable
+        }
         // connection exceptions
         c if c.starts_with("08") => DbFailure::Unavailable,
         _ if connecting => DbFailure::Unavailable,

@@ -53,7 +53,10 @@ async fn sign_ups(
             .await
             .expect(200);
         for item in list["items"].as_array().expect("items") {
-            pairs.insert((request.clone(), item["volunteer_id"].as_str().unwrap().to_string()));
+            pairs.insert((
+                request.clone(),
+                item["volunteer_id"].as_str().unwrap().to_string(),
+            ));
         }
         let seen = app
             .get(&format!("/requests/{request}"), Some(manager))
@@ -94,21 +97,20 @@ async fn a_backup_taken_during_a_sign_up_rush_restores_every_acknowledged_sign_u
     // quarter of them have been answered.
     let answered: Mutex<Vec<(String, String, Instant)>> = Mutex::new(Vec::new());
     let backup_file = sqlite_file();
-    let rush = join_all(requests.iter().flat_map(|request| {
-        volunteers.iter().map(|v| {
-            let answered = &answered;
-            let app = &app;
-            async move {
-                let r = app
-                    .post_empty(&format!("/requests/{request}/signups"), Some(v))
-                    .await;
-                assert_eq!(r.status.as_u16(), 201, "{}", r.body);
-                answered
-                    .lock()
-                    .unwrap()
-                    .push((request.clone(), v.id.clone(), Instant::now()));
-            }
-        })
+    let pairs: Vec<(&String, &Actor)> = requests
+        .iter()
+        .flat_map(|r| volunteers.iter().map(move |v| (r, v)))
+        .collect();
+    let (app_ref, answered_ref) = (&app, &answered);
+    let rush = join_all(pairs.into_iter().map(|(request, v)| async move {
+        let r = app_ref
+            .post_empty(&format!("/requests/{request}/signups"), Some(v))
+            .await;
+        assert_eq!(r.status.as_u16(), 201, "{}", r.body);
+        answered_ref
+            .lock()
+            .unwrap()
+            .push((request.clone(), v.id.clone(), Instant::now()));
     }));
     let total = requests.len() * volunteers.len();
     let backup = async {
@@ -122,26 +124,39 @@ async fn a_backup_taken_during_a_sign_up_rush_restores_every_acknowledged_sign_u
             .expect("backup ran");
         (started, output)
     };
-    let ((), (backup_started, output)) = futures::join!(rush, backup);
-    assert!(output.status.success(), "backup: {}", String::from_utf8_lossy(&output.stderr));
+    let (_, (backup_started, output)) = futures::join!(rush, backup);
+    assert!(
+        output.status.success(),
+        "backup: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let answered = answered.into_inner().unwrap();
     let before: BTreeSet<(String, String)> = answered
         .iter()
         .filter(|(_, _, at)| *at < backup_started)
         .map(|(r, v, _)| (r.clone(), v.clone()))
         .collect();
-    let all: BTreeSet<(String, String)> =
-        answered.iter().map(|(r, v, _)| (r.clone(), v.clone())).collect();
+    let all: BTreeSet<(String, String)> = answered
+        .iter()
+        .map(|(r, v, _)| (r.clone(), v.clone()))
+        .collect();
     assert!(before.len() >= total / 4);
     let (now, now_counts) = sign_ups(&app, &c.manager, &requests).await;
     assert_eq!(now, all, "the original has every acknowledged sign-up");
 
     // Restore refuses the database the server has open.
     let refused = run("restore", &url, &backup_file);
-    assert!(!refused.status.success(), "restore over a running server succeeded");
+    assert!(
+        !refused.status.success(),
+        "restore over a running server succeeded"
+    );
     let said = String::from_utf8_lossy(&refused.stderr);
     assert!(said.contains("in use"), "{said}");
-    assert_eq!(sign_ups(&app, &c.manager, &requests).await.0, all, "untouched");
+    assert_eq!(
+        sign_ups(&app, &c.manager, &requests).await.0,
+        all,
+        "untouched"
+    );
 
     // The mid-rush backup in a fresh server: everything acknowledged
     // before it began, nothing that was never acknowledged, and counts
@@ -149,23 +164,37 @@ async fn a_backup_taken_during_a_sign_up_rush_restores_every_acknowledged_sign_u
     let restored = sqlite_file();
     let restored_url = sqlite_url(&restored);
     let done = run("restore", &restored_url, &backup_file);
-    assert!(done.status.success(), "restore: {}", String::from_utf8_lossy(&done.stderr));
+    assert!(
+        done.status.success(),
+        "restore: {}",
+        String::from_utf8_lossy(&done.stderr)
+    );
     let second = ServerProcess::start(&restored_url, &[]);
     let app2 = second.connect(&restored_url).await;
     let manager2 = app2.login(&c.manager.phone, PASSWORD).await;
     let (kept, counts) = sign_ups(&app2, &manager2, &requests).await;
-    assert!(kept.is_superset(&before), "a sign-up acknowledged before the backup is missing");
+    assert!(
+        kept.is_superset(&before),
+        "a sign-up acknowledged before the backup is missing"
+    );
     assert!(kept.is_subset(&all), "a sign-up nobody was told of");
     for (i, request) in requests.iter().enumerate() {
         let rows = kept.iter().filter(|(r, _)| r == request).count() as i64;
-        assert_eq!(counts[i], rows, "signups_count of {request} against its sign-ups");
+        assert_eq!(
+            counts[i], rows,
+            "signups_count of {request} against its sign-ups"
+        );
     }
     drop(second);
 
     // A backup after the rush restores the same figures the server shows.
     let last = sqlite_file();
     let output = run("backup", &url, &last);
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let again = sqlite_file();
     let again_url = sqlite_url(&again);
     assert!(run("restore", &again_url, &last).status.success());
@@ -232,26 +261,42 @@ async fn pg_dump_and_pg_restore_as_documented_keep_every_sign_up() {
     }
     let operations = include_str!("../../docs/operations.md");
     for command in [PG_BACKUP, PG_RESTORE] {
-        assert!(operations.contains(command), "docs/operations.md lacks: {command}");
+        assert!(
+            operations.contains(command),
+            "docs/operations.md lacks: {command}"
+        );
     }
     let app = spawn_app().await;
     let c = community(&app, 5).await;
     for i in 0..3 {
         let volunteer = app.volunteer(&format!("志愿者{i}")).await;
         app.join(&c.team_id, &volunteer).await;
-        app.post_empty(&format!("/requests/{}/signups", c.request_id), Some(&volunteer))
-            .await
-            .expect(201);
+        app.post_empty(
+            &format!("/requests/{}/signups", c.request_id),
+            Some(&volunteer),
+        )
+        .await
+        .expect(201);
     }
     let requests = vec![c.request_id.clone()];
     let before = sign_ups(&app, &c.manager, &requests).await;
     let file = std::env::temp_dir().join(format!("vs-pg-{}.dump", uuid::Uuid::new_v4()));
     let file = file.to_string_lossy().into_owned();
-    let dumped = shell(PG_BACKUP, &[("DATABASE_URL", &app.database_url), ("FILE", &file)]);
-    assert!(dumped.status.success(), "pg_dump: {}", String::from_utf8_lossy(&dumped.stderr));
+    let dumped = shell(
+        PG_BACKUP,
+        &[("DATABASE_URL", &app.database_url), ("FILE", &file)],
+    );
+    assert!(
+        dumped.status.success(),
+        "pg_dump: {}",
+        String::from_utf8_lossy(&dumped.stderr)
+    );
 
     let new_url = fresh_empty_postgres().await;
-    let restored = shell(PG_RESTORE, &[("NEW_DATABASE_URL", &new_url), ("FILE", &file)]);
+    let restored = shell(
+        PG_RESTORE,
+        &[("NEW_DATABASE_URL", &new_url), ("FILE", &file)],
+    );
     let _ = std::fs::remove_file(&file);
     assert!(
         restored.status.success(),

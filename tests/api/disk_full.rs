@@ -113,7 +113,10 @@ async fn a_full_disk_answers_507_and_loses_no_acknowledged_write() {
             201 => stored.push(id(&r.body)),
             507 => {
                 assert_eq!(r.code(), "storage_full", "{}", r.body);
-                assert!(r.headers.contains_key("retry-after"), "507 without Retry-After");
+                assert!(
+                    r.headers.contains_key("retry-after"),
+                    "507 without Retry-After"
+                );
                 refused += 1;
             }
             other => panic!("while the disk is full: {other} {}", r.body),
@@ -157,7 +160,10 @@ async fn a_full_disk_answers_507_and_loses_no_acknowledged_write() {
     let resumed_after = freed.elapsed();
     for j in 0..5 {
         let body = new_request(&resident, 2000 + j);
-        let created = app.post("/requests", Some(&caseworker), body).await.expect(201);
+        let created = app
+            .post("/requests", Some(&caseworker), body)
+            .await
+            .expect(201);
         stored.push(id(&created));
     }
     assert!(!answers.contains(&500), "{answers:?}");
@@ -167,8 +173,15 @@ async fn a_full_disk_answers_507_and_loses_no_acknowledged_write() {
     let app = server.connect(&url).await;
     let caseworker = app.login(&caseworker.phone, PASSWORD).await;
     for request in &stored {
-        let r = app.get(&format!("/requests/{request}"), Some(&caseworker)).await;
-        assert_eq!(r.status.as_u16(), 200, "acknowledged {request} lost: {}", r.body);
+        let r = app
+            .get(&format!("/requests/{request}"), Some(&caseworker))
+            .await;
+        assert_eq!(
+            r.status.as_u16(),
+            200,
+            "acknowledged {request} lost: {}",
+            r.body
+        );
     }
     drop(server);
     assert_eq!(integrity_check(&url).await, "ok");
