@@ -17,6 +17,7 @@ mod calendar;
 mod campaigns;
 mod certificates;
 mod console;
+mod database_down;
 mod disk_full;
 mod distances;
 mod durability;
