@@ -34,7 +34,9 @@ async fn main() -> Result<(), Box<dyn Error>> {
     sqlx::query("CREATE TABLE t (x INTEGER PRIMARY KEY)")
         .execute(&pool)
         .await?;
-    sqlx::query("INSERT INTO t VALUES (1)").execute(&pool).await?;
+    sqlx::query("INSERT INTO t VALUES (1)")
+        .execute(&pool)
+        .await?;
 
     // 1. SQLite rolls the whole transaction back on its own.
     let mut tx = pool.begin().await?;

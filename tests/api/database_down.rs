@@ -50,9 +50,21 @@ impl Cluster {
         let data = dir.join("data");
         let out = as_postgres(
             &bin.join("initdb"),
-            &["-D", data.to_str().unwrap(), "-A", "trust", "-U", "postgres", "--no-sync"],
+            &[
+                "-D",
+                data.to_str().unwrap(),
+                "-A",
+                "trust",
+                "-U",
+                "postgres",
+                "--no-sync",
+            ],
         );
-        assert!(out.status.success(), "initdb: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "initdb: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let cluster = Self {
             dir,
             bin,
@@ -83,7 +95,11 @@ impl Cluster {
                 "start",
             ],
         );
-        assert!(out.status.success(), "pg_ctl start: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "pg_ctl start: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
 
     fn stop(&self, mode: &str) {
@@ -92,7 +108,11 @@ impl Cluster {
             &self.bin.join("pg_ctl"),
             &["-D", data.to_str().unwrap(), "-m", mode, "-w", "stop"],
         );
-        assert!(out.status.success(), "pg_ctl stop: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "pg_ctl stop: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
 
     fn url(&self, database: &str) -> String {
@@ -105,7 +125,14 @@ impl Drop for Cluster {
         let data = self.dir.join("data");
         let _ = as_postgres(
             &self.bin.join("pg_ctl"),
-            &["-D", data.to_str().unwrap_or_default(), "-m", "immediate", "-w", "stop"],
+            &[
+                "-D",
+                data.to_str().unwrap_or_default(),
+                "-m",
+                "immediate",
+                "-w",
+                "stop",
+            ],
         );
         let _ = std::fs::remove_dir_all(&self.dir);
     }
@@ -129,7 +156,9 @@ async fn a_stopped_postgresql_answers_503_in_time_and_loses_no_sign_up() {
     let cluster = Cluster::start();
     {
         use sea_orm::{ConnectionTrait, Database};
-        let admin = Database::connect(cluster.url("postgres")).await.expect("connect");
+        let admin = Database::connect(cluster.url("postgres"))
+            .await
+            .expect("connect");
         admin
             .execute_unprepared("CREATE DATABASE volunteer")
             .await
@@ -137,7 +166,10 @@ async fn a_stopped_postgresql_answers_503_in_time_and_loses_no_sign_up() {
         admin.close().await.expect("close");
     }
     let url = cluster.url("volunteer");
-    let (a, b) = (ServerProcess::start(&url, &[]), ServerProcess::start(&url, &[]));
+    let (a, b) = (
+        ServerProcess::start(&url, &[]),
+        ServerProcess::start(&url, &[]),
+    );
     let (app_a, app_b) = (a.connect(&url).await, b.connect(&url).await);
     let receiver = Receiver::start().await;
     app_a.request_webhook(&receiver.url).await;
@@ -214,14 +246,21 @@ async fn a_stopped_postgresql_answers_503_in_time_and_loses_no_sign_up() {
                 )
             }
         });
-        assert!(stopping.await.expect("stop ran").status.success(), "pg_ctl stop");
+        assert!(
+            stopping.await.expect("stop ran").status.success(),
+            "pg_ctl stop"
+        );
         let mut down = Vec::new();
         for app in [&app_a, &app_b] {
             let started = Instant::now();
             let health = app.get("/healthz", None).await;
             down.push((health.status.as_u16(), started.elapsed()));
             let live = app.get("/livez", None).await;
-            assert_eq!(live.status.as_u16(), 200, "/livez while the database is down");
+            assert_eq!(
+                live.status.as_u16(),
+                200,
+                "/livez while the database is down"
+            );
         }
         tokio::time::sleep(Duration::from_secs(3)).await;
         tokio::task::spawn_blocking({
@@ -259,7 +298,10 @@ async fn a_stopped_postgresql_answers_503_in_time_and_loses_no_sign_up() {
                     resumed.push(back.elapsed());
                     break;
                 }
-                assert!(back.elapsed() < Duration::from_secs(15), "no normal answer within 15 s");
+                assert!(
+                    back.elapsed() < Duration::from_secs(15),
+                    "no normal answer within 15 s"
+                );
                 tokio::time::sleep(Duration::from_millis(100)).await;
             }
         }
@@ -273,14 +315,20 @@ async fn a_stopped_postgresql_answers_503_in_time_and_loses_no_sign_up() {
     }
     let answers = answers.into_inner().unwrap();
     let slowest = answers.iter().map(|a| a.took).max().unwrap_or_default();
-    assert!(slowest < Duration::from_secs(2), "an answer took {slowest:?}");
+    assert!(
+        slowest < Duration::from_secs(2),
+        "an answer took {slowest:?}"
+    );
     let unavailable: Vec<&Answer> = answers.iter().filter(|a| a.status == 503).collect();
     assert!(!unavailable.is_empty(), "the outage was never seen");
     for a in &unavailable {
         assert_eq!(a.code, "database_unavailable");
         assert!(a.retry_after, "503 without Retry-After");
     }
-    assert!(answers.iter().all(|a| a.status != 500), "a 500 during the outage");
+    assert!(
+        answers.iter().all(|a| a.status != 500),
+        "a 500 during the outage"
+    );
 
     let acknowledged = acknowledged.into_inner().unwrap();
     let mut stored = BTreeSet::new();
@@ -299,10 +347,16 @@ async fn a_stopped_postgresql_answers_503_in_time_and_loses_no_sign_up() {
             .get(&format!("/requests/{request}"), Some(&c.manager))
             .await
             .expect(200);
-        assert_eq!(seen["signups_count"].as_u64().unwrap() as usize, items.len());
+        assert_eq!(
+            seen["signups_count"].as_u64().unwrap() as usize,
+            items.len()
+        );
         stored.extend(volunteers.into_iter().map(|v| (request.clone(), v)));
     }
-    assert!(stored.is_superset(&acknowledged), "an acknowledged sign-up is missing");
+    assert!(
+        stored.is_superset(&acknowledged),
+        "an acknowledged sign-up is missing"
+    );
     assert_eq!(
         stored.len(),
         requests.len() * volunteers.len(),
@@ -314,10 +368,18 @@ async fn a_stopped_postgresql_answers_503_in_time_and_loses_no_sign_up() {
         .await
         .iter()
         .filter(|r| r.body["type"] == "request.created")
-        .map(|r| r.body["data"]["id"].as_str().unwrap_or_default().to_string())
+        .map(|r| {
+            r.body["data"]["id"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string()
+        })
         .collect();
     for request in &requests {
-        assert!(delivered.contains(request), "request.created of {request} not delivered");
+        assert!(
+            delivered.contains(request),
+            "request.created of {request} not delivered"
+        );
     }
     eprintln!(
         "{test}: {} answers, {} were 503, slowest {:?}; /healthz while down {:?}; \
