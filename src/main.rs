@@ -5,6 +5,8 @@
 //! cargo run --release                              # serve
 //! cargo run --release -- --help                    # every setting, its variable and default
 //! cargo run --release -- seed --records 1000000    # demo data
+//! cargo run --release -- backup backup.db          # SQLite: a copy while serving
+//! cargo run --release -- restore backup.db         # SQLite: with the server stopped
 //! ```
 
 use std::process::ExitCode;
@@ -45,6 +47,18 @@ enum Command {
         #[arg(long, env = "SEED_PASSWORD", default_value = "demo-password")]
         password: String,
     },
+    /// SQLite: write a consistent copy of the database to FILE (which must
+    /// not exist) while the server keeps running.
+    Backup {
+        /// Where the copy goes.
+        file: std::path::PathBuf,
+    },
+    /// SQLite: replace the database with the backup FILE. Refused while a
+    /// server (or any other process) has the database open.
+    Restore {
+        /// A file written by `backup`.
+        file: std::path::PathBuf,
+    },
 }
 
 #[tokio::main]
@@ -74,6 +88,12 @@ async fn main() -> ExitCode {
             };
             seed(settings, plan).await
         }
+        Command::Backup { file } => api::backup::backup(&settings.database_url, &file)
+            .await
+            .map(|bytes| println!("backup written: {} ({bytes} bytes)", file.display())),
+        Command::Restore { file } => api::backup::restore(&settings.database_url, &file)
+            .await
+            .map(|()| println!("restored from {}", file.display())),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

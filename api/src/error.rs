@@ -80,6 +80,11 @@ pub enum AppError {
     /// after `Retry-After`. The cause is logged, never sent.
     #[error("database unavailable: {0}")]
     Unavailable(#[source] Cause),
+    /// 507 `storage_full`: the database's disk is full (SQLite
+    /// `SQLITE_FULL`, PostgreSQL `53100`); nothing was stored, and the
+    /// client retries after `Retry-After`. The cause is logged.
+    #[error("storage full: {0}")]
+    StorageFull(#[source] Cause),
     /// 500: the cause is logged with its source chain, never sent.
     #[error("internal error: {0}")]
     Internal(#[source] Cause),
@@ -127,6 +132,9 @@ impl std::fmt::Debug for AppError {
             }
             Self::Unavailable(cause) => {
                 write!(f, "database_unavailable({})", source_chain(cause.as_ref()))
+            }
+            Self::StorageFull(cause) => {
+                write!(f, "storage_full({})", source_chain(cause.as_ref()))
             }
             Self::Validation(fields) => {
                 let names: Vec<&str> = fields.iter().map(|e| e.field.as_str()).collect();
@@ -180,6 +188,7 @@ impl AppError {
         match err.into() {
             Self::Internal(source) => Self::Internal(wrap(source)),
             Self::Unavailable(source) => Self::Unavailable(wrap(source)),
+            Self::StorageFull(source) => Self::StorageFull(wrap(source)),
             other => other,
         }
     }
@@ -203,6 +212,7 @@ impl AppError {
             | Self::Denied { code, .. }
             | Self::Limited { code, .. } => code,
             Self::Unavailable(_) => "database_unavailable",
+            Self::StorageFull(_) => "storage_full",
             Self::Internal(_) => "internal_error",
         }
     }
@@ -226,6 +236,7 @@ impl AppError {
             | Self::Denied { message, .. }
             | Self::Limited { message, .. } => message.clone(),
             Self::Unavailable(_) => "数据库暂时不可用，请稍后再试".into(),
+            Self::StorageFull(_) => "服务器存储空间已满，未能保存，请稍后再试".into(),
             Self::Internal(_) => "服务器内部错误".into(),
         }
     }
@@ -261,6 +272,7 @@ impl ResponseError for AppError {
             Self::TooManyAttempts { .. } | Self::Limited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Validation(_) | Self::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Self::Conflict { .. } => StatusCode::CONFLICT,
+            Self::StorageFull(_) => StatusCode::INSUFFICIENT_STORAGE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -272,6 +284,9 @@ impl ResponseError for AppError {
             }
             Self::Unavailable(cause) => {
                 tracing::error!(cause = %source_chain(cause.as_ref()), "database unavailable");
+            }
+            Self::StorageFull(cause) => {
+                tracing::error!(cause = %source_chain(cause.as_ref()), "storage full");
             }
             _ => {}
         }
@@ -295,7 +310,7 @@ impl ResponseError for AppError {
         {
             response.insert_header(("Retry-After", retry_after_secs.max(&1).to_string()));
         }
-        if let Self::Unavailable(_) = self {
+        if let Self::Unavailable(_) | Self::StorageFull(_) = self {
             response.insert_header(("Retry-After", DATABASE_RETRY_AFTER_SECS.to_string()));
         }
         if self.status_code() == StatusCode::UNAUTHORIZED {
@@ -305,15 +320,108 @@ impl ResponseError for AppError {
     }
 }
 
-/// A database that does not answer is 503 (retry later); any other
-/// database failure is 500. Neither is ever a 4xx.
+/// A full disk is 507 `storage_full`, a database that does not answer
+/// (or failed in a way a retry may cure) is 503 `database_unavailable`;
+/// only a failure of our own (a bad query, a missing row we counted on)
+/// is 500. None of them is ever a 4xx.
 impl From<DbErr> for AppError {
     fn from(err: DbErr) -> Self {
-        if is_unavailable(&err) {
-            Self::Unavailable(Box::new(err))
-        } else {
-            Self::Internal(Box::new(err))
+        match classify(&err) {
+            DbFailure::StorageFull => Self::StorageFull(Box::new(err)),
+            DbFailure::Unavailable => Self::Unavailable(Box::new(err)),
+            DbFailure::Ours => Self::Internal(Box::new(err)),
         }
+    }
+}
+
+/// What a database error means for the client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DbFailure {
+    /// The disk is full: nothing was stored.
+    StorageFull,
+    /// The database did not answer, or failed for a reason outside the
+    /// request (I/O error, lock held too long, shutting down): retry.
+    Unavailable,
+    /// Anything else: a bug of ours.
+    Ours,
+}
+
+/// SQLite primary result codes (the low byte of an extended code).
+const SQLITE_BUSY: i64 = 5;
+const SQLITE_LOCKED: i64 = 6;
+const SQLITE_NOMEM: i64 = 7;
+const SQLITE_READONLY: i64 = 8;
+const SQLITE_IOERR: i64 = 10;
+const SQLITE_CORRUPT: i64 = 11;
+const SQLITE_FULL: i64 = 13;
+const SQLITE_CANTOPEN: i64 = 14;
+const SQLITE_PROTOCOL: i64 = 15;
+
+/// Sorts a database error by what the client should be told.
+pub fn classify(err: &DbErr) -> DbFailure {
+    let connecting = matches!(err, DbErr::Conn(_) | DbErr::ConnectionAcquire(_));
+    let Some(sqlx) = sqlx_of(err) else {
+        return if connecting {
+            DbFailure::Unavailable
+        } else {
+            DbFailure::Ours
+        };
+    };
+    match sqlx {
+        SqlxError::PoolTimedOut
+        | SqlxError::PoolClosed
+        | SqlxError::Io(_)
+        | SqlxError::Tls(_)
+        | SqlxError::WorkerCrashed
+        | SqlxError::Protocol(_) => DbFailure::Unavailable,
+        SqlxError::Database(db) => database_code(db.code().as_deref(), connecting),
+        _ if connecting => DbFailure::Unavailable,
+        _ => DbFailure::Ours,
+    }
+}
+
+fn sqlx_of(err: &DbErr) -> Option<&SqlxError> {
+    match err {
+        DbErr::Conn(RuntimeErr::SqlxError(e))
+        | DbErr::Exec(RuntimeErr::SqlxError(e))
+        | DbErr::Query(RuntimeErr::SqlxError(e)) => Some(e.as_ref()),
+        _ => None,
+    }
+}
+
+/// A database's own error code: SQLite's number (extended codes are
+/// on, so the primary code is the low byte) or PostgreSQL's SQLSTATE.
+fn database_code(code: Option<&str>, connecting: bool) -> DbFailure {
+    let Some(code) = code else {
+        return if connecting {
+            DbFailure::Unavailable
+        } else {
+            DbFailure::Ours
+        };
+    };
+    if let Ok(number) = code.parse::<i64>()
+        && code.len() != 5
+    {
+        return match number & 0xff {
+            SQLITE_FULL => DbFailure::StorageFull,
+            SQLITE_BUSY | SQLITE_LOCKED | SQLITE_NOMEM | SQLITE_READONLY | SQLITE_IOERR
+            | SQLITE_CORRUPT | SQLITE_CANTOPEN | SQLITE_PROTOCOL => DbFailure::Unavailable,
+            _ => DbFailure::Ours,
+        };
+    }
+    match code {
+        // disk_full
+        "53100" => DbFailure::StorageFull,
+        // insufficient resources, out of memory, too many connections;
+        // query canceled (statement timeout); admin or crash shutdown,
+        // cannot connect now; io_error; read-only transaction (a standby)
+        "53000" | "53200" | "53300" | "57014" | "57P01" | "57P02" | "57P03" | "58030" | "25006" => {
+            DbFailure::Unavailable
+        }
+        // connection exceptions
+        c if c.starts_with("08") => DbFailure::Unavailable,
+        _ if connecting => DbFailure::Unavailable,
+        _ => DbFailure::Ours,
     }
 }
 
@@ -321,22 +429,7 @@ impl From<DbErr> for AppError {
 /// acquire timeout (sqlx `PoolTimedOut`), a closed pool, or a connection
 /// that could not be made or broke.
 pub fn is_unavailable(err: &DbErr) -> bool {
-    let sqlx = match err {
-        DbErr::ConnectionAcquire(_) => return true,
-        DbErr::Conn(RuntimeErr::SqlxError(e))
-        | DbErr::Exec(RuntimeErr::SqlxError(e))
-        | DbErr::Query(RuntimeErr::SqlxError(e)) => e,
-        DbErr::Conn(_) => return true,
-        _ => return false,
-    };
-    matches!(
-        sqlx.as_ref(),
-        SqlxError::PoolTimedOut
-            | SqlxError::PoolClosed
-            | SqlxError::Io(_)
-            | SqlxError::Tls(_)
-            | SqlxError::WorkerCrashed
-    ) || matches!(err, DbErr::Conn(_))
+    classify(err) == DbFailure::Unavailable
 }
 
 /// True when the database refused a write for a unique constraint; callers
@@ -386,6 +479,39 @@ mod tests {
             assert_eq!(app.code(), "database_unavailable");
             let response = app.error_response();
             assert_eq!(response.headers().get("Retry-After").unwrap(), "5");
+        }
+    }
+
+    #[test]
+    fn a_full_disk_is_507_storage_full_with_retry_after() {
+        // SQLite SQLITE_FULL (13), PostgreSQL disk_full (53100).
+        for code in ["13", "53100"] {
+            assert_eq!(database_code(Some(code), false), DbFailure::StorageFull);
+        }
+        let app = AppError::StorageFull("disk full".into());
+        assert_eq!(app.status_code(), StatusCode::INSUFFICIENT_STORAGE);
+        assert_eq!(app.code(), "storage_full");
+        let response = app.error_response();
+        assert_eq!(response.headers().get("Retry-After").unwrap(), "5");
+    }
+
+    #[test]
+    fn io_errors_locks_and_lost_connections_are_503() {
+        // SQLite: BUSY, LOCKED, IOERR and an extended IOERR (IOERR_WRITE),
+        // CANTOPEN; PostgreSQL: admin shutdown, cannot connect now, a
+        // connection exception, statement timeout, too many connections.
+        for code in [
+            "5", "6", "10", "778", "14", "57P01", "57P03", "08006", "57014", "53300",
+        ] {
+            assert_eq!(
+                database_code(Some(code), false),
+                DbFailure::Unavailable,
+                "{code}"
+            );
+        }
+        // A constraint (SQLite 2067, PostgreSQL 23505) is ours to answer.
+        for code in ["2067", "23505", "42P01"] {
+            assert_eq!(database_code(Some(code), false), DbFailure::Ours, "{code}");
         }
     }
 

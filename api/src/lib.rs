@@ -5,6 +5,7 @@
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod auth;
+pub mod backup;
 pub mod config;
 pub mod console;
 pub mod disclosure;
@@ -14,6 +15,7 @@ pub mod extract;
 pub mod idempotency;
 pub mod metrics;
 pub mod openapi;
+pub mod pool_guard;
 pub mod read_cache;
 pub mod routes;
 pub mod secrets;

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use actix_web::{App, HttpServer, dev::Server, middleware, web};
 use migration::{Migrator, MigratorTrait};
+use sea_orm::sqlx::sqlite::SqliteJournalMode;
 use sea_orm::{
     ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, TransactionTrait,
 };
@@ -22,7 +23,7 @@ use crate::read_cache::{self, ReadCache};
 use crate::service::access_log::AccessLogWriter;
 use crate::service::delivery::DeliveryWorker;
 use crate::state::AppState;
-use crate::{console, extract, idempotency, openapi, routes, service, telemetry};
+use crate::{console, extract, idempotency, openapi, pool_guard, routes, service, telemetry};
 
 pub struct Application {
     port: u16,
@@ -241,29 +242,53 @@ pub async fn connect_with(url: &str, pool: PoolSettings) -> Result<DatabaseConne
     if is_sqlite {
         ensure_sqlite_dir(url)?;
     }
-    let mut options = ConnectOptions::new(url.to_string());
-    options
-        .max_connections(if is_sqlite { 1 } else { pool.max_connections })
-        .min_connections(if is_sqlite { 1 } else { pool.min_connections })
-        .acquire_timeout(Duration::from_secs(pool.acquire_timeout_secs))
-        .sqlx_logging(false);
-    skip_needless_pings(&mut options, is_sqlite);
-    let db = Database::connect(options)
+    let open = |guarded: bool| {
+        let mut options = ConnectOptions::new(url.to_string());
+        options
+            .max_connections(if is_sqlite { 1 } else { pool.max_connections })
+            .min_connections(if is_sqlite { 1 } else { pool.min_connections })
+            .acquire_timeout(if is_sqlite {
+                SQLITE_WRITER_QUEUE.max(pool.acquire_timeout())
+            } else {
+                pool.acquire_timeout()
+            })
+            .sqlx_logging(false);
+        skip_needless_pings(&mut options, is_sqlite);
+        if guarded {
+            guard_returned_connections(&mut options);
+        }
+        // Set on every connection the pool opens, not once on the first:
+        // the pool guard replaces a connection after a failed transaction.
+        options.map_sqlx_sqlite_opts(|opts| {
+            opts.journal_mode(SqliteJournalMode::Wal)
+                .foreign_keys(true)
+                .busy_timeout(SQLITE_BUSY_TIMEOUT)
+        });
+        Database::connect(options)
+    };
+    // An in-memory database lives in its one connection: no guard (it
+    // would replace the database) and no separate migration connection.
+    if url.contains(":memory:") {
+        let db = open(false)
+            .await
+            .map_err(|e| format!("cannot open database: {e}"))?;
+        migrate(&db).await?;
+        return Ok(db);
+    }
+    // Migrations run on a pool of their own, without the guard: an SQLite
+    // migration that rebuilds a table keeps session state (foreign keys
+    // off, a BEGIN of its own) across statements on its one connection.
+    let migrator = open(false)
         .await
         .map_err(|e| format!("cannot open database: {e}"))?;
-    if db.get_database_backend() == DbBackend::Sqlite {
-        for pragma in [
-            "PRAGMA journal_mode=WAL",
-            "PRAGMA foreign_keys=ON",
-            "PRAGMA busy_timeout=5000",
-        ] {
-            db.execute_unprepared(pragma)
-                .await
-                .map_err(|e| format!("{pragma}: {e}"))?;
-        }
-    }
-    migrate(&db).await?;
-    Ok(db)
+    migrate(&migrator).await?;
+    migrator
+        .close()
+        .await
+        .map_err(|e| format!("closing the migration connection: {e}"))?;
+    open(true)
+        .await
+        .map_err(|e| format!("cannot open database: {e}"))
 }
 
 /// Applies pending migrations. On PostgreSQL several processes may start
@@ -301,16 +326,36 @@ pub async fn connect_reads(
     options
         .max_connections(pool.sqlite_readers)
         .min_connections(1)
-        .acquire_timeout(Duration::from_secs(pool.acquire_timeout_secs))
+        .acquire_timeout(pool.acquire_timeout())
         .sqlx_logging(false)
         .test_before_acquire(false)
         .map_sqlx_sqlite_opts(|opts| {
             opts.pragma("query_only", "ON")
-                .busy_timeout(Duration::from_secs(5))
+                .busy_timeout(SQLITE_BUSY_TIMEOUT)
         });
     Database::connect(options)
         .await
         .map_err(|e| format!("cannot open database readers: {e}"))
+}
+
+/// How long a write waits for SQLite's one writer connection. A file in
+/// this process cannot be "away" the way a PostgreSQL server can: a write
+/// waiting here is waiting its turn behind the others of a rush, so it
+/// gets longer than `DATABASE_ACQUIRE_TIMEOUT_SECS` before its 503.
+const SQLITE_WRITER_QUEUE: Duration = Duration::from_secs(10);
+
+/// How long an SQLite statement waits for another process's lock before
+/// it fails (503 `database_unavailable`).
+const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Every connection coming back to the pool goes through
+/// [`pool_guard`]: one left inside a transaction (after a failed commit)
+/// is closed, never handed out again. The SQLite readers are left alone:
+/// they are `query_only` and run no transactions.
+fn guard_returned_connections(options: &mut ConnectOptions) {
+    options
+        .map_sqlx_sqlite_pool_opts(|pool| pool.after_release(pool_guard::sqlite_after_release))
+        .map_sqlx_postgres_pool_opts(|pool| pool.after_release(pool_guard::postgres_after_release));
 }
 
 /// How long a pooled PostgreSQL connection may sit idle before it is

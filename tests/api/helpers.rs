@@ -149,6 +149,7 @@ impl TestApp {
     pub fn url(&self, path: &str) -> String {
         if path.starts_with("/api/")
             || path.starts_with("/healthz")
+            || path.starts_with("/livez")
             || path.starts_with("/docs")
             || path.starts_with("/api-docs")
         {

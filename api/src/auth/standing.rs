@@ -88,7 +88,7 @@ pub enum CheckFailed {
 impl CheckFailed {
     fn of(err: &AppError) -> Self {
         match err {
-            AppError::Unavailable(_) => Self::Unavailable,
+            AppError::Unavailable(_) | AppError::StorageFull(_) => Self::Unavailable,
             _ => Self::Internal,
         }
     }

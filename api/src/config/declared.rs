@@ -190,8 +190,8 @@ pub const SETTINGS: &[Declared] = &[
     setting(
         "DATABASE_ACQUIRE_TIMEOUT_SECS",
         "database-acquire-timeout-secs",
-        Some("10"),
-        "How long a request waits for a pool connection before 503 database_unavailable, seconds",
+        Some("1"),
+        "How long a request waits for a pool connection (or for making one) before 503 database_unavailable, seconds; keeps every answer within 2 s while the database is away",
     ),
     setting(
         "SQLITE_READ_CONNECTIONS",

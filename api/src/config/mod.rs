@@ -91,6 +91,12 @@ pub struct PoolSettings {
 }
 
 impl PoolSettings {
+    /// How long a request waits for a connection (including making one)
+    /// before it answers 503.
+    pub fn acquire_timeout(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.acquire_timeout_secs)
+    }
+
     /// The pool the declared defaults give.
     pub fn declared() -> Result<Self, String> {
         Self::from_values(&Values::new(|_| None))
@@ -465,7 +471,7 @@ mod tests {
             PoolSettings {
                 max_connections: 10,
                 min_connections: 1,
-                acquire_timeout_secs: 10,
+                acquire_timeout_secs: 1,
                 sqlite_readers: 4,
             }
         );

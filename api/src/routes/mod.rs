@@ -25,6 +25,7 @@ mod webhooks;
 
 pub fn config(cfg: &mut ServiceConfig) {
     cfg.service(health::healthz)
+        .service(health::livez)
         .service(calendar::calendar_feed)
         .configure(certificates::public)
         .configure(metrics::config)

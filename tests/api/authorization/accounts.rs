@@ -6,7 +6,13 @@ use super::*;
 
 pub async fn outside_the_api(w: &World) {
     let app = &w.app;
-    for path in ["/healthz", "/api/v1/healthz", "/api-docs/openapi.json"] {
+    for path in [
+        "/healthz",
+        "/api/v1/healthz",
+        "/livez",
+        "/api/v1/livez",
+        "/api-docs/openapi.json",
+    ] {
         w.check(&format!("GET {path}"), ANYONE, |a, _| async move {
             app.get(path, a.as_ref()).await
         })
