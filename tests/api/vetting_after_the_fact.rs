@@ -505,3 +505,49 @@ async fn the_daily_pass_withdraws_when_a_check_runs_out_once_a_day_whoever_runs(
     assert_eq!(places(&app, &request).await, 0);
     assert_eq!(receiver.received().len(), 1);
 }
+
+#[tokio::test]
+async fn switching_a_teams_vetting_rechecks_its_visits_both_ways() {
+    let app = spawn_app().await;
+    let c = community(&app, 2).await;
+    let team = id(&app
+        .team(&c.manager, json!({"name": "邻里守望队", "vetted": false}))
+        .await);
+    let stranger = app.volunteer("未审核").await;
+    app.join_pending(&team, &stranger).await;
+    let elderly = assigned(&app, &c, &c.resident_id, &team, days_ahead(10, "代购")).await;
+    sign_up(&app, &elderly, &stranger).await;
+
+    // Vetted: the stranger is held as pending, and their place freed.
+    app.patch(
+        &format!("/teams/{team}"),
+        Some(&c.manager),
+        json!({"vetted": true}),
+    )
+    .await
+    .expect(200);
+    assert_eq!(
+        member_status(&app, &team, &stranger).await.as_deref(),
+        Some("pending")
+    );
+    assert_eq!(places(&app, &elderly).await, 0);
+
+    // Unvetted again: a child's visit in its hands goes back to open.
+    let kid = resident(&app, &c, "left_behind_child").await;
+    let visit = assigned(&app, &c, &kid, &team, days_ahead(11, "辅导作业")).await;
+    app.patch(
+        &format!("/teams/{team}"),
+        Some(&c.manager),
+        json!({"vetted": false}),
+    )
+    .await
+    .expect(200);
+    let back = read(&app, &visit, &app.admin).await.expect(200);
+    assert_eq!(back["status"], "open", "{back}");
+    assert!(back["team_id"].is_null(), "{back}");
+    let kept = read(&app, &elderly, &app.admin).await.expect(200);
+    assert_eq!(
+        kept["status"], "assigned",
+        "an elderly resident's visit stays"
+    );
+}
