@@ -197,12 +197,22 @@ async fn a_stopped_postgresql_answers_503_in_time_and_loses_no_sign_up() {
     let answers: Mutex<Vec<Answer>> = Mutex::new(Vec::new());
     let acknowledged: Mutex<BTreeSet<(String, String)>> = Mutex::new(BTreeSet::new());
     // Each worker signs its volunteer up for every request, one after
-    // the other, retrying a 503 until the answer is final.
+    // the other, retrying a 503 until the answer is final. The second
+    // half waits until the database has been stopped, so sign-ups meet
+    // the outage however fast the first half went.
+    let (stopped_tx, stopped_rx) = tokio::sync::watch::channel(false);
     let workers = join_all(volunteers.iter().enumerate().map(|(i, v)| {
         let (answers, acknowledged, requests) = (&answers, &acknowledged, &requests);
         let app = if i % 2 == 0 { &app_a } else { &app_b };
+        let mut stopped = stopped_rx.clone();
         async move {
-            for request in requests {
+            for (n, request) in requests.iter().enumerate() {
+                if n == requests.len() / 2 {
+                    stopped
+                        .wait_for(|down| *down)
+                        .await
+                        .expect("the outage runs");
+                }
                 loop {
                     let started = Instant::now();
                     let r = app
@@ -250,6 +260,7 @@ async fn a_stopped_postgresql_answers_503_in_time_and_loses_no_sign_up() {
             stopping.await.expect("stop ran").status.success(),
             "pg_ctl stop"
         );
+        stopped_tx.send_replace(true);
         let mut down = Vec::new();
         for app in [&app_a, &app_b] {
             let started = Instant::now();
