@@ -4,6 +4,8 @@
 use chrono::{Duration, NaiveDate, NaiveTime, TimeZone};
 use chrono_tz::Tz;
 
+use super::vetting::local_day;
+
 /// The first instant (Unix seconds) of a local date.
 pub fn day_start(date: NaiveDate, tz: Tz) -> i64 {
     let midnight = date.and_time(NaiveTime::MIN);
@@ -63,6 +65,22 @@ pub fn check_request_window(starts_at: i64, ends_at: i64) -> Result<(), &'static
     }
 }
 
+/// The instants `[start, end)` of the local day `now` falls in.
+pub fn day_of(now: i64, tz: Tz) -> (i64, i64) {
+    let today = local_day(now, tz);
+    let start = day_start(today, tz);
+    let end = today
+        .succ_opt()
+        .map_or(start + 86_400, |next| day_start(next, tz));
+    (start, end)
+}
+
+/// Seconds from `now` until the next local day begins: the `Retry-After`
+/// of a limit counted per local day.
+pub fn secs_until_tomorrow(now: i64, tz: Tz) -> i64 {
+    (day_of(now, tz).1 - now).max(1)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -104,5 +122,16 @@ mod tests {
         assert!(check_plausible(1_790_000_000).is_ok());
         assert!(check_plausible(946_684_799).is_err());
         assert!(check_plausible(8_210_266_876_800).is_err());
+    }
+
+    #[test]
+    fn the_day_is_the_communitys_not_utcs() {
+        let tz = chrono_tz::Asia::Shanghai;
+        // 2026-12-07T23:30:00+08:00 = 15:30 UTC.
+        let now = 1_796_657_400;
+        let (start, end) = day_of(now, tz);
+        assert_eq!(end - start, 86_400);
+        assert!(start <= now && now < end);
+        assert_eq!(secs_until_tomorrow(now, tz), 30 * 60);
     }
 }

@@ -6,7 +6,6 @@
 //! could even try. Counted in the database, so the limit holds however
 //! many processes serve the person.
 
-use chrono::Days;
 use entity::location_change::{self, Entity as LocationChanges};
 use entity::user;
 use sea_orm::{
@@ -18,9 +17,8 @@ use uuid::Uuid;
 
 use super::accounts::{self, ProfileChange};
 use crate::config::Settings;
-use crate::domain::calendar::day_start;
+use crate::domain::calendar::{day_of, secs_until_tomorrow};
 use crate::domain::geo::Coordinates;
-use crate::domain::vetting::local_day;
 use crate::error::{AppError, AppResult};
 
 /// The profile change, counted against the daily limit when it moves the
@@ -64,8 +62,7 @@ async fn count_change(db: &impl ConnectionTrait, id: Uuid, settings: &Settings) 
         settings.location_changes_per_day,
         settings.now(),
     );
-    let today = local_day(now, tz);
-    let day = day_start(today, tz);
+    let (day, _) = day_of(now, tz);
     let counted = LocationChanges::insert(location_change::ActiveModel {
         user_id: Set(id),
         day: Set(day),
@@ -93,13 +90,10 @@ async fn count_change(db: &impl ConnectionTrait, id: Uuid, settings: &Settings) 
             .await?;
     }
     if i64::from(counted.changes) > i64::from(per_day) {
-        let tomorrow = today
-            .checked_add_days(Days::new(1))
-            .map_or(day + 86_400, |d| day_start(d, tz));
         return Err(AppError::Limited {
             code: "too_many_location_changes",
             message: format!("今天已更改位置 {per_day} 次，请明天再改"),
-            retry_after_secs: tomorrow - now,
+            retry_after_secs: secs_until_tomorrow(now, tz),
         });
     }
     Ok(())
