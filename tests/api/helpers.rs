@@ -86,9 +86,14 @@ pub async fn spawn_app() -> TestApp {
 
 /// Starts the server with extra settings on top of the test defaults.
 pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
-    let database_url = fresh_database().await;
+    spawn_on(&fresh_database().await, extra).await
+}
+
+/// Starts another server on `database_url` (a second process's view, or a
+/// restart), in this test's process, with the test defaults and `extra`.
+pub async fn spawn_on(database_url: &str, extra: &[(&str, &str)]) -> TestApp {
     let mut vars: Vec<(String, String)> = vec![
-        ("DATABASE_URL".into(), database_url.clone()),
+        ("DATABASE_URL".into(), database_url.into()),
         ("BIND_ADDR".into(), "127.0.0.1:0".into()),
         (
             "JWT_SECRET".into(),
@@ -115,7 +120,7 @@ pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
     let app = api::Application::build(settings).await.expect("app builds");
     let base = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until_stopped());
-    TestApp::with_admin(base, database_url).await
+    TestApp::with_admin(base, database_url.to_string()).await
 }
 
 impl TestApp {

@@ -75,35 +75,6 @@ async fn pairings_of(app: &TestApp, s: &Scene) -> Vec<Value> {
         .clone()
 }
 
-/// Another server in this test process on the same database, as the
-/// test servers are configured plus `extra`.
-pub async fn spawn_on(database_url: &str, extra: &[(&str, &str)]) -> TestApp {
-    let mut vars: Vec<(String, String)> = vec![
-        ("DATABASE_URL".into(), database_url.into()),
-        ("BIND_ADDR".into(), "127.0.0.1:0".into()),
-        (
-            "JWT_SECRET".into(),
-            "test-secret-that-is-long-enough-for-hs256".into(),
-        ),
-        ("BOOTSTRAP_ADMIN_PHONE".into(), ADMIN_PHONE.into()),
-        ("BOOTSTRAP_ADMIN_PASSWORD".into(), ADMIN_PASSWORD.into()),
-        ("LOGIN_ATTEMPTS_PER_MINUTE".into(), "1000000".into()),
-        ("METRICS_TOKEN".into(), METRICS_TOKEN.into()),
-    ];
-    for (k, v) in extra {
-        vars.retain(|(key, _)| key != k);
-        vars.push((k.to_string(), v.to_string()));
-    }
-    let settings = api::Settings::from_lookup(|key| {
-        vars.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone())
-    })
-    .expect("settings");
-    let app = api::Application::build(settings).await.expect("app builds");
-    let base = format!("http://127.0.0.1:{}", app.port());
-    tokio::spawn(app.run_until_stopped());
-    TestApp::with_admin(base, database_url.to_string()).await
-}
-
 #[tokio::test]
 async fn a_rule_with_letters_that_fold_into_ascii_is_refused_and_nothing_is_stored() {
     let app = spawn_app().await;

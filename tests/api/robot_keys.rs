@@ -8,7 +8,6 @@ use serde_json::{Value, json};
 use crate::helpers::*;
 use crate::process::ServerProcess;
 use crate::receiver::Receiver;
-use crate::recurrence::spawn_on;
 use crate::secrets::column;
 
 const KEY_A: &str = "QUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUE=";

@@ -10,7 +10,6 @@ use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde_json::{Value, json};
 
 use crate::helpers::*;
-use crate::recurrence::spawn_on;
 use crate::secrets::column;
 
 const KEY_A: &str = "QUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUE=";
