@@ -3,12 +3,10 @@
 //! managers per resident. Never edited through the API.
 
 use entity::resident_access::{self, Entity as AccessLog};
-use entity::user::{self, Entity as Users};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait, QueryFilter,
     Statement,
 };
-use std::collections::HashMap;
 use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
 
@@ -155,13 +153,7 @@ pub async fn for_resident(
     let mut actors: Vec<Uuid> = rows.iter().map(|r| r.actor_id).collect();
     actors.sort_unstable();
     actors.dedup();
-    let names: HashMap<Uuid, String> = Users::find()
-        .filter(user::Column::Id.is_in(actors))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|u| (u.id, u.name))
-        .collect();
+    let names = super::accounts::names_of(db, actors).await?;
     let rows = rows
         .into_iter()
         .map(|row| {

@@ -1,6 +1,8 @@
 //! Accounts: registration, staff accounts, login, profiles, and the
 //! hours and star level shown on `GET /me`.
 
+use std::collections::HashMap;
+
 use chrono_tz::Tz;
 use entity::service_record::{self, Entity as Records};
 use entity::user::{self, Entity as Users};
@@ -165,6 +167,23 @@ pub async fn find(db: &impl ConnectionTrait, id: Uuid) -> AppResult<user::Model>
         .one(db)
         .await?
         .ok_or(AppError::NotFound)
+}
+
+/// The names of `ids` (the people a list of changes, records or log
+/// entries names), for showing who did what; unknown ids are left out.
+pub async fn names_of(
+    db: &impl ConnectionTrait,
+    ids: impl IntoIterator<Item = Uuid>,
+) -> AppResult<HashMap<Uuid, String>> {
+    Ok(Users::find()
+        .select_only()
+        .columns([user::Column::Id, user::Column::Name])
+        .filter(user::Column::Id.is_in(ids))
+        .into_tuple::<(Uuid, String)>()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect())
 }
 
 /// A validated profile change; `None` leaves a field as it is.

@@ -4,7 +4,6 @@
 use std::collections::HashMap;
 
 use entity::signup::{self, Entity as Signups};
-use entity::user::{self, Entity as Users};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
     sea_query::{Expr, Func},
@@ -55,13 +54,7 @@ pub async fn signups_of(
         .order_by_asc(signup::Column::Id)
         .all(db)
         .await?;
-    let names: HashMap<Uuid, String> = Users::find()
-        .filter(user::Column::Id.is_in(rows.iter().map(|r| r.volunteer_id)))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|u| (u.id, u.name))
-        .collect();
+    let names = super::accounts::names_of(db, rows.iter().map(|r| r.volunteer_id)).await?;
     let places_left = (request.volunteers_needed - request.signups_count).max(0);
     Ok(rows
         .into_iter()

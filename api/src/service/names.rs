@@ -3,8 +3,6 @@
 //! they no longer rename themselves (409 `name_locked`); managers do, and
 //! every change of a name is a row of the person's trail.
 
-use std::collections::HashMap;
-
 use chrono_tz::Tz;
 use entity::certificate::{self, Entity as Certificates};
 use entity::name_change::{self, Entity as Changes};
@@ -124,13 +122,7 @@ pub async fn history(
     super::accounts::find(db, user_id).await?;
     let query = Changes::find().filter(name_change::Column::UserId.eq(user_id));
     let (rows, cursor) = newest_first(db, query, name_change::Column::Id, page, |c| c.id).await?;
-    let names: HashMap<Uuid, String> = Users::find()
-        .filter(user::Column::Id.is_in(rows.iter().map(|c| c.changed_by)))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|u| (u.id, u.name))
-        .collect();
+    let names = super::accounts::names_of(db, rows.iter().map(|c| c.changed_by)).await?;
     let views = rows
         .into_iter()
         .map(|c| NameChangeView {

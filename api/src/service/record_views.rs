@@ -7,7 +7,6 @@ use entity::help_request::{self, Entity as Requests};
 use entity::service_record;
 use entity::team::{self, Entity as Teams};
 use entity::team_member::{self, Entity as Members};
-use entity::user::{self, Entity as Users};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
@@ -51,13 +50,7 @@ pub async fn views(
         .flat_map(|r| [r.volunteer_id, r.recorder_id])
         .collect();
     user_ids.extend(leaders.iter().map(|l| l.user_id));
-    let names: HashMap<Uuid, String> = Users::find()
-        .filter(user::Column::Id.is_in(user_ids))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|u| (u.id, u.name))
-        .collect();
+    let names = super::accounts::names_of(db, user_ids).await?;
     let context = RecordContext {
         requests,
         teams,

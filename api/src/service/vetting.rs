@@ -2,8 +2,6 @@
 //! is a row naming who made it and why, so "who vouched for this person"
 //! has an answer long after `vetted_until` moved on.
 
-use std::collections::HashMap;
-
 use chrono::NaiveDate;
 use chrono_tz::Tz;
 use entity::user::{self, Entity as Users};
@@ -67,13 +65,7 @@ pub async fn history(
     let query = Changes::find().filter(vetting_change::Column::UserId.eq(user_id));
     let (rows, cursor) =
         newest_first(db, query, vetting_change::Column::Id, page, |c| c.id).await?;
-    let names: HashMap<Uuid, String> = Users::find()
-        .filter(user::Column::Id.is_in(rows.iter().map(|c| c.changed_by)))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|u| (u.id, u.name))
-        .collect();
+    let names = accounts::names_of(db, rows.iter().map(|c| c.changed_by)).await?;
     let views = rows
         .into_iter()
         .map(|c| VettingChangeView {
