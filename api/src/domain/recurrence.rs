@@ -526,12 +526,7 @@ mod tests {
     fn the_first_weekday_of_a_month_stays_the_first() {
         let rule = Rule::parse("FREQ=MONTHLY;BYDAY=+1MO", SHANGHAI).unwrap();
         assert_eq!(rule.to_string(), "FREQ=MONTHLY;BYDAY=1MO");
-        let s = Schedule {
-            rule: Rule::parse(&rule.to_string(), SHANGHAI).unwrap(),
-            starts_on: NaiveDate::from_ymd_opt(2027, 1, 1).unwrap(),
-            start_time: NaiveTime::from_hms_opt(9, 0, 0).unwrap(),
-            duration_minutes: 60,
-        };
+        let s = schedule(&rule.to_string(), SHANGHAI, (2027, 1, 1), (9, 0));
         let got = s.occurrences(
             SHANGHAI,
             at(SHANGHAI, 2027, 1, 1, 0, 0),
